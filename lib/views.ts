@@ -1,0 +1,104 @@
+/**
+ * The views the panel shows and streams: computed by the controller from observed state, persisted in
+ * PairStatus/HostStatus for every panel instance, sent to browsers over socket.io and returned by the API.
+ * Types only: safe to import from client components.
+ */
+import type { AppState, ObservedMode, VipObserved, DriverRun } from "../protocol/agent";
+
+export type PairHealth = "healthy" | "degraded" | "failing_over" | "split_brain" | "unknown";
+
+export interface ServerView {
+  id: string;
+  name: string;
+  hostId: string;
+  hostName: string;
+  appName: string;
+  configuredRole: "primary" | "backup";
+  agentConnected: boolean;
+  /** Process state the agent reports; "unknown" while its agent is not connected. */
+  processState: AppState | "unknown";
+  mode: ObservedMode;
+  /** The VIP as observed on this server's host. */
+  vip: VipObserved;
+  healthy: boolean;
+  pid: number | null;
+  lastHeartbeatAt: string | null;
+}
+
+export interface OperationSummary {
+  id: string;
+  kind: string;
+  status: string;
+  createdAt: string;
+  requestedBy: string;
+}
+
+export interface PairView {
+  id: string;
+  name: string;
+  vip: { address: string; prefix: number; interface: string };
+  status: PairHealth;
+  /** One short sentence explaining the status ("primary sip-1 exited; promoting sip-2"). */
+  statusReason: string;
+  /** Host name holding the VIP, "both" in split brain, null when nobody holds it. */
+  vipHolder: string | null;
+  /** Always [configured primary (SIP Server 1), configured backup (SIP Server 2)]. */
+  servers: [ServerView, ServerView];
+  operation: OperationSummary | null;
+  maintenance: boolean;
+  autoFailover: boolean;
+  activeAlarms: number;
+  updatedAt: string;
+}
+
+export interface HostView {
+  id: string;
+  name: string;
+  address: string;
+  agentUrl: string;
+  connected: boolean;
+  lastHeartbeatAt: string | null;
+  rttMs: number | null;
+  agentVersion: string | null;
+  apps: { name: string; state: string; mode: string; vip: string | null }[];
+  vips: { name: string; address: string; observed: VipObserved; duplicate: boolean }[];
+}
+
+export interface StepView {
+  id: string;
+  seq: number;
+  action: string;
+  target: string;
+  status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  output: DriverRun[] | null;
+  error: string | null;
+}
+
+export interface OperationView extends OperationSummary {
+  pairId: string;
+  reason: string | null;
+  decision: string | null;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  fromServerId: string | null;
+  toServerId: string | null;
+  steps: StepView[];
+}
+
+export interface PreflightCheck {
+  id: string;
+  label: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface Preflight {
+  ok: boolean;
+  checks: PreflightCheck[];
+  /** The server that would become primary. */
+  target: { id: string; name: string; hostName: string } | null;
+}
