@@ -1,0 +1,282 @@
+/**
+ * The controller's decisions: a pure function of a snapshot of one pair's world and the time.
+ * At most one action per pair, always with a readable reason; plus the alarms that should be active.
+ * No I/O, no clock of its own: tests inject `now`.
+ */
+import {
+  type AlarmKindName,
+  type AlarmSeverityName,
+  type HostCfg,
+  type HostObs,
+  type OperationKindName,
+  type PairWorld,
+  type ServerState,
+  describeDown,
+  isDown,
+  isObservedPrimary,
+  isRunning,
+  serverStates,
+  where,
+} from "./model";
+
+export interface AlarmSpec {
+  kind: AlarmKindName;
+  severity: AlarmSeverityName;
+  pairId: string | null;
+  hostId: string | null;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** The dedupe key of an active alarm: one active alarm of a kind per target ("kind:pair:host"). */
+export function alarmKey(a: Pick<AlarmSpec, "kind" | "pairId" | "hostId">): string {
+  return `${a.kind}:${a.pairId ?? ""}:${a.hostId ?? ""}`;
+}
+
+export interface Action {
+  kind: OperationKindName;
+  /** The server losing (or not holding) the primary role, if any. */
+  fromServerId: string | null;
+  /** The server becoming primary (for restart: the server restarted). */
+  toServerId: string | null;
+  reason: string;
+}
+
+export interface Decision {
+  action: Action | null;
+  /** Why: the action's reason, or why nothing is done. */
+  reason: string;
+  /** True when something is wrong (worth recording even when no action is taken). */
+  fault: boolean;
+  /** Decide again at this time (grace period or hold-down end), if set. */
+  wakeAt: number | null;
+  alarms: AlarmSpec[];
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+export function restartBackoffMs(holdDownSeconds: number): number {
+  return Math.max(2000, Math.min(holdDownSeconds, 30) * 1000);
+}
+
+export function pairAlarms(world: PairWorld, ss: [ServerState, ServerState]): AlarmSpec[] {
+  const pairId = world.pair.id;
+  const out: AlarmSpec[] = [];
+  const add = (kind: AlarmKindName, severity: AlarmSeverityName, hostId: string | null, message: string, details: Record<string, unknown> = {}) =>
+    out.push({ kind, severity, pairId, hostId, message, details });
+
+  for (const s of ss) {
+    if (isDown(s)) {
+      const wasPrimary = world.memory.lastRunningMode[s.cfg.id] === "primary";
+      add(
+        wasPrimary ? "primary_failed" : "backup_failed",
+        wasPrimary ? "critical" : "major",
+        s.cfg.hostId,
+        `${wasPrimary ? "primary" : "backup"} ${s.cfg.name} ${describeDown(s)} on ${s.cfg.hostName}`,
+        { serverId: s.cfg.id, state: s.app?.state ?? null, lastExit: s.app?.lastExit ?? null },
+      );
+    }
+    if (s.connected && s.app?.crashLoop) {
+      add("crash_loop", "major", s.cfg.hostId, `${s.cfg.name} on ${s.cfg.hostName} is crash-looping (${s.app.restarts} restarts)`, {
+        serverId: s.cfg.id,
+      });
+    }
+    if (s.connected && s.vip?.duplicate.detected) {
+      add(
+        "duplicate_vip",
+        "critical",
+        s.cfg.hostId,
+        `VIP ${world.pair.vipAddress} is answered by another machine${s.vip.duplicate.mac ? ` (MAC ${s.vip.duplicate.mac})` : ""}, seen from ${s.cfg.hostName}`,
+        { mac: s.vip.duplicate.mac, at: s.vip.duplicate.at },
+      );
+    }
+    const run = s.vip?.lastRun;
+    if (run && !run.ok) {
+      const how = run.timedOut ? "timed out" : run.signal ? `signal ${run.signal}` : `exit code ${run.exitCode}`;
+      add(
+        "vip_script_failed",
+        "major",
+        s.cfg.hostId,
+        `VIP ${run.action} for ${world.pair.vipAddress} failed on ${s.cfg.hostName} (${run.driver}: ${how})${run.stderr ? `: ${run.stderr.trim().slice(0, 200)}` : ""}`,
+        { run },
+      );
+    }
+  }
+  const [a, b] = ss;
+  if (isObservedPrimary(a) && isObservedPrimary(b)) {
+    add("both_primary", "critical", null, `both ${a.cfg.name} and ${b.cfg.name} are primary`);
+  }
+  for (const [s, o] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const lastKnownEnabled = s.vip?.observed === "enabled" || s.vip?.desired === "enabled";
+    if (!s.connected && s.disconnectedAt !== null && lastKnownEnabled && o.connected && o.vip?.observed === "enabled") {
+      add(
+        "vip_maybe_on_both_hosts",
+        "critical",
+        s.cfg.hostId,
+        `VIP ${world.pair.vipAddress} is enabled on ${o.cfg.hostName} and may still be enabled on ${s.cfg.hostName} (disconnected; its script could not run)`,
+      );
+    }
+  }
+  const f = world.lastFinishedOp;
+  if (f && f.status === "failed" && f.kind !== "restart") {
+    add("switchover_failed", "critical", null, `${f.kind.replace(/_/g, " ")} ${f.id} failed: ${f.error ?? "unknown error"}`, { operationId: f.id });
+  }
+  return out;
+}
+
+export function hostAlarms(host: HostCfg, obs: HostObs | undefined): AlarmSpec[] {
+  if (!obs || obs.connected || obs.disconnectedAt === null) return [];
+  return [
+    {
+      kind: "host_disconnected",
+      severity: "major",
+      pairId: null,
+      hostId: host.id,
+      message: `agent of ${host.name} (${host.agentUrl}) is disconnected since ${iso(obs.disconnectedAt)}`,
+      details: { agentUrl: host.agentUrl },
+    },
+  ];
+}
+
+type Proposal =
+  | { action: Action; automatic: "failover" | "safety" | "restart" }
+  | { action: null; reason: string; fault: boolean; wakeAt?: number | null };
+
+function propose(world: PairWorld, ss: [ServerState, ServerState], now: number): Proposal {
+  const pair = world.pair;
+  const active = ss.find((s) => s.cfg.id === world.memory.activeServerId) ?? null;
+
+  // Both primary (after a reconnect): demote the one that is not the active one, i.e. the reconnected one.
+  if (isObservedPrimary(ss[0]) && isObservedPrimary(ss[1])) {
+    let demote: ServerState;
+    if (active) demote = ss[0] === active ? ss[1] : ss[0];
+    else demote = (ss[0].connectedAt ?? 0) > (ss[1].connectedAt ?? 0) ? ss[0] : ss[1];
+    const keep = demote === ss[0] ? ss[1] : ss[0];
+    const reconnected = (demote.connectedAt ?? 0) >= (keep.connectedAt ?? 0);
+    return {
+      automatic: "safety",
+      action: {
+        kind: "split_brain_resolution",
+        fromServerId: demote.cfg.id,
+        toServerId: keep.cfg.id,
+        reason: `both ${ss[0].cfg.name} and ${ss[1].cfg.name} are primary${reconnected ? ` after ${demote.cfg.hostName} reconnected` : ""}; demoting ${where(demote)} (its agent disables the VIP there), keeping ${keep.cfg.name}`,
+      },
+    };
+  }
+
+  if (!active || (isRunning(active) && active.app!.mode !== "primary" && !isObservedPrimary(active === ss[0] ? ss[1] : ss[0]))) {
+    // Nobody is known to be primary.
+    const waiting = ss.filter((s) => !s.connected && s.disconnectedAt === null);
+    if (waiting.length) return { action: null, reason: `waiting for the agent of ${waiting.map((s) => s.cfg.hostName).join(" and ")}`, fault: false };
+    const candidates = ss.filter((s) => isRunning(s) && !s.app!.crashLoop);
+    if (candidates.some((s) => s.app!.mode === "unknown"))
+      return { action: null, reason: "waiting for the servers to report their mode", fault: false };
+    const pick = (active && candidates.includes(active) ? active : null) ?? candidates.find((s) => s.cfg.configuredRole === "primary") ?? candidates[0];
+    if (!pick) return { action: null, reason: `no server is primary and none is running to promote`, fault: true };
+    const other = pick === ss[0] ? ss[1] : ss[0];
+    return {
+      automatic: "failover",
+      action: {
+        kind: "failover",
+        fromServerId: other.cfg.id,
+        toServerId: pick.cfg.id,
+        reason: `no server is primary; promoting ${where(pick)}${pick.cfg.configuredRole === "primary" ? " (configured primary)" : ""}`,
+      },
+    };
+  }
+
+  const other = active === ss[0] ? ss[1] : ss[0];
+
+  if (isDown(active)) {
+    const fault = `primary ${active.cfg.name} ${describeDown(active)} on ${active.cfg.hostName}`;
+    if (!isRunning(other) || other.app!.crashLoop) {
+      const why = !other.connected ? `${other.cfg.hostName} is disconnected` : other.app?.crashLoop ? "it is crash-looping" : describeDown(other);
+      return { action: null, reason: `${fault}; no backup to promote: ${other.cfg.name} ${why.startsWith(other.cfg.hostName) ? `(${why})` : why}`, fault: true };
+    }
+    return {
+      automatic: "failover",
+      action: { kind: "failover", fromServerId: active.cfg.id, toServerId: other.cfg.id, reason: `${fault}; promoting ${other.cfg.name}` },
+    };
+  }
+
+  if (!active.connected) {
+    if (active.disconnectedAt === null) return { action: null, reason: `waiting for the agent of ${active.cfg.hostName}`, fault: false };
+    const graceMs = pair.disconnectGraceSeconds * 1000;
+    const graceEnd = active.disconnectedAt + graceMs;
+    const fault = `host ${active.cfg.hostName} of primary ${active.cfg.name} is disconnected`;
+    if (now < graceEnd) {
+      return { action: null, reason: `${fault}; waiting the ${pair.disconnectGraceSeconds}s grace period (until ${iso(graceEnd)})`, fault: true, wakeAt: graceEnd };
+    }
+    if (!isRunning(other) || other.app!.crashLoop) {
+      return { action: null, reason: `${fault}; no backup to promote: ${other.cfg.name} is not running${other.connected ? "" : ` (${other.cfg.hostName} is disconnected too)`}`, fault: true };
+    }
+    return {
+      automatic: "failover",
+      action: {
+        kind: "disconnect_failover",
+        fromServerId: active.cfg.id,
+        toServerId: other.cfg.id,
+        reason: `${fault} for ${Math.round((now - active.disconnectedAt) / 100) / 10}s (grace ${pair.disconnectGraceSeconds}s); promoting ${other.cfg.name} (the VIP may stay on ${active.cfg.hostName} until it is back)`,
+      },
+    };
+  }
+
+  if (isDown(other)) {
+    const fault = `backup ${other.cfg.name} ${describeDown(other)} on ${other.cfg.hostName}`;
+    if (other.app?.crashLoop) return { action: null, reason: `${fault}; crash-looping: not restarting it`, fault: true };
+    if (!pair.autoRestart) return { action: null, reason: `${fault}; autoRestart is off: not restarting it`, fault: true };
+    const last = world.memory.lastRestartAt[other.cfg.id];
+    const backoff = restartBackoffMs(pair.holdDownSeconds);
+    if (last !== undefined && now < last + backoff) {
+      return { action: null, reason: `${fault}; restarted at ${iso(last)}, next restart not before ${iso(last + backoff)}`, fault: true, wakeAt: last + backoff };
+    }
+    return {
+      automatic: "restart",
+      action: { kind: "restart", fromServerId: null, toServerId: other.cfg.id, reason: `${fault}; restarting it in backup mode (no switchover)` },
+    };
+  }
+
+  if (isObservedPrimary(active)) {
+    if (!other.connected) return { action: null, reason: `${active.cfg.name} primary on ${active.cfg.hostName}; backup host ${other.cfg.hostName} is disconnected`, fault: true };
+    if (isRunning(other) && other.app!.mode === "backup")
+      return { action: null, reason: `healthy: ${where(active)} primary, ${where(other)} backup`, fault: false };
+    return { action: null, reason: `${where(active)} primary; ${other.cfg.name} is ${other.app?.state ?? "unknown"} (${other.app?.mode ?? "unknown"})`, fault: false };
+  }
+  return { action: null, reason: `${active.cfg.name} is ${active.app?.state ?? "unknown"} (${active.app?.mode ?? "unknown"})`, fault: false };
+}
+
+/** Decide for one pair. `now` in epoch milliseconds. */
+export function decide(world: PairWorld, now: number): Decision {
+  const ss = serverStates(world);
+  const alarms = pairAlarms(world, ss);
+  const p = propose(world, ss, now);
+  const pair = world.pair;
+
+  if (world.activeOp) {
+    const what = p.action ? p.action.reason : p.reason;
+    return {
+      action: null,
+      reason: `${world.activeOp.kind.replace(/_/g, " ")} ${world.activeOp.id} is ${world.activeOp.status}; no new action (${what})`,
+      fault: p.action !== null || p.fault,
+      wakeAt: null,
+      alarms,
+    };
+  }
+  if (!p.action) return { action: null, reason: p.reason, fault: p.fault, wakeAt: p.wakeAt ?? null, alarms };
+
+  const a = p.action;
+  const none = (reason: string, wakeAt: number | null = null): Decision => ({ action: null, reason, fault: true, wakeAt, alarms });
+  if (pair.maintenance) return none(`maintenance: no action (would have: ${a.reason})`);
+  if (p.automatic === "failover") {
+    if (!pair.autoFailover) return none(`autoFailover is off: no action (would have: ${a.reason})`);
+    const last = world.memory.lastAutoFailoverAt;
+    const until = last === null ? null : last + pair.holdDownSeconds * 1000;
+    if (until !== null && now < until) {
+      return none(`hold-down after the automatic failover at ${iso(last!)} until ${iso(until)}: no action (would have: ${a.reason})`, until);
+    }
+  }
+  return { action: a, reason: a.reason, fault: true, wakeAt: null, alarms };
+}

@@ -1,0 +1,196 @@
+/**
+ * The controller's in-memory model of the world: configuration (from the database), what each agent
+ * reported (last snapshot, kept while disconnected as "last known"), and a little memory per pair.
+ * Pure types and helpers: no I/O, safe for unit tests.
+ */
+import type { AgentSnapshot, AppSnapshot, VipSnapshot } from "../../protocol/agent";
+
+export type OperationKindName =
+  | "manual_switchover"
+  | "failover"
+  | "disconnect_failover"
+  | "split_brain_resolution"
+  | "restart";
+
+export type AlarmKindName =
+  | "host_disconnected"
+  | "primary_failed"
+  | "backup_failed"
+  | "switchover_failed"
+  | "both_primary"
+  | "vip_maybe_on_both_hosts"
+  | "vip_script_failed"
+  | "duplicate_vip"
+  | "crash_loop";
+
+export type AlarmSeverityName = "critical" | "major" | "minor" | "warning";
+
+export interface ServerCfg {
+  id: string;
+  name: string;
+  hostId: string;
+  hostName: string;
+  appName: string;
+  configuredRole: "primary" | "backup";
+}
+
+export interface PairCfg {
+  id: string;
+  name: string;
+  vipAddress: string;
+  vipPrefix: number;
+  vipInterface: string;
+  autoFailover: boolean;
+  disconnectGraceSeconds: number;
+  heartbeatTimeoutMs: number;
+  autoRestart: boolean;
+  holdDownSeconds: number;
+  maintenance: boolean;
+  /** [configured primary, configured backup] */
+  servers: [ServerCfg, ServerCfg];
+}
+
+export interface HostCfg {
+  id: string;
+  name: string;
+  address: string;
+  agentUrl: string;
+  agentToken: string;
+}
+
+/** What the controller knows about one host's agent link. Times are epoch milliseconds. */
+export interface HostObs {
+  hostId: string;
+  connected: boolean;
+  connectedAt: number | null;
+  disconnectedAt: number | null;
+  lastHeartbeatAt: number | null;
+  rttMs: number | null;
+  /** Last snapshot (kept up to date by events and acks); "last known" while disconnected. */
+  snapshot: AgentSnapshot | null;
+}
+
+export interface ActiveOp {
+  id: string;
+  kind: OperationKindName;
+  status: "pending" | "running";
+  createdAt: number;
+  requestedBy: string;
+}
+
+export interface FinishedOp {
+  id: string;
+  kind: OperationKindName;
+  status: "succeeded" | "failed";
+  error: string | null;
+  finishedAt: number;
+}
+
+/** Per-pair memory the controller keeps (and persists in PairStatus.state.memory). */
+export interface PairMemory {
+  /** The server believed to be primary: the last one observed running and primary alone. */
+  activeServerId: string | null;
+  /** When the last automatic failover of this pair was decided (hold-down). */
+  lastAutoFailoverAt: number | null;
+  /** When the controller last restarted each server (restart back-off). */
+  lastRestartAt: Record<string, number>;
+  /** Per server: the mode it was last seen in while running (to tell a failed primary from a failed backup). */
+  lastRunningMode: Record<string, "primary" | "backup">;
+}
+
+export function emptyMemory(): PairMemory {
+  return { activeServerId: null, lastAutoFailoverAt: null, lastRestartAt: {}, lastRunningMode: {} };
+}
+
+export interface PairWorld {
+  pair: PairCfg;
+  hosts: Record<string, HostObs | undefined>;
+  memory: PairMemory;
+  activeOp: ActiveOp | null;
+  lastFinishedOp: FinishedOp | null;
+}
+
+/** One server of a pair as observed right now. */
+export interface ServerState {
+  cfg: ServerCfg;
+  connected: boolean;
+  connectedAt: number | null;
+  disconnectedAt: number | null;
+  lastHeartbeatAt: number | null;
+  /** The app in its agent's last snapshot (last known while disconnected). */
+  app: AppSnapshot | null;
+  /** The VIP that follows this app on its host (by the app's vip name, else by the pair's address). */
+  vip: VipSnapshot | null;
+}
+
+export function findVip(snapshot: AgentSnapshot | null, app: AppSnapshot | null, address: string): VipSnapshot | null {
+  if (!snapshot) return null;
+  if (app?.vip) {
+    const v = snapshot.vips.find((x) => x.name === app.vip);
+    if (v) return v;
+  }
+  return snapshot.vips.find((x) => x.address === address) ?? null;
+}
+
+export function serverState(world: PairWorld, cfg: ServerCfg): ServerState {
+  const h = world.hosts[cfg.hostId];
+  const snap = h?.snapshot ?? null;
+  const app = snap?.apps.find((a) => a.name === cfg.appName) ?? null;
+  return {
+    cfg,
+    connected: !!h?.connected,
+    connectedAt: h?.connectedAt ?? null,
+    disconnectedAt: h?.disconnectedAt ?? null,
+    lastHeartbeatAt: h?.lastHeartbeatAt ?? null,
+    app,
+    vip: findVip(snap, app, world.pair.vipAddress),
+  };
+}
+
+export function serverStates(world: PairWorld): [ServerState, ServerState] {
+  return [serverState(world, world.pair.servers[0]), serverState(world, world.pair.servers[1])];
+}
+
+export const FAILED_STATES = new Set(["failed", "hung", "stopped"]);
+
+export function isRunning(s: ServerState): boolean {
+  return s.connected && s.app?.state === "running";
+}
+export function isObservedPrimary(s: ServerState): boolean {
+  return s.connected && s.app?.state === "running" && s.app.mode === "primary";
+}
+export function isDown(s: ServerState): boolean {
+  return s.connected && (!s.app || FAILED_STATES.has(s.app.state));
+}
+
+/** Human description of why a server is down: "exited with signal SIGKILL", "hung (...)", "stopped". */
+export function describeDown(s: ServerState): string {
+  const a = s.app;
+  if (!a) return `is not configured on its agent (no app "${s.cfg.appName}")`;
+  if (a.state === "hung") return `hung${a.health.lastError ? ` (${a.health.lastError})` : ""}`;
+  if (a.lastExit) {
+    if (a.lastExit.signal) return `exited with signal ${a.lastExit.signal}`;
+    if (a.lastExit.code !== null) return `exited with code ${a.lastExit.code}`;
+  }
+  return a.state === "failed" ? "failed" : "stopped";
+}
+
+export function where(s: ServerState): string {
+  return `${s.cfg.name} on ${s.cfg.hostName}`;
+}
+
+/** Pure update of the pair memory from what is observed now. */
+export function updateMemory(world: PairWorld): PairMemory {
+  const m: PairMemory = {
+    ...world.memory,
+    lastRestartAt: { ...world.memory.lastRestartAt },
+    lastRunningMode: { ...world.memory.lastRunningMode },
+  };
+  const ss = serverStates(world);
+  for (const s of ss) {
+    if (isRunning(s) && (s.app!.mode === "primary" || s.app!.mode === "backup")) m.lastRunningMode[s.cfg.id] = s.app!.mode;
+  }
+  const primaries = ss.filter(isObservedPrimary);
+  if (primaries.length === 1) m.activeServerId = primaries[0].cfg.id;
+  return m;
+}

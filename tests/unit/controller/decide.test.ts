@@ -1,0 +1,162 @@
+import { describe, expect, it } from "vitest";
+import { decide, alarmKey } from "../../../lib/controller/decide";
+import { updateMemory, type PairWorld } from "../../../lib/controller/model";
+import { T0, app, backupSnap, healthy, host, pairCfg, primarySnap, snap, vip } from "./fixtures";
+
+const kinds = (w: PairWorld, now = T0) => decide(w, now).alarms.map((a) => a.kind).sort();
+
+function withHost(w: PairWorld, id: "h1" | "h2", h: PairWorld["hosts"][string]): PairWorld {
+  return { ...w, hosts: { ...w.hosts, [id]: h } };
+}
+
+const killed = () =>
+  snap(app({ mode: "primary", state: "failed", pid: null, lastExit: { code: null, signal: "SIGKILL", at: "" } }), vip({ desired: "enabled", observed: "enabled" }));
+
+describe("decide", () => {
+  it("does nothing for a healthy pair", () => {
+    const d = decide(healthy(), T0);
+    expect(d.action).toBeNull();
+    expect(d.fault).toBe(false);
+    expect(d.reason).toBe("healthy: sip-1 on host-a1 primary, sip-2 on host-a2 backup");
+    expect(d.alarms).toEqual([]);
+  });
+
+  it("fails over when the primary exits, naming the signal and the host", () => {
+    const w = withHost(healthy(), "h1", host("h1", killed()));
+    const d = decide(w, T0);
+    expect(d.action).toEqual({
+      kind: "failover",
+      fromServerId: "s1",
+      toServerId: "s2",
+      reason: "primary sip-1 exited with signal SIGKILL on host-a1; promoting sip-2",
+    });
+    expect(kinds(w)).toEqual(["primary_failed"]);
+    expect(d.alarms[0].message).toBe("primary sip-1 exited with signal SIGKILL on host-a1");
+  });
+
+  it("fails over when the primary hangs", () => {
+    const hung = snap(app({ mode: "primary", state: "hung", health: { status: "failing", consecutiveFailures: 3, lastError: "no heartbeat for 900 ms", lastCheckedAt: null } }), vip({ observed: "enabled", desired: "enabled" }));
+    const d = decide(withHost(healthy(), "h1", host("h1", hung)), T0);
+    expect(d.action?.kind).toBe("failover");
+    expect(d.reason).toBe("primary sip-1 hung (no heartbeat for 900 ms) on host-a1; promoting sip-2");
+  });
+
+  it("does not fail over when the backup is not running", () => {
+    const w = { ...healthy(), hosts: { h1: host("h1", killed()), h2: host("h2", snap(app({ state: "failed", lastExit: { code: 1, signal: null, at: "" } }), vip())) } };
+    const d = decide(w, T0);
+    expect(d.action).toBeNull();
+    expect(d.reason).toBe("primary sip-1 exited with signal SIGKILL on host-a1; no backup to promote: sip-2 exited with code 1");
+  });
+
+  it("waits the grace period after the primary's host disconnects, then promotes the backup", () => {
+    const w = withHost(healthy(), "h1", host("h1", primarySnap(), { connected: false, disconnectedAt: T0 }));
+    const d1 = decide(w, T0 + 500);
+    expect(d1.action).toBeNull();
+    expect(d1.wakeAt).toBe(T0 + 2000);
+    expect(d1.reason).toBe("host host-a1 of primary sip-1 is disconnected; waiting the 2s grace period (until 2026-11-24T12:00:02.000Z)");
+    const d2 = decide(w, T0 + 2000);
+    expect(d2.action?.kind).toBe("disconnect_failover");
+    expect(d2.action?.toServerId).toBe("s2");
+    expect(d2.reason).toBe(
+      "host host-a1 of primary sip-1 is disconnected for 2s (grace 2s); promoting sip-2 (the VIP may stay on host-a1 until it is back)",
+    );
+  });
+
+  it("raises vip_maybe_on_both_hosts once the backup holds the VIP while the old host is unreachable", () => {
+    let w = withHost(healthy(), "h1", host("h1", primarySnap(), { connected: false, disconnectedAt: T0 }));
+    w = withHost(w, "h2", host("h2", snap(app({ mode: "primary" }), vip({ observed: "enabled", desired: "enabled" }))));
+    w = { ...w, memory: updateMemory(w) };
+    expect(w.memory.activeServerId).toBe("s2");
+    const d = decide(w, T0 + 3000);
+    expect(d.action).toBeNull();
+    expect(kinds(w, T0 + 3000)).toEqual(["vip_maybe_on_both_hosts"]);
+    expect(d.alarms[0].hostId).toBe("h1");
+  });
+
+  it("demotes the reconnected server when both are primary", () => {
+    let w = withHost(healthy(), "h2", host("h2", snap(app({ mode: "primary" }), vip({ observed: "enabled", desired: "enabled" }))));
+    w = withHost(w, "h1", host("h1", primarySnap(), { connectedAt: T0 }));
+    w = { ...w, memory: { ...w.memory, activeServerId: "s2" } };
+    const d = decide(w, T0);
+    expect(d.action).toEqual({
+      kind: "split_brain_resolution",
+      fromServerId: "s1",
+      toServerId: "s2",
+      reason: "both sip-1 and sip-2 are primary after host-a1 reconnected; demoting sip-1 on host-a1 (its agent disables the VIP there), keeping sip-2",
+    });
+    expect(kinds(w)).toEqual(["both_primary"]);
+  });
+
+  it("restarts a failed backup in backup mode without a switchover, with back-off", () => {
+    const w = withHost(healthy(), "h2", host("h2", snap(app({ state: "failed", pid: null, lastExit: { code: null, signal: "SIGKILL", at: "" } }), vip())));
+    const d = decide(w, T0);
+    expect(d.action).toEqual({ kind: "restart", fromServerId: null, toServerId: "s2", reason: "backup sip-2 exited with signal SIGKILL on host-a2; restarting it in backup mode (no switchover)" });
+    expect(kinds(w)).toEqual(["backup_failed"]);
+    const again = decide({ ...w, memory: { ...w.memory, lastRestartAt: { s2: T0 } } }, T0 + 1000);
+    expect(again.action).toBeNull();
+    expect(again.wakeAt).toBe(T0 + 30_000);
+  });
+
+  it("changes nothing when an agent restarts (new bootId, same app and mode)", () => {
+    const w = withHost(healthy(), "h1", host("h1", snap(app({ mode: "primary" }), vip({ desired: "enabled", observed: "enabled" }), "boot-2"), { connectedAt: T0 }));
+    const d = decide(w, T0);
+    expect(d.action).toBeNull();
+    expect(d.fault).toBe(false);
+  });
+
+  it("takes no automatic action in maintenance but still alarms and explains", () => {
+    const w = { ...withHost(healthy(), "h1", host("h1", killed())), pair: pairCfg({ maintenance: true }) };
+    const d = decide(w, T0);
+    expect(d.action).toBeNull();
+    expect(d.fault).toBe(true);
+    expect(d.reason).toBe("maintenance: no action (would have: primary sip-1 exited with signal SIGKILL on host-a1; promoting sip-2)");
+    expect(kinds(w)).toEqual(["primary_failed"]);
+  });
+
+  it("does not flap: hold-down after an automatic failover", () => {
+    // sip-2 became primary by a failover 10 s ago, then failed too; sip-1 is back as backup.
+    let w = { ...healthy(), hosts: { h1: host("h1", backupSnap()), h2: host("h2", killed()) } };
+    w = { ...w, memory: { ...w.memory, activeServerId: "s2", lastAutoFailoverAt: T0 - 10_000 } };
+    const d = decide(w, T0);
+    expect(d.action).toBeNull();
+    expect(d.wakeAt).toBe(T0 + 50_000);
+    expect(d.reason).toBe(
+      "hold-down after the automatic failover at 2026-11-24T11:59:50.000Z until 2026-11-24T12:00:50.000Z: no action (would have: primary sip-2 exited with signal SIGKILL on host-a2; promoting sip-1)",
+    );
+    expect(decide(w, T0 + 50_000).action?.kind).toBe("failover");
+  });
+
+  it("respects autoFailover off", () => {
+    const w = { ...withHost(healthy(), "h1", host("h1", killed())), pair: pairCfg({ autoFailover: false }) };
+    expect(decide(w, T0).reason).toMatch(/^autoFailover is off: no action/);
+  });
+
+  it("takes no new action while an operation runs", () => {
+    const w = { ...withHost(healthy(), "h1", host("h1", killed())), activeOp: { id: "op1", kind: "manual_switchover" as const, status: "running" as const, createdAt: T0, requestedBy: "alice" } };
+    const d = decide(w, T0);
+    expect(d.action).toBeNull();
+    expect(d.reason).toMatch(/^manual switchover op1 is running; no new action/);
+  });
+
+  it("raises duplicate_vip and vip_script_failed from the agent's VIP report", () => {
+    const run = { kind: "vip" as const, driver: "script", action: "enable", target: "vip", startedAt: "", durationMs: 5, exitCode: 2, signal: null, timedOut: false, ok: false, stdout: "", stderr: "RTNETLINK answers: File exists\n" };
+    const w = withHost(healthy(), "h1", host("h1", snap(app({ mode: "primary" }), vip({ observed: "enabled", desired: "enabled", lastRun: run, duplicate: { detected: true, mac: "02:00:00:00:00:09", at: "" } }))));
+    const d = decide(w, T0);
+    expect(d.alarms.map((a) => a.message)).toEqual([
+      "VIP 10.0.0.10 is answered by another machine (MAC 02:00:00:00:00:09), seen from host-a1",
+      "VIP enable for 10.0.0.10 failed on host-a1 (script: exit code 2): RTNETLINK answers: File exists",
+    ]);
+    expect(alarmKey(d.alarms[0])).toBe("duplicate_vip:p1:h1");
+  });
+
+  it("promotes the configured primary when nobody is primary", () => {
+    const w = { ...healthy(), hosts: { h1: host("h1", backupSnap()), h2: host("h2", backupSnap()) }, memory: { ...healthy().memory, activeServerId: null } };
+    const d = decide(w, T0);
+    expect(d.action).toMatchObject({ kind: "failover", toServerId: "s1", reason: "no server is primary; promoting sip-1 on host-a1 (configured primary)" });
+  });
+
+  it("raises switchover_failed after a failed operation until one succeeds", () => {
+    const w = { ...healthy(), lastFinishedOp: { id: "op9", kind: "manual_switchover" as const, status: "failed" as const, error: "step 3 promote failed", finishedAt: T0 } };
+    expect(decide(w, T0).alarms.map((a) => a.message)).toEqual(["manual switchover op9 failed: step 3 promote failed"]);
+  });
+});
