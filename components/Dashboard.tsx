@@ -1,0 +1,254 @@
+"use client";
+import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useWindowVirtualizer } from "@tanstack/react-virtual";
+import type { PairHealth, PairView, ServerView } from "@/lib/views";
+import { api, asList } from "./api";
+import { AlarmView } from "./live-types";
+import { useLive, useLiveState } from "./socket";
+import { AgentBadge, Badge, HEALTH, HealthBadge, Icon, ModeBadge, ProcessBadge } from "./status";
+import { ErrorNote, inputClass } from "./ui";
+import { usePairs } from "./usePairs";
+import { OPERATION_KIND } from "./format";
+
+const ORDER: PairHealth[] = ["split_brain", "failing_over", "degraded", "unknown", "healthy"];
+const ROW_HEIGHT = 92;
+
+function useActiveAlarmCount() {
+  const [count, setCount] = useState<number | null>(null);
+  const { generation } = useLiveState();
+  const load = () =>
+    api<unknown>("/api/alarms?state=active")
+      .then((j) => setCount(asList<AlarmView>(j, "alarms").filter((a) => !a.clearedAt).length))
+      .catch(() => setCount(null));
+  useEffect(() => {
+    void load();
+  }, [generation]);
+  useLive("alarm:update", () => void load());
+  return count;
+}
+
+function ServerCell({ s, label }: { s: ServerView; label: string }) {
+  return (
+    <div className="min-w-0">
+      <div className="truncate text-sm">
+        <span className="sr-only">{label}: </span>
+        <span className="font-semibold">{s.name}</span> <span className="text-muted">on {s.hostName}</span>
+      </div>
+      <div className="mt-1 flex flex-wrap gap-1">
+        <ModeBadge mode={s.mode} />
+        <ProcessBadge state={s.processState} />
+        <AgentBadge connected={s.agentConnected} host={s.hostName} />
+      </div>
+    </div>
+  );
+}
+
+function PairRow({ p, flashKey }: { p: PairView; flashKey: number }) {
+  return (
+    <div
+      key={flashKey}
+      data-testid="pair-row"
+      data-pair={p.name}
+      data-status={p.status}
+      data-flash={flashKey}
+      className={`grid h-full grid-cols-[150px_minmax(160px,1.1fr)_130px_minmax(200px,1.4fr)_minmax(200px,1.4fr)_minmax(140px,1fr)] items-center gap-3 border-b border-line px-3 ${flashKey ? "sy-flash" : ""}`}
+    >
+      <div>
+        <HealthBadge status={p.status} />
+        {p.maintenance && <div className="mt-1"><Badge tone="warn" icon="clock">maintenance</Badge></div>}
+      </div>
+      <div className="min-w-0">
+        <Link href={`/pairs/${p.id}`} className="block truncate text-base font-bold text-accent hover:underline">
+          {p.name}
+        </Link>
+        <div className="truncate font-mono text-xs text-muted">
+          VIP {p.vip.address}/{p.vip.prefix} · {p.vip.interface}
+        </div>
+        <div className="truncate text-xs text-muted" title={p.statusReason}>{p.statusReason}</div>
+      </div>
+      <div className="text-sm">
+        <div className="text-xs text-muted">VIP held by</div>
+        {p.vipHolder === "both" ? (
+          <Badge tone="bad" icon="split">both hosts</Badge>
+        ) : p.vipHolder ? (
+          <span className="font-semibold">{p.vipHolder}</span>
+        ) : (
+          <Badge tone="warn" icon="question">nobody</Badge>
+        )}
+      </div>
+      <ServerCell s={p.servers[0]} label="SIP Server 1" />
+      <ServerCell s={p.servers[1]} label="SIP Server 2" />
+      <div className="flex flex-col items-start gap-1 text-xs">
+        {p.operation && (p.operation.status === "running" || p.operation.status === "pending") && (
+          <Badge tone="info" icon="swap">{OPERATION_KIND[p.operation.kind] ?? p.operation.kind}</Badge>
+        )}
+        {p.activeAlarms > 0 ? (
+          <Badge tone="bad" icon="warn">{p.activeAlarms} alarm{p.activeAlarms > 1 ? "s" : ""}</Badge>
+        ) : (
+          <span className="text-muted">no alarms</span>
+        )}
+        {!p.autoFailover && <span className="text-muted">auto-failover off</span>}
+      </div>
+    </div>
+  );
+}
+
+export function Dashboard() {
+  const { pairs, flashes, error, loaded } = usePairs();
+  const alarmCount = useActiveAlarmCount();
+  const router = useRouter();
+  const pathname = usePathname();
+  const sp = useSearchParams();
+  const [q, setQ] = useState(sp.get("q") ?? "");
+  const status = (sp.get("status") ?? "all") as PairHealth | "all" | "problems";
+  const sort = sp.get("sort") === "name" ? "name" : "problems";
+
+  const setParam = (k: string, v: string | null) => {
+    const n = new URLSearchParams(sp.toString());
+    if (v === null || v === "" || v === "all" || (k === "sort" && v === "problems")) n.delete(k);
+    else n.set(k, v);
+    router.replace(`${pathname}${n.size ? `?${n}` : ""}`, { scroll: false });
+  };
+  // Debounce the search box into the URL.
+  useEffect(() => {
+    const t = setTimeout(() => {
+      if ((sp.get("q") ?? "") !== q) setParam("q", q);
+    }, 200);
+    return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [q]);
+
+  const all = useMemo(() => [...pairs.values()], [pairs]);
+  const counts = useMemo(() => {
+    const c: Record<PairHealth, number> = { healthy: 0, degraded: 0, failing_over: 0, split_brain: 0, unknown: 0 };
+    for (const p of all) c[p.status] = (c[p.status] ?? 0) + 1;
+    return c;
+  }, [all]);
+
+  const visible = useMemo(() => {
+    const needle = q.trim().toLowerCase();
+    const list = all.filter((p) => {
+      if (status === "problems" ? p.status === "healthy" : status !== "all" && p.status !== status) return false;
+      if (!needle) return true;
+      return (
+        p.name.toLowerCase().includes(needle) ||
+        p.vip.address.includes(needle) ||
+        p.servers.some((s) => s.name.toLowerCase().includes(needle) || s.hostName.toLowerCase().includes(needle))
+      );
+    });
+    list.sort((a, b) => (sort === "problems" ? ORDER.indexOf(a.status) - ORDER.indexOf(b.status) : 0) || a.name.localeCompare(b.name, undefined, { numeric: true }));
+    return list;
+  }, [all, q, status, sort]);
+
+  const listRef = useRef<HTMLDivElement>(null);
+  const [margin, setMargin] = useState(0);
+  useEffect(() => {
+    setMargin(listRef.current?.offsetTop ?? 0);
+  }, [loaded]);
+  const virtualizer = useWindowVirtualizer({ count: visible.length, estimateSize: () => ROW_HEIGHT, overscan: 8, scrollMargin: margin });
+
+  const alarmsFromPairs = all.reduce((n, p) => n + (p.activeAlarms ?? 0), 0);
+  const tiles: { key: string; label: string; value: number | string; tone?: string; filter?: string }[] = [
+    { key: "pairs", label: "Pairs", value: all.length, filter: "all" },
+    { key: "healthy", label: "Healthy", value: counts.healthy, tone: "text-ok", filter: "healthy" },
+    { key: "degraded", label: "Degraded", value: counts.degraded, tone: counts.degraded ? "text-warn" : undefined, filter: "degraded" },
+    { key: "failing_over", label: "Failing over", value: counts.failing_over, tone: counts.failing_over ? "text-info" : undefined, filter: "failing_over" },
+    { key: "split_brain", label: "Split brain", value: counts.split_brain, tone: counts.split_brain ? "text-bad" : undefined, filter: "split_brain" },
+    { key: "unknown", label: "Unknown", value: counts.unknown, filter: "unknown" },
+  ];
+
+  return (
+    <div className="flex flex-col gap-4">
+      <div className="flex flex-wrap items-end justify-between gap-2">
+        <h1 className="text-2xl font-bold">Pairs</h1>
+        <p className="text-sm text-muted" aria-live="polite">
+          {loaded ? `${visible.length} of ${all.length} shown` : "Loading…"}
+        </p>
+      </div>
+
+      <ul className="grid grid-cols-2 gap-2 sm:grid-cols-4 lg:grid-cols-7" aria-label="Counts">
+        {tiles.map((t) => (
+          <li key={t.key}>
+            <button
+              type="button"
+              onClick={() => setParam("status", t.filter ?? "all")}
+              aria-pressed={status === t.filter || (t.filter === "all" && status === "all")}
+              data-testid={`count-${t.key}`}
+              className={`flex w-full flex-col items-start rounded-lg border bg-surface px-3 py-2 text-left hover:bg-surface-2 ${status === t.filter ? "border-accent" : "border-line"}`}
+            >
+              <span className="text-xs font-semibold uppercase tracking-wide text-muted">{t.label}</span>
+              <span className={`text-2xl font-bold ${t.tone ?? ""}`}>{t.value}</span>
+            </button>
+          </li>
+        ))}
+        <li>
+          <Link href="/alarms" data-testid="count-alarms" className="flex w-full flex-col items-start rounded-lg border border-line bg-surface px-3 py-2 hover:bg-surface-2">
+            <span className="text-xs font-semibold uppercase tracking-wide text-muted">Active alarms</span>
+            <span className={`text-2xl font-bold ${(alarmCount ?? alarmsFromPairs) > 0 ? "text-bad" : ""}`}>{alarmCount ?? alarmsFromPairs}</span>
+          </Link>
+        </li>
+      </ul>
+
+      <div className="flex flex-wrap items-end gap-3" role="search">
+        <div className="flex min-w-64 flex-1 flex-col gap-1">
+          <label htmlFor="pair-search" className="text-xs font-semibold uppercase tracking-wide text-muted">Search</label>
+          <input id="pair-search" type="search" placeholder="Pair, VIP, server or host name" className={inputClass} value={q} onChange={(e) => setQ(e.target.value)} />
+        </div>
+        <div className="flex flex-col gap-1">
+          <label htmlFor="status-filter" className="text-xs font-semibold uppercase tracking-wide text-muted">Status</label>
+          <select id="status-filter" className={inputClass} value={status} onChange={(e) => setParam("status", e.target.value)}>
+            <option value="all">All statuses</option>
+            <option value="problems">Anything not healthy</option>
+            {ORDER.map((s) => (
+              <option key={s} value={s}>{HEALTH[s].label}</option>
+            ))}
+          </select>
+        </div>
+        <div className="flex flex-col gap-1">
+          <label htmlFor="sort" className="text-xs font-semibold uppercase tracking-wide text-muted">Order</label>
+          <select id="sort" className={inputClass} value={sort} onChange={(e) => setParam("sort", e.target.value)}>
+            <option value="problems">Problems first</option>
+            <option value="name">By name</option>
+          </select>
+        </div>
+      </div>
+
+      <ErrorNote>{error}</ErrorNote>
+
+      <div className="overflow-x-auto rounded-lg border border-line bg-surface">
+        <div className="min-w-[1080px]">
+          <div className="grid grid-cols-[150px_minmax(160px,1.1fr)_130px_minmax(200px,1.4fr)_minmax(200px,1.4fr)_minmax(140px,1fr)] gap-3 border-b border-line bg-surface-2 px-3 py-2 text-xs font-bold uppercase tracking-wide text-muted" aria-hidden>
+            <span>Status</span>
+            <span>Pair</span>
+            <span>VIP</span>
+            <span>SIP Server 1</span>
+            <span>SIP Server 2</span>
+            <span>Activity</span>
+          </div>
+          <div ref={listRef} role="list" aria-label="Pairs" style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+            {virtualizer.getVirtualItems().map((v) => {
+              const p = visible[v.index];
+              return (
+                <div
+                  role="listitem"
+                  key={p.id}
+                  style={{ position: "absolute", top: 0, left: 0, width: "100%", height: ROW_HEIGHT, transform: `translateY(${v.start - virtualizer.options.scrollMargin}px)` }}
+                >
+                  <PairRow p={p} flashKey={flashes.get(p.id) ?? 0} />
+                </div>
+              );
+            })}
+          </div>
+          {loaded && visible.length === 0 && (
+            <p className="flex items-center justify-center gap-2 py-10 text-sm text-muted">
+              <Icon name="question" />
+              {all.length === 0 ? "No pairs yet. An admin can add hosts and pairs under Settings." : "No pair matches the search and filter."}
+            </p>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,104 @@
+"use client";
+/**
+ * One socket.io connection per tab, to the same origin (the session cookie authenticates it).
+ * `generation` increases on every (re)connect: pages refetch when it changes, so nothing stays stale
+ * after a reconnect. `useLive(event, handler)` subscribes a component to one event.
+ */
+import { createContext, useContext, useEffect, useRef, useState } from "react";
+import { io, type Socket } from "socket.io-client";
+import type { ClientToServerEvents, ServerToClientEvents } from "./live-types";
+
+type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+interface LiveState {
+  socket: LiveSocket | null;
+  connected: boolean;
+  /** Connected at least once (no "disconnected" banner during the first connect). */
+  everConnected: boolean;
+  generation: number;
+  lastError: string | null;
+}
+
+const LiveContext = createContext<LiveState>({ socket: null, connected: false, everConnected: false, generation: 0, lastError: null });
+
+export function LiveProvider({ children }: { children: React.ReactNode }) {
+  const [state, setState] = useState<LiveState>({ socket: null, connected: false, everConnected: false, generation: 0, lastError: null });
+  useEffect(() => {
+    const socket: LiveSocket = io({ withCredentials: true, transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
+    setState((s) => ({ ...s, socket }));
+    const onConnect = () => setState((s) => ({ ...s, connected: true, everConnected: true, generation: s.generation + 1, lastError: null }));
+    const onDisconnect = (reason: string) => setState((s) => ({ ...s, connected: false, lastError: reason }));
+    const onError = (err: Error) => {
+      setState((s) => ({ ...s, connected: false, lastError: err.message }));
+      // The server refuses an unauthenticated socket: the session has ended.
+      if (/unauthori[sz]ed|401|not signed in|session/i.test(err.message)) {
+        const next = window.location.pathname + window.location.search;
+        window.location.assign(`/login?next=${encodeURIComponent(next)}`);
+      }
+    };
+    socket.on("connect", onConnect);
+    socket.on("disconnect", onDisconnect);
+    socket.on("connect_error", onError);
+    return () => {
+      socket.off("connect", onConnect);
+      socket.off("disconnect", onDisconnect);
+      socket.off("connect_error", onError);
+      socket.disconnect();
+    };
+  }, []);
+  return <LiveContext.Provider value={state}>{children}</LiveContext.Provider>;
+}
+
+export function useLiveState(): LiveState {
+  return useContext(LiveContext);
+}
+
+/** Subscribe to one server event; the handler may change between renders without resubscribing. */
+export function useLive<E extends keyof ServerToClientEvents>(event: E, handler: ServerToClientEvents[E]) {
+  const { socket } = useContext(LiveContext);
+  const ref = useRef(handler);
+  ref.current = handler;
+  useEffect(() => {
+    if (!socket) return;
+    const fn = ((...args: unknown[]) => (ref.current as (...a: unknown[]) => void)(...args)) as ServerToClientEvents[E];
+    // socket.io's typed overloads do not narrow a generic key; the cast keeps the public API typed.
+    (socket as unknown as Socket).on(event as string, fn as (...a: unknown[]) => void);
+    return () => {
+      (socket as unknown as Socket).off(event as string, fn as (...a: unknown[]) => void);
+    };
+  }, [socket, event]);
+}
+
+/** Joins the room of one pair (operation updates, pair state) while mounted, and again after a reconnect. */
+export function usePairRoom(pairId: string | null) {
+  const { socket, generation } = useContext(LiveContext);
+  useEffect(() => {
+    if (!socket || !pairId || generation === 0) return;
+    socket.emit("pair:subscribe", { pairId }, () => {});
+    return () => {
+      socket.emit("pair:unsubscribe", { pairId }, () => {});
+    };
+  }, [socket, pairId, generation]);
+}
+
+export function ConnectionBanner() {
+  const { connected, everConnected, lastError } = useLiveState();
+  const [show, setShow] = useState(false);
+  // A short grace period so a page change or a fast reconnect does not flash the banner.
+  useEffect(() => {
+    if (connected) {
+      setShow(false);
+      return;
+    }
+    const t = setTimeout(() => setShow(true), everConnected ? 800 : 4000);
+    return () => clearTimeout(t);
+  }, [connected, everConnected]);
+  if (!show || connected) return null;
+  return (
+    <div role="alert" data-testid="connection-banner" className="flex items-center gap-2 border-b border-bad/50 bg-bad-bg px-4 py-2 text-sm font-semibold text-bad">
+      <svg viewBox="0 0 16 16" className="size-4 sy-pulse" aria-hidden fill="none" stroke="currentColor" strokeWidth="1.8"><path d="M8 1.8l6.5 12H1.5z" /><path d="M8 6.5v3.2M8 11.8v.1" /></svg>
+      Live updates lost — reconnecting. What you see may be out of date; the page refreshes itself when the connection is back.
+      {lastError && <span className="font-normal opacity-80">({lastError})</span>}
+    </div>
+  );
+}
