@@ -1,0 +1,146 @@
+/**
+ * The route wrapper every `app/api/**` handler uses:
+ *   export const GET = route({ allow: canRead }, async ({ principal, params, query }) => ...);
+ * It gives each request an id (x-request-id), authenticates (session cookie or Bearer token), applies the
+ * role predicate, checks Origin on state-changing cookie-authenticated requests, parses input with zod via
+ * one helper, and turns every failure into the single error shape. 500s never leak internals.
+ */
+import { randomUUID } from "node:crypto";
+import type { z } from "zod";
+import { authenticate, type Authentication } from "@/lib/auth/principal";
+import { actorName, type Principal } from "@/lib/auth/roles";
+import { isSecureRequest, sessionCookie } from "@/lib/auth/cookies";
+import { log as rootLog, type Logger } from "@/lib/log";
+import { ApiError, errorBody, forbidden, fromPrismaError, unauthenticated } from "./errors";
+import { json } from "./json";
+import { originProblem, STATE_CHANGING } from "./origin";
+import { parseBody, parseQuery, parseWith } from "./validate";
+
+export type Predicate = (p: Principal) => boolean;
+
+export interface RouteOptions {
+  /** "public" (no credentials needed) or a role predicate from lib/auth (canRead, canOperate, canAdmin). */
+  allow: "public" | Predicate;
+  /** Also check Origin when no cookie authenticated the request (login). */
+  originCheck?: "cookie" | "always";
+}
+
+interface BaseContext<P> {
+  req: Request;
+  params: P;
+  requestId: string;
+  log: Logger;
+  /** Client address as seen by server.ts (or X-Forwarded-For when TRUST_PROXY=1). */
+  ip: string;
+  auth: Authentication;
+  body<S extends z.ZodType>(schema: S): Promise<z.infer<S>>;
+  query<S extends z.ZodType>(schema: S): z.infer<S>;
+}
+
+export interface PublicContext<P> extends BaseContext<P> {
+  principal: Principal | null;
+}
+
+export interface AuthedContext<P> extends BaseContext<P> {
+  principal: Principal;
+  /** Audit actor: the username, or "token:<name>". */
+  actor: string;
+}
+
+export type RouteHandler<P> = (req: Request, ctx: { params: Promise<P> }) => Promise<Response>;
+
+/** Header server.ts sets from the TCP peer address (it overwrites whatever the client sent). */
+export const CLIENT_IP_HEADER = "x-switchyard-client-ip";
+
+export function clientIp(req: Request): string {
+  if (process.env.TRUST_PROXY === "1" || process.env.TRUST_PROXY === "true") {
+    const xff = req.headers.get("x-forwarded-for")?.split(",")[0].trim();
+    if (xff) return xff;
+  }
+  return req.headers.get(CLIENT_IP_HEADER) ?? "unknown";
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestIdOf(req: Request): string {
+  const given = req.headers.get("x-request-id");
+  return given && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export function route<P = Record<string, string>>(
+  opts: RouteOptions & { allow: "public" },
+  fn: (c: PublicContext<P>) => Promise<Response | unknown>,
+): RouteHandler<P>;
+export function route<P = Record<string, string>>(
+  opts: RouteOptions & { allow: Predicate },
+  fn: (c: AuthedContext<P>) => Promise<Response | unknown>,
+): RouteHandler<P>;
+export function route<P>(opts: RouteOptions, fn: (c: never) => Promise<Response | unknown>): RouteHandler<P> {
+  return async (req, ctx) => {
+    const requestId = requestIdOf(req);
+    const path = safePath(req.url);
+    let log = rootLog.child({ requestId, method: req.method, path });
+    let response: Response;
+    let setCookie: string | undefined;
+    try {
+      const params = ((await ctx?.params) ?? {}) as P;
+      const auth: Authentication =
+        opts.allow === "public" && !req.headers.get("cookie") && !req.headers.get("authorization")
+          ? { principal: null, via: null }
+          : await authenticate(req);
+      if (STATE_CHANGING.has(req.method) && (auth.via === "cookie" || opts.originCheck === "always")) {
+        const problem = originProblem(req);
+        if (problem && (auth.via === "cookie" || req.headers.get("origin"))) throw forbidden(`cross-site request refused: ${problem}`);
+      }
+      if (opts.allow !== "public") {
+        if (!auth.principal) throw unauthenticated();
+        if (!opts.allow(auth.principal)) throw forbidden(`role ${auth.principal.role} may not ${req.method} ${path}`);
+      }
+      if (auth.principal) log = log.child({ actor: actorName(auth.principal), role: auth.principal.role });
+      if (auth.refreshed) {
+        const maxAge = (auth.refreshed.expiresAt.getTime() - Date.now()) / 1000;
+        setCookie = sessionCookie(auth.refreshed.token, { secure: isSecureRequest(req), maxAgeSeconds: maxAge });
+      }
+      const c = {
+        req,
+        params,
+        requestId,
+        log,
+        ip: clientIp(req),
+        auth,
+        principal: auth.principal,
+        actor: auth.principal ? actorName(auth.principal) : "anonymous",
+        body: <S extends z.ZodType>(schema: S) => parseBody(req, schema),
+        query: <S extends z.ZodType>(schema: S) => parseQuery(req, schema),
+      };
+      const out = await (fn as (c: unknown) => Promise<Response | unknown>)(c);
+      response = out instanceof Response ? out : json(out ?? null);
+    } catch (err) {
+      response = errorResponse(err, log);
+    }
+    const headers = new Headers(response.headers);
+    headers.set("x-request-id", requestId);
+    if (setCookie && !headers.has("set-cookie")) headers.append("set-cookie", setCookie);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  };
+}
+
+export function errorResponse(err: unknown, log: Logger = rootLog): Response {
+  const api = err instanceof ApiError ? err : fromPrismaError(err);
+  if (api) {
+    if (api.status === 403 || api.status === 429) log.warn("request refused", { status: api.status, reason: api.message });
+    return json(errorBody(api), { status: api.status, headers: api.extra.headers });
+  }
+  log.error("request failed", { err });
+  return json(errorBody(new ApiError(500, "internal", "internal error; see the server log")), 500);
+}
+
+function safePath(url: string): string {
+  try {
+    return new URL(url, "http://localhost").pathname;
+  } catch {
+    return "?";
+  }
+}
+
+export { parseWith };

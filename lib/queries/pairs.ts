@@ -1,0 +1,173 @@
+/** Pairs with their two servers and, when the controller has computed it, their PairView. */
+import { db } from "@/lib/db";
+import { ApiError, badRequest, conflict, notFound } from "@/lib/http/errors";
+import type { PairCreate, PairUpdate, ServerInput } from "@/lib/validation/pairs";
+import { PairVip } from "@/lib/validation/pairs";
+import type { PairView } from "@/lib/views";
+import { audited, type Tx } from "./tx";
+
+export interface ServerDto {
+  id: string;
+  name: string;
+  hostId: string;
+  hostName: string;
+  appName: string;
+  configuredRole: "primary" | "backup";
+}
+
+export interface PairDto {
+  id: string;
+  name: string;
+  vipAddress: string;
+  vipPrefix: number;
+  vipInterface: string;
+  autoFailover: boolean;
+  disconnectGraceSeconds: number;
+  heartbeatTimeoutMs: number;
+  autoRestart: boolean;
+  holdDownSeconds: number;
+  maintenance: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** [SIP Server 1 (configured primary), SIP Server 2 (configured backup)]. */
+  servers: ServerDto[];
+  /** The controller's latest view of the pair; null until it has observed it. */
+  view: PairView | null;
+}
+
+const include = {
+  servers: { include: { host: { select: { name: true } } } },
+  status: { select: { state: true } },
+} as const;
+
+type Row = Awaited<ReturnType<typeof loadRow>>;
+function loadRow(id: string, tx: Tx = db) {
+  return tx.pair.findUnique({ where: { id }, include });
+}
+
+export function toPairDto(p: NonNullable<Row>): PairDto {
+  const servers = [...p.servers]
+    .sort((a, b) => (a.configuredRole === b.configuredRole ? 0 : a.configuredRole === "primary" ? -1 : 1))
+    .map((s) => ({
+      id: s.id,
+      name: s.name,
+      hostId: s.hostId,
+      hostName: s.host.name,
+      appName: s.appName,
+      configuredRole: s.configuredRole as "primary" | "backup",
+    }));
+  return {
+    id: p.id,
+    name: p.name,
+    vipAddress: p.vipAddress,
+    vipPrefix: p.vipPrefix,
+    vipInterface: p.vipInterface,
+    autoFailover: p.autoFailover,
+    disconnectGraceSeconds: p.disconnectGraceSeconds,
+    heartbeatTimeoutMs: p.heartbeatTimeoutMs,
+    autoRestart: p.autoRestart,
+    holdDownSeconds: p.holdDownSeconds,
+    maintenance: p.maintenance,
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+    servers,
+    view: (p.status?.state as PairView | null | undefined) ?? null,
+  };
+}
+
+export async function listPairs(): Promise<PairDto[]> {
+  const rows = await db.pair.findMany({ include, orderBy: { name: "asc" } });
+  return rows.map(toPairDto);
+}
+
+export async function getPair(id: string): Promise<PairDto> {
+  const row = await loadRow(id);
+  if (!row) throw notFound("pair");
+  return toPairDto(row);
+}
+
+/** The persisted views of every pair (the live channel's snapshot on connect). */
+export async function listPairViews(): Promise<PairView[]> {
+  const rows = await db.pairStatus.findMany({ select: { state: true } });
+  return rows.map((r) => r.state as unknown as PairView).filter((v) => v && typeof v === "object");
+}
+
+async function checkServers(tx: Tx, servers: ServerInput[]) {
+  for (const [i, s] of servers.entries()) {
+    const host = await tx.host.findUnique({ where: { id: s.hostId }, select: { id: true } });
+    if (!host) throw badRequest(`servers.${i}.hostId: no host with id ${s.hostId}`, `servers.${i}.hostId`);
+  }
+}
+
+async function checkUnique(tx: Tx, v: { name?: string; vipAddress?: string }, selfId?: string) {
+  if (v.name) {
+    const other = await tx.pair.findUnique({ where: { name: v.name }, select: { id: true } });
+    if (other && other.id !== selfId) throw conflict(`a pair named ${v.name} already exists`);
+  }
+  if (v.vipAddress) {
+    const other = await tx.pair.findFirst({ where: { vipAddress: v.vipAddress, NOT: selfId ? { id: selfId } : undefined }, select: { name: true } });
+    if (other) throw conflict(`VIP ${v.vipAddress} is already used by pair ${other.name}`);
+  }
+}
+
+function serverRows(servers: ServerInput[]) {
+  return servers.map((s, i) => ({ name: s.name, hostId: s.hostId, appName: s.appName, configuredRole: i === 0 ? ("primary" as const) : ("backup" as const) }));
+}
+
+export async function createPair(input: PairCreate, actor: string): Promise<PairDto> {
+  return audited(async (tx, audit) => {
+    await checkUnique(tx, input);
+    await checkServers(tx, input.servers);
+    const { servers, ...fields } = input;
+    const created = await tx.pair.create({ data: { ...fields, servers: { create: serverRows(servers) } }, select: { id: true } });
+    const row = (await loadRow(created.id, tx))!;
+    await audit({ actor, action: "pair.create", targetType: "pair", targetId: row.id, pairId: row.id, outcome: "success", details: { ...input } });
+    return toPairDto(row);
+  });
+}
+
+async function assertNoActiveOperation(tx: Tx, pairId: string, what: string) {
+  const op = await tx.operation.findUnique({ where: { activeKey: pairId }, select: { id: true, kind: true } });
+  if (op) throw conflict(`cannot ${what} while operation ${op.kind} (${op.id}) is in progress`);
+}
+
+export async function updatePair(id: string, input: PairUpdate, actor: string): Promise<PairDto> {
+  return audited(async (tx, audit) => {
+    const before = await loadRow(id, tx);
+    if (!before) throw notFound("pair");
+    const merged = PairVip.safeParse({ vipAddress: input.vipAddress ?? before.vipAddress, vipPrefix: input.vipPrefix ?? before.vipPrefix });
+    if (!merged.success) {
+      const issue = merged.error.issues[0];
+      const field = issue.path.join(".");
+      throw new ApiError(400, "invalid_input", `${field}: ${issue.message}`, { field });
+    }
+    await checkUnique(tx, input, id);
+    const { servers, ...fields } = input;
+    if (servers || input.vipAddress !== undefined || input.vipPrefix !== undefined || input.vipInterface !== undefined) {
+      await assertNoActiveOperation(tx, id, "change the servers or the VIP");
+    }
+    if (servers) {
+      await checkServers(tx, servers);
+      const current = toPairDto(before).servers;
+      const same = servers.every((s, i) => current[i] && current[i].hostId === s.hostId && current[i].name === s.name && current[i].appName === s.appName);
+      if (!same) {
+        await tx.server.deleteMany({ where: { pairId: id } });
+        await tx.server.createMany({ data: serverRows(servers).map((s) => ({ ...s, pairId: id })) });
+      }
+    }
+    await tx.pair.update({ where: { id }, data: fields });
+    const row = (await loadRow(id, tx))!;
+    await audit({ actor, action: "pair.update", targetType: "pair", targetId: id, pairId: id, outcome: "success", details: { name: before.name, changes: input } });
+    return toPairDto(row);
+  });
+}
+
+export async function deletePair(id: string, actor: string): Promise<void> {
+  await audited(async (tx, audit) => {
+    const pair = await tx.pair.findUnique({ where: { id }, select: { id: true, name: true, vipAddress: true } });
+    if (!pair) throw notFound("pair");
+    await assertNoActiveOperation(tx, id, "delete the pair");
+    await tx.pair.delete({ where: { id } });
+    await audit({ actor, action: "pair.delete", targetType: "pair", targetId: id, pairId: id, outcome: "success", details: { name: pair.name, vipAddress: pair.vipAddress } });
+  });
+}

@@ -1,0 +1,66 @@
+import { db } from "@/lib/db";
+import { hashPassword } from "@/lib/auth/password";
+import type { Principal, Role } from "@/lib/auth/roles";
+import { conflict, notFound } from "@/lib/http/errors";
+import { disconnectUser } from "@/lib/realtime/publish";
+import type { UserCreate } from "@/lib/validation/users";
+import { audited } from "./tx";
+
+export interface UserDto {
+  id: string;
+  username: string;
+  role: Role;
+  createdAt: string;
+}
+
+const select = { id: true, username: true, role: true, createdAt: true } as const;
+const toDto = (u: { id: string; username: string; role: string; createdAt: Date }): UserDto => ({
+  id: u.id,
+  username: u.username,
+  role: u.role as Role,
+  createdAt: u.createdAt.toISOString(),
+});
+
+export async function listUsers(): Promise<UserDto[]> {
+  return (await db.user.findMany({ select, orderBy: { username: "asc" } })).map(toDto);
+}
+
+export async function getUser(id: string): Promise<UserDto> {
+  const u = await db.user.findUnique({ where: { id }, select });
+  if (!u) throw notFound("user");
+  return toDto(u);
+}
+
+/** For the login check only. */
+export function findUserForLogin(username: string) {
+  return db.user.findUnique({ where: { username }, select: { id: true, username: true, role: true, passwordHash: true } });
+}
+
+export async function createUser(input: UserCreate, actor: string): Promise<UserDto> {
+  const passwordHash = await hashPassword(input.password);
+  return audited(async (tx, audit) => {
+    if (await tx.user.findUnique({ where: { username: input.username }, select: { id: true } })) {
+      throw conflict(`a user named ${input.username} already exists`);
+    }
+    const u = await tx.user.create({ data: { username: input.username, role: input.role, passwordHash }, select });
+    await audit({ actor, action: "user.create", targetType: "user", targetId: u.id, outcome: "success", details: { username: u.username, role: u.role } });
+    return toDto(u);
+  });
+}
+
+export async function deleteUser(id: string, by: Principal, actor: string): Promise<void> {
+  await audited(
+    async (tx, audit) => {
+      const u = await tx.user.findUnique({ where: { id }, select });
+      if (!u) throw notFound("user");
+      if (u.id === by.userId) throw conflict("you cannot delete your own account");
+      if (u.role === "admin") {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(727002)`;
+        if ((await tx.user.count({ where: { role: "admin" } })) <= 1) throw conflict("cannot delete the last admin");
+      }
+      await tx.user.delete({ where: { id } });
+      await audit({ actor, action: "user.delete", targetType: "user", targetId: id, outcome: "success", details: { username: u.username, role: u.role } });
+    },
+    () => disconnectUser(id),
+  );
+}

@@ -1,0 +1,52 @@
+import { z } from "zod";
+import { emptyToUndefined, Uuid } from "./common";
+
+const isoTime = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO 8601 date-time, e.g. 2026-11-24T16:00:00Z")
+    .transform((v) => new Date(v))
+    .optional(),
+);
+
+export const AuditOutcome = z.enum(["success", "failure", "denied", "info"], { message: "must be success, failure, denied or info" });
+
+const filterShape = {
+  pairId: z.preprocess(emptyToUndefined, Uuid.optional()),
+  actor: z.preprocess(emptyToUndefined, z.string().max(128, "must be at most 128 characters").optional()),
+  action: z.preprocess(emptyToUndefined, z.string().max(128, "must be at most 128 characters").optional()),
+  outcome: z.preprocess(emptyToUndefined, AuditOutcome.optional()),
+  from: isoTime,
+  to: isoTime,
+};
+
+const fromBeforeTo = (v: { from?: Date; to?: Date }) => !v.from || !v.to || v.from <= v.to;
+const fromBeforeToMsg = { path: ["to"], message: "must not be before from" };
+
+/** Filters shared by the list and the export. */
+export const AuditFilter = z.object(filterShape).strict().refine(fromBeforeTo, fromBeforeToMsg);
+export type AuditFilter = z.infer<typeof AuditFilter>;
+
+export const AuditListQuery = z
+  .object({
+    ...filterShape,
+    /** Opaque cursor from the previous page's `nextCursor`. */
+    cursor: z.preprocess(emptyToUndefined, z.string().regex(/^\d{1,19}$/, "must be a cursor from a previous page").optional()),
+    limit: z.preprocess(
+      emptyToUndefined,
+      z.coerce.number().int("must be a whole number").min(1, "must be at least 1").max(500, "must be at most 500").default(100),
+    ),
+  })
+  .strict()
+  .refine(fromBeforeTo, fromBeforeToMsg);
+export type AuditListQuery = z.infer<typeof AuditListQuery>;
+
+export const AuditExportQuery = z
+  .object({
+    ...filterShape,
+    format: z.preprocess(emptyToUndefined, z.enum(["csv", "json"], { message: "must be csv or json" }).default("json")),
+  })
+  .strict()
+  .refine(fromBeforeTo, fromBeforeToMsg);
+export type AuditExportQuery = z.infer<typeof AuditExportQuery>;
