@@ -1,0 +1,82 @@
+// The shared Prisma client. `import { db, Prisma } from "@/lib/db"`.
+//
+// Built lazily on first use from process.env.DATABASE_URL (set by lib/db/bootstrap.ts initDatabase()
+// before anything touches `db`), with the pg driver adapter over one pg.Pool. The client and its pool are
+// cached on globalThis: Next's route handlers load their own copy of this module (a separate module
+// instance from server.ts), and they must share one client and one pool with it.
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaClient } from "../generated/prisma/client";
+
+export * from "../generated/prisma/client";
+
+interface DbState {
+  client: PrismaClient;
+  pool: pg.Pool;
+  url: string;
+}
+
+const KEY = Symbol.for("switchyard.db");
+type Global = typeof globalThis & { [KEY]?: DbState };
+const g = globalThis as Global;
+
+function poolSize(): number {
+  const n = Number(process.env.DATABASE_POOL_MAX ?? 10);
+  return Number.isInteger(n) && n > 0 ? n : 10;
+}
+
+function state(): DbState {
+  const existing = g[KEY];
+  if (existing) return existing;
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    throw new Error(
+      "DATABASE_URL is not set: call initDatabase() from lib/db/bootstrap.ts at start-up before using the database",
+    );
+  }
+  const pool = new pg.Pool({ connectionString: url, max: poolSize(), application_name: "switchyard" });
+  // An idle client losing its connection must not crash the process; the next query reports the error.
+  pool.on("error", () => undefined);
+  const client = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const s: DbState = { client, pool, url };
+  g[KEY] = s;
+  return s;
+}
+
+/**
+ * The Prisma client (a lazy proxy: nothing connects until the first query). Use it everywhere on the
+ * server; never construct another PrismaClient.
+ */
+export const db: PrismaClient = new Proxy({} as PrismaClient, {
+  get(_target, prop) {
+    if (prop === "then") return undefined; // `await db` must not build a client
+    const client = state().client;
+    const value = Reflect.get(client, prop, client);
+    return typeof value === "function" ? value.bind(client) : value;
+  },
+  has(_target, prop) {
+    return Reflect.has(state().client, prop);
+  },
+});
+
+/**
+ * The pg.Pool under `db`, for the few things Prisma cannot do (LISTEN/NOTIFY, the socket.io Postgres
+ * adapter, session advisory locks on a dedicated connection: `const c = await getPool().connect()`).
+ */
+export function getPool(): pg.Pool {
+  return state().pool;
+}
+
+/** True once the client has been built (something used `db` or `getPool`). */
+export function isDbOpen(): boolean {
+  return g[KEY] !== undefined;
+}
+
+/** Disconnects Prisma and ends the pool. Safe to call twice; the next use of `db` builds a new client. */
+export async function closeDb(): Promise<void> {
+  const s = g[KEY];
+  if (!s) return;
+  g[KEY] = undefined;
+  await s.client.$disconnect().catch(() => undefined);
+  await s.pool.end().catch(() => undefined);
+}
