@@ -1,0 +1,77 @@
+/**
+ * The planned steps of each kind of operation, in the source document's order. Pure.
+ *
+ * Manual switchover (SCI → SCS → LCA):   demote, vip_disable, promote, vip_enable, verify
+ * Primary server failure:                promote, vip_enable, vip_disable (failed host), verify, restart
+ * Primary server disconnected:           promote, vip_enable, vip_disable (skipped: unreachable), verify
+ * Both primary after a reconnect:        demote (reconnected one), vip_disable, verify
+ * Backup failure:                        restart (backup mode), verify
+ */
+import type { OperationKindName, PairCfg, ServerCfg } from "./model";
+
+export type StepAction =
+  | "demote"
+  | "vip_disable"
+  | "promote"
+  | "vip_enable"
+  | "verify"
+  | "restart"
+  | "recover_demote"
+  | "recover_promote"
+  | "recover_verify";
+
+export interface PlannedStep {
+  seq: number;
+  action: StepAction;
+  targetServerId: string | null;
+  targetHostId: string | null;
+  target: string;
+}
+
+export const on = (s: ServerCfg) => `${s.name} on ${s.hostName}`;
+export const vipOn = (pair: PairCfg, s: ServerCfg) => `VIP ${pair.vipAddress}/${pair.vipPrefix} on ${s.hostName}`;
+
+export function serverOf(pair: PairCfg, id: string | null): ServerCfg | null {
+  return pair.servers.find((s) => s.id === id) ?? null;
+}
+
+export function planSteps(kind: OperationKindName, pair: PairCfg, fromId: string | null, toId: string | null): PlannedStep[] {
+  const from = serverOf(pair, fromId);
+  const to = serverOf(pair, toId);
+  const steps: Omit<PlannedStep, "seq">[] = [];
+  const srv = (action: StepAction, s: ServerCfg) => steps.push({ action, targetServerId: s.id, targetHostId: s.hostId, target: on(s) });
+  const vip = (action: StepAction, s: ServerCfg) => steps.push({ action, targetServerId: s.id, targetHostId: s.hostId, target: vipOn(pair, s) });
+  const verify = (text: string) => steps.push({ action: "verify", targetServerId: null, targetHostId: null, target: text });
+
+  switch (kind) {
+    case "manual_switchover":
+    case "split_brain_resolution":
+      if (!from) throw new Error(`${kind} needs the server to demote`);
+      srv("demote", from);
+      vip("vip_disable", from);
+      if (kind === "manual_switchover") {
+        if (!to) throw new Error("manual switchover needs the server to promote");
+        srv("promote", to);
+        vip("vip_enable", to);
+        verify(`${pair.name}: ${from.name} backup, ${to.name} primary, VIP only on ${to.hostName}`);
+      } else {
+        verify(`${pair.name}: ${from.name} backup with the VIP disabled on ${from.hostName}`);
+      }
+      break;
+    case "failover":
+    case "disconnect_failover":
+      if (!to || !from) throw new Error(`${kind} needs both servers`);
+      srv("promote", to);
+      vip("vip_enable", to);
+      vip("vip_disable", from);
+      verify(`${pair.name}: ${to.name} primary with the VIP on ${to.hostName}`);
+      if (pair.autoRestart && kind === "failover") srv("restart", from);
+      break;
+    case "restart":
+      if (!to) throw new Error("restart needs its server");
+      srv("restart", to);
+      verify(`${pair.name}: ${to.name} running in backup mode`);
+      break;
+  }
+  return steps.map((s, i) => ({ ...s, seq: i + 1 }));
+}

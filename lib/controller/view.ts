@@ -1,0 +1,59 @@
+/** Pure: the PairView (lib/views.ts) computed from the controller's model. */
+import type { PairHealth, PairView, ServerView, OperationSummary } from "../views";
+import { type PairWorld, type ServerState, isObservedPrimary, serverStates } from "./model";
+
+function serverView(s: ServerState): ServerView {
+  const a = s.connected ? s.app : null;
+  return {
+    id: s.cfg.id,
+    name: s.cfg.name,
+    hostId: s.cfg.hostId,
+    hostName: s.cfg.hostName,
+    appName: s.cfg.appName,
+    configuredRole: s.cfg.configuredRole,
+    agentConnected: s.connected,
+    processState: a ? a.state : "unknown",
+    mode: a ? a.mode : "unknown",
+    vip: s.connected ? (s.vip?.observed ?? "unknown") : "unknown",
+    healthy: !!a && a.state === "running" && a.health.status !== "failing" && !a.crashLoop,
+    pid: a ? a.pid : null,
+    lastHeartbeatAt: s.lastHeartbeatAt ? new Date(s.lastHeartbeatAt).toISOString() : null,
+  };
+}
+
+export function pairHealth(world: PairWorld, ss: [ServerState, ServerState]): PairHealth {
+  if (!ss[0].connected && !ss[1].connected && ss.every((s) => s.disconnectedAt === null)) return "unknown";
+  if (isObservedPrimary(ss[0]) && isObservedPrimary(ss[1])) return "split_brain";
+  if (world.activeOp && world.activeOp.kind !== "restart") return "failing_over";
+  const primaries = ss.filter(isObservedPrimary);
+  if (primaries.length === 1) {
+    const p = primaries[0];
+    const o = p === ss[0] ? ss[1] : ss[0];
+    const vipOk = p.vip?.observed === "enabled" && o.connected && o.vip?.observed !== "enabled";
+    const backupOk = o.connected && o.app?.state === "running" && o.app.mode === "backup";
+    if (vipOk && backupOk) return "healthy";
+  }
+  return "degraded";
+}
+
+export function buildPairView(
+  world: PairWorld,
+  opts: { statusReason: string; operation: OperationSummary | null; activeAlarms: number; now: number },
+): PairView {
+  const ss = serverStates(world);
+  const holders = ss.filter((s) => s.connected && s.vip?.observed === "enabled");
+  return {
+    id: world.pair.id,
+    name: world.pair.name,
+    vip: { address: world.pair.vipAddress, prefix: world.pair.vipPrefix, interface: world.pair.vipInterface },
+    status: pairHealth(world, ss),
+    statusReason: opts.statusReason,
+    vipHolder: holders.length === 2 ? "both" : holders.length === 1 ? holders[0].cfg.hostName : null,
+    servers: [serverView(ss[0]), serverView(ss[1])],
+    operation: opts.operation,
+    maintenance: world.pair.maintenance,
+    autoFailover: world.pair.autoFailover,
+    activeAlarms: opts.activeAlarms,
+    updatedAt: new Date(opts.now).toISOString(),
+  };
+}
