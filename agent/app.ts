@@ -1,0 +1,383 @@
+/**
+ * Supervision of one application: spawn (own process group), exit detection from the child's exit event,
+ * stop (SIGTERM, then SIGKILL after stopTimeoutMs), restart with backoff, crash-loop detection, health probe
+ * (hung detection), re-adoption of a process started by a previous agent run.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import path from "node:path";
+import type { AgentEvent, AppSnapshot, AppState, ExitInfo, Health, Mode, ObservedMode } from "../protocol/agent";
+import type { AppConfig } from "./config";
+import { runModeHook, runProbe, type HookResult } from "./hooks";
+import { procStartTime, procState, type StateStore } from "./store";
+import { log, nowIso } from "./util";
+
+type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
+export type EmitFn = (e: DistributiveOmit<AgentEvent, "seq" | "at">) => void;
+
+export interface AppHooks {
+  emit: EmitFn;
+  /** Called at once when the app exits unexpectedly or is declared hung: the agent disables its VIP. */
+  onFailure: (app: App, reason: string) => void;
+}
+
+/** How often an adopted process (not our child: no exit event) is checked with kill(pid, 0). */
+export const ADOPTED_WATCH_MS = 50;
+
+export class App {
+  state: AppState = "stopped";
+  pid: number | null = null;
+  mode: ObservedMode = "unknown";
+  health: Health = { status: "unknown", consecutiveFailures: 0, lastError: null, lastCheckedAt: null };
+  lastExit: ExitInfo | null = null;
+  restarts = 0;
+  crashLoop = false;
+  startedAt: string | null = null;
+  adopted = false;
+
+  private child?: ChildProcess;
+  private exitWaiters: ((e: ExitInfo) => void)[] = [];
+  private stateWaiters: (() => void)[] = [];
+  private restartTimes: number[] = [];
+  private restartTimer?: NodeJS.Timeout;
+  private probeTimer?: NodeJS.Timeout;
+  private startTimer?: NodeJS.Timeout;
+  private killTimer?: NodeJS.Timeout;
+  private adoptTimer?: NodeJS.Timeout;
+  private probeGen = 0;
+  private closed = false;
+
+  constructor(
+    readonly cfg: AppConfig,
+    private readonly store: StateStore,
+    private readonly hooks: AppHooks,
+  ) {}
+
+  get name() {
+    return this.cfg.name;
+  }
+
+  snapshot(): AppSnapshot {
+    return {
+      name: this.cfg.name,
+      state: this.state,
+      pid: this.pid,
+      mode: this.mode,
+      vip: this.cfg.vip ?? null,
+      health: { ...this.health },
+      lastExit: this.lastExit,
+      restarts: this.restarts,
+      crashLoop: this.crashLoop,
+      startedAt: this.startedAt,
+    };
+  }
+
+  private setState(state: AppState, reason: string, exit: ExitInfo | null = null) {
+    const previous = this.state;
+    if (previous === state && !exit) return;
+    this.state = state;
+    this.hooks.emit({ type: "app.state", app: this.name, state, previous, pid: this.pid, exit, reason });
+    log("info", "app state", { app: this.name, state, previous, pid: this.pid, reason, exit });
+    const w = this.stateWaiters;
+    this.stateWaiters = [];
+    for (const f of w) f();
+  }
+
+  setMode(mode: ObservedMode, run: HookResult["run"] | null) {
+    const changed = mode !== this.mode;
+    this.mode = mode;
+    const rec = this.store.state.apps[this.name];
+    if (rec && rec.mode !== mode) {
+      rec.mode = mode;
+      this.store.save();
+    }
+    if (changed || run) this.hooks.emit({ type: "app.mode", app: this.name, mode, run });
+  }
+
+  /** Resolves when `pred` holds (checked now and after every state change) or after timeoutMs (false). */
+  private waitFor(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (pred()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.stateWaiters = this.stateWaiters.filter((f) => f !== check);
+        resolve(false);
+      }, timeoutMs);
+      const check = () => {
+        if (pred()) {
+          clearTimeout(t);
+          resolve(true);
+        } else this.stateWaiters.push(check);
+      };
+      this.stateWaiters.push(check);
+    });
+  }
+
+  get alive() {
+    return this.pid !== null && (this.state === "starting" || this.state === "running" || this.state === "hung" || this.state === "stopping");
+  }
+
+  /** Re-adopts a process recorded by a previous agent run, if it is still the same process. */
+  async tryAdopt(): Promise<boolean> {
+    const rec = this.store.state.apps[this.name];
+    if (!rec) return false;
+    const st = procStartTime(rec.pid);
+    const pstate = procState(rec.pid);
+    if (st === null || st !== rec.startTime || pstate === "Z") {
+      delete this.store.state.apps[this.name];
+      this.store.save();
+      return false;
+    }
+    this.adopted = true;
+    this.pid = rec.pid;
+    this.startedAt = nowIso();
+    this.mode = rec.mode;
+    this.state = pstate === "T" ? "hung" : "running";
+    log("info", "adopted running app", { app: this.name, pid: rec.pid, mode: rec.mode });
+    this.adoptTimer = setInterval(() => {
+      const s = procStartTime(rec.pid);
+      if (s === null || s !== rec.startTime || procState(rec.pid) === "Z") {
+        clearInterval(this.adoptTimer);
+        this.onExit(null, null, "adopted process is gone (exit status unknown: not our child)");
+      }
+    }, ADOPTED_WATCH_MS);
+    this.adoptTimer.unref();
+    // Learn its mode from the app itself, not only from our record.
+    if (this.cfg.modeHook && this.state === "running") {
+      const r = await runModeHook(this.cfg, this.cfg.modeHook, null);
+      if (r.confirmed !== "unknown") this.setMode(r.confirmed, r.run);
+    }
+    this.startProbe();
+    return true;
+  }
+
+  /** Starts the app if it is not running; resolves when it is running (probe passed) or failed. */
+  async start(reason = "start command"): Promise<{ ok: boolean; error?: string }> {
+    if (this.state === "stopping") await this.waitFor(() => this.state !== "stopping", this.cfg.stopTimeoutMs + 2000);
+    if (this.state === "running" || this.state === "hung") return { ok: true };
+    if (this.state !== "starting") {
+      clearTimeout(this.restartTimer);
+      this.crashLoop = false;
+      this.restartTimes = [];
+      this.spawnChild(reason);
+    }
+    await this.waitFor(() => this.state !== "starting", this.cfg.startTimeoutMs + 1000);
+    if ((this.state as AppState) === "running") return { ok: true };
+    return { ok: false, error: `${this.name} did not start: ${this.state}${this.lastExit ? ` (exit ${this.lastExit.code ?? this.lastExit.signal})` : ""}` };
+  }
+
+  private spawnChild(reason: string) {
+    const logDir = path.join(this.store.dir, "logs");
+    mkdirSync(logDir, { recursive: true });
+    // The app's output goes to a file, not a pipe: it must keep running when the agent restarts.
+    const fd = openSync(path.join(logDir, `${this.name}.log`), "a");
+    let child: ChildProcess;
+    this.health = { status: "unknown", consecutiveFailures: 0, lastError: null, lastCheckedAt: null };
+    this.adopted = false;
+    this.mode = "unknown";
+    try {
+      child = spawn(this.cfg.command, this.cfg.args, {
+        cwd: this.cfg.cwd,
+        env: { ...process.env, ...this.cfg.env, SWITCHYARD_APP: this.name },
+        stdio: ["ignore", fd, fd],
+        detached: true,
+      });
+    } finally {
+      closeSync(fd);
+    }
+    this.child = child;
+    this.pid = child.pid ?? null;
+    this.startedAt = nowIso();
+    this.setState("starting", reason);
+    child.on("exit", (code, signal) => {
+      if (this.child === child) this.onExit(code, signal, signal ? `killed by ${signal}` : `exited with code ${code}`);
+    });
+    child.on("error", (e) => {
+      if (this.child === child && child.pid === undefined) this.onExit(null, null, `cannot start: ${e.message}`);
+    });
+    if (child.pid === undefined) return;
+    const startTime = procStartTime(child.pid);
+    if (startTime) {
+      this.store.state.apps[this.name] = { pid: child.pid, startTime, mode: "unknown" };
+      this.store.save();
+    }
+    clearTimeout(this.startTimer);
+    this.startTimer = setTimeout(() => {
+      if (this.state === "starting" && this.child === child) {
+        log("warn", "app not ready in time", { app: this.name, startTimeoutMs: this.cfg.startTimeoutMs });
+        this.health.lastError = `not ready within ${this.cfg.startTimeoutMs} ms`;
+        this.kill("SIGKILL");
+      }
+    }, this.cfg.startTimeoutMs);
+    if (!this.cfg.probe) {
+      child.once("spawn", () => {
+        if (this.child === child && this.state === "starting") this.becameRunning("spawned (no probe configured)");
+      });
+    } else this.startProbe();
+  }
+
+  private becameRunning(reason: string) {
+    clearTimeout(this.startTimer);
+    this.setState("running", reason);
+    if (this.cfg.modeHook) {
+      // Learn the mode the app starts in (background; not on any hot path).
+      void runModeHook(this.cfg, this.cfg.modeHook, null).then((r) => {
+        if (this.state === "running" && this.mode === "unknown" && r.confirmed !== "unknown") this.setMode(r.confirmed, r.run);
+      });
+    }
+  }
+
+  private kill(sig: NodeJS.Signals) {
+    if (this.pid === null) return;
+    try {
+      process.kill(-this.pid, sig); // the whole process group
+    } catch {
+      try {
+        process.kill(this.pid, sig);
+      } catch {}
+    }
+  }
+
+  private onExit(code: number | null, signal: string | null, reason: string) {
+    const exit: ExitInfo = { code, signal, at: nowIso() };
+    const wasStopping = this.state === "stopping";
+    clearTimeout(this.killTimer);
+    clearTimeout(this.startTimer);
+    clearInterval(this.adoptTimer);
+    this.stopProbe();
+    this.child = undefined;
+    this.lastExit = exit;
+    const pid = this.pid;
+    // Report first: this is the failover hot path.
+    this.setState(wasStopping ? "stopped" : "failed", reason, exit);
+    this.pid = null;
+    this.adopted = false;
+    if (!wasStopping) this.hooks.onFailure(this, reason);
+    if (this.store.state.apps[this.name]?.pid === pid) {
+      delete this.store.state.apps[this.name];
+      this.store.save();
+    }
+    if (this.mode !== "unknown") this.setMode("unknown", null);
+    const w = this.exitWaiters;
+    this.exitWaiters = [];
+    for (const f of w) f(exit);
+    if (!wasStopping && !this.closed) this.maybeRestart(exit);
+  }
+
+  private maybeRestart(exit: ExitInfo) {
+    const r = this.cfg.restart;
+    if (r.policy === "never") return;
+    if (r.policy === "on-failure" && exit.code === 0 && exit.signal === null) return;
+    const now = Date.now();
+    this.restartTimes = this.restartTimes.filter((t) => now - t < r.crashLoop.windowMs);
+    if (this.restartTimes.length >= r.crashLoop.maxRestarts) {
+      this.crashLoop = true;
+      const reason = `${this.restartTimes.length + 1} failures within ${r.crashLoop.windowMs} ms: not restarting`;
+      log("error", "crash loop", { app: this.name, reason });
+      this.hooks.emit({ type: "app.crashloop", app: this.name, restarts: this.restarts, reason });
+      return;
+    }
+    const delay = Math.min(r.maxBackoffMs, r.backoffMs * 2 ** this.restartTimes.length);
+    this.restartTimes.push(now);
+    this.restartTimer = setTimeout(() => {
+      if (this.closed || this.state !== "failed" || this.crashLoop) return;
+      this.restarts++;
+      this.spawnChild(`restart ${this.restarts} after failure (backoff ${delay} ms)`);
+    }, delay);
+  }
+
+  /** SIGTERM to the process group, SIGKILL after stopTimeoutMs; resolves once it has exited. */
+  async stop(reason = "stop command"): Promise<{ ok: boolean; error?: string }> {
+    clearTimeout(this.restartTimer);
+    if (this.pid === null) {
+      if (this.state !== "stopped" && this.state !== "failed") this.setState("stopped", reason);
+      return { ok: true };
+    }
+    const exited = new Promise<ExitInfo>((r) => this.exitWaiters.push(r));
+    if (this.state !== "stopping") {
+      const wasHung = this.state === "hung" || procState(this.pid) === "T";
+      this.setState("stopping", reason);
+      this.stopProbe();
+      this.kill("SIGTERM");
+      if (wasHung) this.kill("SIGCONT"); // a stopped process cannot act on SIGTERM until continued
+      clearTimeout(this.killTimer);
+      this.killTimer = setTimeout(() => {
+        log("warn", "stop timeout: SIGKILL", { app: this.name, pid: this.pid });
+        this.kill("SIGKILL");
+      }, this.cfg.stopTimeoutMs);
+    }
+    const timeout = new Promise<null>((r) => setTimeout(() => r(null), this.cfg.stopTimeoutMs + 3000).unref());
+    const e = await Promise.race([exited, timeout]);
+    return e ? { ok: true } : { ok: false, error: `${this.name} did not exit after SIGKILL` };
+  }
+
+  async restart(): Promise<{ ok: boolean; error?: string }> {
+    const s = await this.stop("restart command");
+    if (!s.ok) return s;
+    return this.start("restart command");
+  }
+
+  // ---- health probe ----
+
+  private startProbe() {
+    this.stopProbe();
+    const p = this.cfg.probe;
+    if (!p) return;
+    const gen = ++this.probeGen;
+    const tick = async () => {
+      if (gen !== this.probeGen || this.closed || this.pid === null) return;
+      const out = await runProbe(this.cfg, p);
+      if (gen !== this.probeGen || this.pid === null) return;
+      this.onProbe(out.ok, out.error);
+      // While starting, probe fast so that "running" is reported soon after the app is ready.
+      const next = this.state === "starting" ? Math.min(25, p.intervalMs) : p.intervalMs;
+      this.probeTimer = setTimeout(tick, next);
+    };
+    this.probeTimer = setTimeout(tick, 0);
+  }
+
+  private stopProbe() {
+    this.probeGen++;
+    clearTimeout(this.probeTimer);
+  }
+
+  private onProbe(ok: boolean, error: string | null) {
+    const p = this.cfg.probe!;
+    const prev = this.health;
+    const at = nowIso();
+    if (ok) {
+      this.health = { status: "ok", consecutiveFailures: 0, lastError: null, lastCheckedAt: at };
+      if (prev.status !== "ok") this.hooks.emit({ type: "app.health", app: this.name, health: { ...this.health } });
+      if (this.state === "starting") this.becameRunning("ready (health probe passed)");
+      else if (this.state === "hung") this.setState("running", "health probe passed again");
+      return;
+    }
+    if (this.state === "starting") {
+      this.health = { ...prev, lastError: error, lastCheckedAt: at };
+      return; // not ready yet; startTimeoutMs bounds this
+    }
+    const n = prev.consecutiveFailures + 1;
+    this.health = { status: n >= p.failureThreshold ? "failing" : prev.status, consecutiveFailures: n, lastError: error, lastCheckedAt: at };
+    if (n <= p.failureThreshold) this.hooks.emit({ type: "app.health", app: this.name, health: { ...this.health } });
+    if (n >= p.failureThreshold && this.state === "running") {
+      const stopped = this.pid !== null && procState(this.pid) === "T";
+      const reason = `health probe failed ${n} times: ${error}${stopped ? " (process is stopped: SIGSTOP)" : ""}`;
+      this.setState("hung", reason);
+      this.hooks.onFailure(this, reason);
+      if (p.onHung === "restart") void this.restart();
+    }
+  }
+
+  /** Stops timers; leaves the process running (an agent restart must change nothing). */
+  close() {
+    this.closed = true;
+    this.stopProbe();
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.startTimer);
+    clearTimeout(this.killTimer);
+    clearInterval(this.adoptTimer);
+    this.child?.removeAllListeners();
+    this.child?.unref();
+  }
+}
+
+export type { Mode };

@@ -1,0 +1,140 @@
+/** Mode hooks (tell an app its mode, read it back) and health probes (command, HTTP GET, SIP OPTIONS). */
+import http from "node:http";
+import https from "node:https";
+import type { DriverRun, Mode, ObservedMode } from "../protocol/agent";
+import { sipOptions } from "../sim/probe";
+import type { AppConfig, ModeHook, ProbeConfig } from "./config";
+import { boundText, nowIso, runCommand, syntheticRun } from "./util";
+
+
+export interface HttpResult {
+  status: number | null;
+  body: string;
+  error: string | null;
+  timedOut: boolean;
+}
+
+export function httpRequest(url: string, method: "GET" | "PUT", body: string | null, timeoutMs: number): Promise<HttpResult> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (r: HttpResult) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const u = new URL(url);
+    const mod = u.protocol === "https:" ? https : http;
+    const req = mod.request(
+      u,
+      {
+        method,
+        agent: false, // a fresh loopback connection costs well under a millisecond; no stale keep-alive sockets
+        headers: body !== null ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {},
+      },
+      (res) => {
+        let data = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          if (data.length < 8192) data += c;
+        });
+        res.on("end", () => finish({ status: res.statusCode ?? null, body: data, error: null, timedOut: false }));
+        res.on("error", (e) => finish({ status: res.statusCode ?? null, body: data, error: e.message, timedOut: false }));
+      },
+    );
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish({ status: null, body: "", error: `timed out after ${timeoutMs} ms`, timedOut: true });
+    }, timeoutMs);
+    req.on("error", (e) => finish({ status: null, body: "", error: e.message, timedOut: false }));
+    req.end(body ?? undefined);
+  });
+}
+
+function modeFromText(s: string): Mode | null {
+  try {
+    const j = JSON.parse(s) as { mode?: unknown };
+    if (j.mode === "primary" || j.mode === "backup") return j.mode;
+  } catch {}
+  const lines = s.trim().split(/\r?\n/).reverse();
+  for (const l of lines) {
+    const m = l.trim().toLowerCase().match(/\b(primary|backup)\b/);
+    if (m) return m[1] as Mode;
+  }
+  return null;
+}
+
+export interface HookResult {
+  run: DriverRun;
+  /** What the app confirmed (null when it did not answer with a mode). */
+  confirmed: ObservedMode;
+}
+
+/**
+ * Runs the app's mode hook. `mode` null = read the current mode (get-mode). The mode never comes from
+ * the wire as a string to execute: it is one of two enum values, passed as SWITCHYARD_MODE or JSON.
+ */
+export async function runModeHook(app: AppConfig, hook: ModeHook, mode: Mode | null): Promise<HookResult> {
+  const action = mode ? "set-mode" : "get-mode";
+  if (hook.type === "command") {
+    const run = await runCommand({
+      kind: "mode-hook",
+      driver: "command",
+      action,
+      target: app.name,
+      file: hook.command,
+      args: hook.args,
+      env: { SWITCHYARD_APP: app.name, SWITCHYARD_ACTION: action, ...(mode ? { SWITCHYARD_MODE: mode } : {}) },
+      cwd: app.cwd,
+      timeoutMs: hook.timeoutMs,
+    });
+    const said = modeFromText(run.stdout);
+    const confirmed: ObservedMode = !run.ok ? "unknown" : (said ?? mode ?? "unknown");
+    return { run, confirmed };
+  }
+  const t0 = performance.now();
+  const startedAt = nowIso();
+  const r = await httpRequest(hook.url, mode ? "PUT" : "GET", mode ? JSON.stringify({ mode }) : null, hook.timeoutMs);
+  const ok2xx = r.status !== null && r.status >= 200 && r.status < 300;
+  const said = ok2xx ? modeFromText(r.body) : null;
+  const ok = ok2xx && (mode === null ? said !== null : said === null || said === mode);
+  const run = syntheticRun({ kind: "mode-hook", driver: "http", action, target: app.name }, t0, startedAt, ok, r.status !== null ? `HTTP ${r.status} ${boundText(r.body, 1000)}` : "", r.error ?? "", {
+    timedOut: r.timedOut,
+  });
+  return { run, confirmed: ok ? (said ?? mode ?? "unknown") : "unknown" };
+}
+
+export interface ProbeOutcome {
+  ok: boolean;
+  error: string | null;
+}
+
+export async function runProbe(app: AppConfig, probe: ProbeConfig): Promise<ProbeOutcome> {
+  if (probe.type === "command") {
+    const run = await runCommand({
+      kind: "probe",
+      driver: "command",
+      action: "probe",
+      target: app.name,
+      file: probe.command,
+      args: probe.args,
+      env: { SWITCHYARD_APP: app.name },
+      cwd: app.cwd,
+      timeoutMs: probe.timeoutMs,
+    });
+    return run.ok ? { ok: true, error: null } : { ok: false, error: run.timedOut ? `probe command timed out after ${probe.timeoutMs} ms` : `probe command exit ${run.exitCode ?? run.signal}: ${run.stderr.trim().slice(0, 200)}` };
+  }
+  if (probe.type === "http") {
+    const r = await httpRequest(probe.url, "GET", null, probe.timeoutMs);
+    if (r.status !== null && r.status >= 200 && r.status < 300) return { ok: true, error: null };
+    return { ok: false, error: r.error ?? `HTTP ${r.status}` };
+  }
+  try {
+    const r = await sipOptions({ host: probe.host, port: probe.port, timeoutMs: probe.timeoutMs });
+    // 200 (primary) and 503 (backup) both prove the SIP stack is alive.
+    if (r.status === 200 || r.status === 503) return { ok: true, error: null };
+    return { ok: false, error: `SIP ${r.status} ${r.reason}` };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}

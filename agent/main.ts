@@ -1,0 +1,81 @@
+/**
+ * switchyard-agent: the host agent (the role of Genesys LCA).
+ *
+ *   switchyard-agent --config FILE [--insecure] [--check]
+ *
+ *   --config FILE   JSON or YAML configuration (see docs/agent.md, examples/agent.yaml)
+ *   --insecure      allow running without a token, only when listening on loopback
+ *   --check         validate the configuration and exit
+ */
+import { Agent, StartupError } from "./agent";
+import { ConfigError, loadConfigFile } from "./config";
+import { log, setLogLevel } from "./util";
+
+function usage(msg?: string): never {
+  if (msg) process.stderr.write(`switchyard-agent: ${msg}\n`);
+  process.stderr.write("usage: switchyard-agent --config FILE [--insecure] [--check]\n");
+  process.exit(2);
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  let file: string | undefined;
+  let insecure = false;
+  let check = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--config") file = argv[++i] ?? usage("--config needs a file");
+    else if (a.startsWith("--config=")) file = a.slice(9);
+    else if (a === "--insecure") insecure = true;
+    else if (a === "--check") check = true;
+    else if (a === "--help" || a === "-h") usage();
+    else usage(`unknown argument ${a}`);
+  }
+  if (!file) usage("--config is required");
+  let loaded;
+  try {
+    loaded = loadConfigFile(file);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`switchyard-agent: invalid configuration\n${e.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw e;
+  }
+  setLogLevel(loaded.config.logLevel);
+  if (check) {
+    process.stdout.write(`${file}: OK (${loaded.config.apps.length} apps, ${loaded.config.vips.length} VIPs, ${loaded.tokens.length} tokens)\n`);
+    return;
+  }
+  let agent: Agent;
+  try {
+    agent = new Agent({ config: loaded.config, tokens: loaded.tokens, insecure });
+  } catch (e) {
+    if (e instanceof StartupError) {
+      process.stderr.write(`switchyard-agent: ${e.message}\n`);
+      process.exit(78);
+    }
+    throw e;
+  }
+  try {
+    await agent.start();
+  } catch (e) {
+    process.stderr.write(`switchyard-agent: cannot start: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log("info", "agent stopping; applications keep running", { signal: sig });
+    await agent.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((e) => {
+  process.stderr.write(`switchyard-agent: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

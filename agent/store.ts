@@ -1,0 +1,61 @@
+/**
+ * The agent's small persistent state (stateDir/state.json): the highest controller epoch seen, the
+ * processes it started (pid + kernel start time, to re-adopt them after an agent restart), and the
+ * simulated VIPs' state. Written atomically (write + rename); synchronous because it is tiny.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+const State = z.object({
+  highestEpoch: z.number().int().nonnegative().default(0),
+  apps: z
+    .record(z.string(), z.object({ pid: z.number().int().positive(), startTime: z.string(), mode: z.enum(["primary", "backup", "unknown"]).default("unknown") }))
+    .default({}),
+  vips: z.record(z.string(), z.object({ desired: z.enum(["enabled", "disabled"]), simulated: z.boolean().optional() })).default({}),
+});
+export type PersistedState = z.infer<typeof State>;
+
+export class StateStore {
+  readonly file: string;
+  state: PersistedState;
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.file = path.join(dir, "state.json");
+    let raw: unknown = {};
+    try {
+      raw = JSON.parse(readFileSync(this.file, "utf8"));
+    } catch {
+      raw = {};
+    }
+    const r = State.safeParse(raw);
+    this.state = r.success ? r.data : State.parse({});
+  }
+  save() {
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.state, null, 1), { mode: 0o600 });
+    renameSync(tmp, this.file);
+  }
+}
+
+/** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or null if the process is gone. */
+export function procStartTime(pid: number): string | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const rest = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    // rest[0] is field 3 (state); field 22 is rest[19].
+    return rest[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Process state letter from /proc/PID/stat (R, S, T = stopped, Z = zombie ...), or null. */
+export function procState(pid: number): string | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return s.slice(s.lastIndexOf(")") + 2).split(" ")[0] ?? null;
+  } catch {
+    return null;
+  }
+}
