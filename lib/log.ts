@@ -5,7 +5,7 @@
  *   log.info("pair created", { pairId });  const l = log.child({ requestId });  l.warn("denied");
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
-export type LogFields = Record<string, unknown>;
+export type LogFields = object;
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;

@@ -86,6 +86,10 @@ export async function getPair(id: string): Promise<PairDto> {
   return toPairDto(row);
 }
 
+export async function pairExists(id: string): Promise<boolean> {
+  return (await db.pair.count({ where: { id } })) > 0;
+}
+
 /** The persisted views of every pair (the live channel's snapshot on connect). */
 export async function listPairViews(): Promise<PairView[]> {
   const rows = await db.pairStatus.findMany({ select: { state: true } });

@@ -1,0 +1,134 @@
+/**
+ * socket.io on the panel's HTTP server. Every socket authenticates at connect from the session cookie or
+ * an API token (`auth.token` or `Authorization: Bearer`); unauthenticated connections are refused.
+ * Sockets join `pairs` and `role:<role>` and get a `pairs:snapshot`; `pair:subscribe` joins `pair:<id>`.
+ * With several panel instances, @socket.io/postgres-adapter relays broadcasts through Postgres
+ * (REALTIME_ADAPTER=postgres, the default; =memory turns it off).
+ */
+import type { Server as HttpServer } from "node:http";
+import { Server as SocketIOServer } from "socket.io";
+import { createAdapter } from "@socket.io/postgres-adapter";
+import { getPool } from "@/lib/db";
+import { authenticateCredentials, bearerFrom } from "@/lib/auth/principal";
+import { canRead } from "@/lib/auth/roles";
+import { isAllowedOrigin } from "@/lib/http/origin";
+import type { Logger } from "@/lib/log";
+import { listPairViews, pairExists } from "@/lib/queries/pairs";
+import {
+  type Ack,
+  credentialRoom,
+  PairSubscription,
+  pairRoom,
+  ROOM_PAIRS,
+  roleRoom,
+  userRoom,
+} from "./events";
+import { getIo, setIo, type RealtimeServer } from "./io";
+
+/** Table the Postgres adapter uses for payloads over 8000 bytes (created by a migration). */
+export const ADAPTER_TABLE = "socket_io_attachments";
+
+function fail(code: string, message: string): Ack {
+  return { ok: false, error: { code, message } };
+}
+
+export function attachRealtime(httpServer: HttpServer, deps: { log: Logger }): RealtimeServer {
+  const log = deps.log.child({ component: "realtime" });
+  const io: RealtimeServer = new SocketIOServer(httpServer, {
+    serveClient: false,
+    // Leave other upgrade requests (Next's dev HMR socket) to their own handlers.
+    destroyUpgrade: false,
+    maxHttpBufferSize: 64 * 1024,
+    pingInterval: 10_000,
+    pingTimeout: 10_000,
+  });
+
+  if ((process.env.REALTIME_ADAPTER ?? "postgres") === "postgres") {
+    try {
+      io.adapter(
+        createAdapter(getPool(), {
+          tableName: ADAPTER_TABLE,
+          errorHandler: (err) => log.warn("postgres adapter error", { err: err.message }),
+        }),
+      );
+      log.info("realtime: postgres adapter on (broadcasts reach every panel instance)");
+      getPool()
+        .query("SELECT to_regclass($1) IS NOT NULL AS present", [ADAPTER_TABLE])
+        .then((r) => {
+          if (r.rows[0]?.present !== true) log.warn(`realtime: table ${ADAPTER_TABLE} is missing; broadcasts over 8 kB will fail`);
+        })
+        .catch(() => undefined);
+    } catch (err) {
+      log.warn("realtime: postgres adapter unavailable; using the in-memory adapter (single instance only)", { err });
+    }
+  }
+
+  io.use(async (socket, next) => {
+    try {
+      const headers = socket.handshake.headers;
+      const authToken = typeof socket.handshake.auth?.token === "string" ? socket.handshake.auth.token : null;
+      const bearer = authToken ?? bearerFrom(headers.authorization);
+      const a = await authenticateCredentials({ cookieHeader: headers.cookie, bearer });
+      if (!a.principal || !canRead(a.principal)) return next(new Error("unauthenticated"));
+      if (a.via === "cookie" && headers.origin) {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(headers)) if (typeof v === "string") h.set(k, v);
+        if (!isAllowedOrigin(headers.origin, h)) return next(new Error("origin not allowed"));
+      }
+      const p = a.principal;
+      socket.data = { userId: p.userId, username: p.username, role: p.role, kind: p.kind, credentialId: p.credentialId };
+      next();
+    } catch (err) {
+      log.error("socket authentication failed", { err });
+      next(new Error("authentication unavailable"));
+    }
+  });
+
+  io.on("connection", (socket) => {
+    const d = socket.data;
+    void socket.join([ROOM_PAIRS, roleRoom(d.role), credentialRoom(d.kind, d.credentialId), userRoom(d.userId)]);
+    log.debug("socket connected", { socketId: socket.id, username: d.username, role: d.role });
+
+    listPairViews()
+      .then((views) => socket.emit("pairs:snapshot", views))
+      .catch((err) => log.warn("pairs snapshot failed", { err }));
+
+    socket.on("pair:subscribe", async (msg, ack) => {
+      const reply = typeof ack === "function" ? ack : () => undefined;
+      const parsed = PairSubscription.safeParse(msg);
+      if (!parsed.success) return reply(fail("invalid_input", parsed.error.issues[0].message));
+      try {
+        if (!(await pairExists(parsed.data.pairId))) return reply(fail("not_found", "pair not found"));
+        await socket.join(pairRoom(parsed.data.pairId));
+        reply({ ok: true });
+      } catch (err) {
+        log.error("pair:subscribe failed", { err });
+        reply(fail("internal", "internal error"));
+      }
+    });
+
+    socket.on("pair:unsubscribe", async (msg, ack) => {
+      const reply = typeof ack === "function" ? ack : () => undefined;
+      const parsed = PairSubscription.safeParse(msg);
+      if (!parsed.success) return reply(fail("invalid_input", parsed.error.issues[0].message));
+      await socket.leave(pairRoom(parsed.data.pairId));
+      reply({ ok: true });
+    });
+
+    socket.on("disconnect", (reason) => log.debug("socket disconnected", { socketId: socket.id, reason }));
+  });
+
+  setIo(io);
+  return io;
+}
+
+/** Closes every socket and the adapter; detaches the global io. */
+export async function closeRealtime(): Promise<void> {
+  const io = getIo();
+  if (!io) return;
+  setIo(undefined);
+  io.disconnectSockets(true);
+  // io.close() would also close the HTTP server, which the caller owns: close the engine and adapter only.
+  io.engine.close();
+  await io.of("/").adapter.close?.();
+}

@@ -1,0 +1,126 @@
+/**
+ * Switchyard's one process: Next (App Router) and socket.io on one HTTP server, plus the controller.
+ * Wiring only; each concern lives in lib/. See docs/configuration.md for the environment.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import next from "next";
+import { initDatabase } from "@/lib/db/bootstrap";
+import { closeDb } from "@/lib/db";
+import { ensureFirstAdmin, firstAdminBox } from "@/lib/auth/bootstrap";
+import { purgeExpiredSessions } from "@/lib/auth/session";
+import { CLIENT_IP_HEADER } from "@/lib/http/route";
+import { log } from "@/lib/log";
+import { attachRealtime, closeRealtime } from "@/lib/realtime/server";
+import { startController } from "@/lib/controller";
+
+const dev = process.env.NODE_ENV !== "production";
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? "0.0.0.0";
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+async function main() {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got ${process.env.PORT})`);
+  const started = Date.now();
+  const database = await initDatabase({ log });
+
+  const admin = await ensureFirstAdmin();
+  const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  if (admin.created) {
+    log.info("first admin created", { username: admin.username, passwordSource: admin.generatedPassword ? "generated" : "ADMIN_PASSWORD" });
+    if (admin.generatedPassword) {
+      // Deliberately outside the JSON log stream, once, on first start only.
+      process.stdout.write("\n" + firstAdminBox(admin.username, admin.generatedPassword, process.env.PUBLIC_ORIGIN ?? `http://${shownHost}:${port}`) + "\n\n");
+    }
+  }
+  purgeExpiredSessions().catch((err) => log.warn("session purge failed", { err }));
+
+  const app = next({ dev, hostname: shownHost, port, dir: process.cwd() });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+
+  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const t0 = process.hrtime.bigint();
+    const given = req.headers["x-request-id"];
+    const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    req.headers["x-request-id"] = requestId;
+    // The route wrapper's rate limiter keys on this; a client-sent value is always overwritten.
+    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "unknown";
+    res.setHeader("x-request-id", requestId);
+    res.on("finish", () => {
+      const path = (req.url ?? "").split("?")[0];
+      const fields = {
+        requestId,
+        method: req.method,
+        path,
+        status: res.statusCode,
+        durationMs: Number((process.hrtime.bigint() - t0) / 1000n) / 1000,
+      };
+      if (path.startsWith("/_next/") || path === "/favicon.ico") log.debug("http", fields);
+      else if (res.statusCode >= 500) log.error("http", fields);
+      else log.info("http", fields);
+    });
+    handle(req, res).catch((err) => {
+      log.error("request handler failed", { requestId, err });
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ error: { code: "internal", message: "internal error; see the server log" } }));
+      }
+    });
+  });
+
+  const io = attachRealtime(httpServer, { log });
+  const controller = await startController({ io, log });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(port, host, () => resolve());
+  });
+  const addr = httpServer.address();
+  const actualPort = typeof addr === "object" && addr ? addr.port : port;
+  log.info("switchyard listening", {
+    url: `http://${shownHost}:${actualPort}`,
+    host,
+    port: actualPort,
+    mode: dev ? "development" : "production",
+    database: database.embedded ? "embedded" : "external",
+    startupMs: Date.now() - started,
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    const force = setTimeout(() => {
+      log.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    try {
+      // Stop accepting, close live sockets, then idle keep-alive connections.
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await closeRealtime();
+      httpServer.closeIdleConnections();
+      await controller.stop();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
+      httpServer.closeAllConnections();
+      await app.close().catch(() => undefined);
+      await closeDb();
+      await database.stop();
+      log.info("stopped");
+      process.exit(0);
+    } catch (err) {
+      log.error("shutdown failed", { err });
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err) => {
+  log.error("start-up failed", { err });
+  process.exit(1);
+});
