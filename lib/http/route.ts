@@ -11,6 +11,7 @@ import { authenticate, type Authentication } from "@/lib/auth/principal";
 import { actorName, type Principal } from "@/lib/auth/roles";
 import { isSecureRequest, sessionCookie } from "@/lib/auth/cookies";
 import { log as rootLog, type Logger } from "@/lib/log";
+import { recordDenied } from "@/lib/queries/audit";
 import { ApiError, errorBody, forbidden, fromPrismaError, unauthenticated } from "./errors";
 import { json } from "./json";
 import { originProblem, STATE_CHANGING } from "./origin";
@@ -82,6 +83,7 @@ export function route<P>(opts: RouteOptions, fn: (c: never) => Promise<Response 
     let log = rootLog.child({ requestId, method: req.method, path });
     let response: Response;
     let setCookie: string | undefined;
+    let who: Principal | null = null;
     try {
       const params = ((await ctx?.params) ?? {}) as P;
       const auth: Authentication =
@@ -92,6 +94,7 @@ export function route<P>(opts: RouteOptions, fn: (c: never) => Promise<Response 
         const problem = originProblem(req);
         if (problem && (auth.via === "cookie" || req.headers.get("origin"))) throw forbidden(`cross-site request refused: ${problem}`);
       }
+      who = auth.principal;
       if (opts.allow !== "public") {
         if (!auth.principal) throw unauthenticated();
         if (!opts.allow(auth.principal)) throw forbidden(`role ${auth.principal.role} may not ${req.method} ${path}`);
@@ -117,6 +120,10 @@ export function route<P>(opts: RouteOptions, fn: (c: never) => Promise<Response 
       response = out instanceof Response ? out : json(out ?? null);
     } catch (err) {
       response = errorResponse(err, log);
+      if (who && response.status === 403 && STATE_CHANGING.has(req.method)) {
+        const reason = err instanceof Error ? err.message : "forbidden";
+        await recordDenied(actorName(who), { method: req.method, path, reason }).catch((e) => log.error("audit of a denied request failed", { err: e }));
+      }
     }
     const headers = new Headers(response.headers);
     headers.set("x-request-id", requestId);

@@ -1,0 +1,6 @@
+import { canRead } from "@/lib/auth/roles";
+import { route } from "@/lib/http/route";
+import { verifyChain } from "@/lib/queries/audit";
+
+/** GET /api/audit/verify (viewer) -> { ok, checked, firstBroken? }. */
+export const GET = route({ allow: canRead }, async () => verifyChain());

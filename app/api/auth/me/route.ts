@@ -1,0 +1,9 @@
+import { canRead } from "@/lib/auth/roles";
+import { route } from "@/lib/http/route";
+
+/** GET /api/auth/me -> who is calling and how. */
+export const GET = route({ allow: canRead }, async ({ principal }) => ({
+  user: { id: principal.userId, username: principal.username, role: principal.role },
+  via: principal.kind === "token" ? "token" : "session",
+  ...(principal.kind === "token" ? { token: { id: principal.credentialId, name: principal.tokenName } } : {}),
+}));

@@ -1,0 +1,14 @@
+import { canAdmin, canRead } from "@/lib/auth/roles";
+import { json } from "@/lib/http/json";
+import { route } from "@/lib/http/route";
+import { createHost, listHosts } from "@/lib/queries/hosts";
+import { HostCreate } from "@/lib/validation/hosts";
+
+/** GET /api/hosts (viewer) -> { hosts }; agentToken is never returned (hasAgentToken instead). */
+export const GET = route({ allow: canRead }, async () => ({ hosts: await listHosts() }));
+
+/** POST /api/hosts (admin) { name, address, agentUrl, agentToken } -> 201 { host }. */
+export const POST = route({ allow: canAdmin }, async ({ body, actor }) => {
+  const host = await createHost(await body(HostCreate), actor);
+  return json({ host }, 201);
+});

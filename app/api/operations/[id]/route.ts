@@ -1,0 +1,9 @@
+import { canRead } from "@/lib/auth/roles";
+import { parseWith, route } from "@/lib/http/route";
+import { getOperation } from "@/lib/queries/operations";
+import { IdParam } from "@/lib/validation/misc";
+
+/** GET /api/operations/:id (viewer) -> { operation } with its ordered steps. */
+export const GET = route<{ id: string }>({ allow: canRead }, async ({ params }) => ({
+  operation: await getOperation(parseWith(IdParam, params).id),
+}));

@@ -1,0 +1,11 @@
+import { canAdmin } from "@/lib/auth/roles";
+import { noContent } from "@/lib/http/json";
+import { parseWith, route } from "@/lib/http/route";
+import { deleteToken } from "@/lib/queries/tokens";
+import { IdParam } from "@/lib/validation/misc";
+
+/** DELETE /api/tokens/:id (admin): revokes the token and disconnects its live sockets. */
+export const DELETE = route<{ id: string }>({ allow: canAdmin }, async ({ params, actor }) => {
+  await deleteToken(parseWith(IdParam, params).id, actor);
+  return noContent();
+});
