@@ -1,0 +1,687 @@
+/**
+ * The active controller's term: agent links, observed state, decisions, operations, alarms, status.
+ * One instance per leadership term (a new epoch gets a new ActiveController); it stops acting the moment
+ * leadership is lost.
+ *
+ * Hot path (no timers, no polling between a fault and the promote command):
+ *   agent event → apply to the host's snapshot → decide(pair) → Operation row + planned steps (one
+ *   transaction) → app.setMode primary to the backup's agent. Step results, audit rows, PairStatus and
+ *   HostStatus are written after, in order, never in front of the next command.
+ */
+import type { AgentEvent, AgentSnapshot } from "../../protocol/agent";
+import { db, Prisma } from "@/lib/db";
+import { publishHostState, publishPairState } from "@/lib/realtime/publish";
+import type { HostView } from "@/lib/views";
+import { type AlarmSpec, alarmKey, decide, hostAlarms } from "./decide";
+import { AgentLink } from "./link";
+import {
+  type ActiveOp,
+  type FinishedOp,
+  type HostCfg,
+  type HostObs,
+  type PairCfg,
+  type PairMemory,
+  type PairWorld,
+  emptyMemory,
+  serverStates,
+  updateMemory,
+} from "./model";
+import { planSteps } from "./plan";
+import { computePreflight, describeFailedChecks } from "./preflight";
+import { type RunnableOp, type StepRecord, describeState, runOperation } from "./runner";
+import * as store from "./store";
+import { buildPairView } from "./view";
+
+export interface CtlLog {
+  info(msg: string, f?: object): void;
+  warn(msg: string, f?: object): void;
+  error(msg: string, f?: object): void;
+}
+
+export const VERIFY_TIMEOUT_MS = 3000;
+/** On takeover: how long to wait for the agents' snapshots before reconciling. */
+export const SNAPSHOT_WAIT_MS = 3000;
+/** A switchover request not started within this long after it was made is refused at takeover. */
+export const STALE_REQUEST_MS = 60_000;
+const PERSIST_DELAY_MS = 50;
+
+interface Running {
+  op: store.LoadedOp;
+  recorder: store.OperationRecorder;
+  done: Promise<void>;
+}
+
+interface Waiter {
+  pairId: string;
+  pred: (w: PairWorld) => boolean;
+  resolve: (ok: boolean) => void;
+}
+
+interface ModeChange {
+  pairId: string;
+  serverId: string;
+  serverName: string;
+  hostName: string;
+  mode: "primary" | "backup";
+}
+
+function applyEvent(s: AgentSnapshot, e: AgentEvent): AgentSnapshot {
+  if (e.seq <= s.seq) return s;
+  const apps = s.apps.map((a) => {
+    if (!("app" in e) || e.app !== a.name) return a;
+    switch (e.type) {
+      case "app.state":
+        return { ...a, state: e.state, pid: e.pid, lastExit: e.exit ?? a.lastExit };
+      case "app.mode":
+        return { ...a, mode: e.mode };
+      case "app.health":
+        return { ...a, health: e.health };
+      case "app.crashloop":
+        return { ...a, crashLoop: true, restarts: e.restarts };
+    }
+    return a;
+  });
+  const vips = s.vips.map((v) => {
+    if (!("vip" in e) || e.vip !== v.name) return v;
+    switch (e.type) {
+      case "vip.state":
+        return { ...v, observed: e.observed, desired: e.desired };
+      case "vip.run":
+        return { ...v, lastRun: e.run };
+      case "vip.duplicate":
+        return { ...v, duplicate: { detected: true, mac: e.mac, at: e.at }, lastRun: e.run ?? v.lastRun };
+    }
+    return v;
+  });
+  return { ...s, seq: e.seq, at: e.at, apps, vips };
+}
+
+export class ActiveController {
+  private hosts = new Map<string, HostCfg>();
+  private pairs = new Map<string, PairCfg>();
+  private obs = new Map<string, HostObs>();
+  private links = new Map<string, AgentLink>();
+  private memory = new Map<string, PairMemory>();
+  private running = new Map<string, Running>();
+  /** Pairs whose operation is being created (between the decision and the row). */
+  private starting = new Set<string>();
+  private lastFinished = new Map<string, FinishedOp>();
+  private activeAlarms = new Map<string, { id: string; pairId: string | null }>();
+  private waiters = new Set<Waiter>();
+  private wake = new Map<string, NodeJS.Timeout>();
+  private lastNote = new Map<string, string>();
+  private lastReason = new Map<string, string>();
+  private pendingModes: ModeChange[] = [];
+  private dirtyPairs = new Set<string>();
+  private dirtyHosts = new Set<string>();
+  private persistTimer: NodeJS.Timeout | null = null;
+  private alarmChain: Promise<void> = Promise.resolve();
+  private persistChain: Promise<void> = Promise.resolve();
+  private ready = false;
+  private stopped = false;
+  private reloadTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly epoch: number,
+    private readonly controllerId: string,
+    private readonly log: CtlLog,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  // ---------------------------------------------------------------- start, stop, configuration
+
+  async start(): Promise<void> {
+    const [cfg, statuses, lastFinished, alarms] = await Promise.all([
+      store.loadConfig(),
+      db.pairStatus.findMany(),
+      store.loadLastFinished(),
+      store.loadActiveAlarmKeys(),
+    ]);
+    for (const s of statuses) {
+      const mem = (s.state as { memory?: PairMemory } | null)?.memory;
+      if (mem) this.memory.set(s.pairId, { ...emptyMemory(), ...mem });
+    }
+    this.lastFinished = lastFinished;
+    this.activeAlarms = alarms;
+    this.applyConfig(cfg);
+    await this.waitForSnapshots(SNAPSHOT_WAIT_MS);
+    if (this.stopped) return;
+    await this.reconcile();
+    this.ready = true;
+    for (const id of this.pairs.keys()) this.evaluate(id);
+    this.syncHostAlarms();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.wake.values()) clearTimeout(t);
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    for (const l of this.links.values()) l.close();
+    this.links.clear();
+    for (const w of this.waiters) w.resolve(false);
+    this.waiters.clear();
+    // Let queued writes finish (bounded); running operations stop at their next command (links closed).
+    await Promise.race([Promise.all([...this.running.values()].map((r) => r.done)), new Promise((r) => setTimeout(r, 3000))]);
+    if (this.persistTimer) {
+      clearTimeout(this.persistTimer);
+      await this.persist();
+    }
+    await Promise.race([Promise.all([this.alarmChain, this.persistChain]), new Promise((r) => setTimeout(r, 2000))]);
+  }
+
+  onNotify(channel: string, payload: string): void {
+    if (this.stopped) return;
+    if (channel === "switchyard_operations") void this.onOperationNotify(payload);
+    if (channel === "switchyard_config") {
+      if (this.reloadTimer) clearTimeout(this.reloadTimer);
+      // Coalesce a burst of changes (a pair and its two servers) into one reload.
+      this.reloadTimer = setTimeout(() => void this.reload(), 100);
+    }
+  }
+
+  private async reload() {
+    try {
+      const cfg = await store.loadConfig();
+      if (this.stopped) return;
+      this.applyConfig(cfg);
+      for (const id of this.pairs.keys()) this.changed(id);
+      this.syncHostAlarms();
+    } catch (err) {
+      this.log.error("controller: configuration reload failed", { err });
+    }
+  }
+
+  private heartbeatFor(hostId: string): number {
+    let ms = Infinity;
+    for (const p of this.pairs.values()) if (p.servers.some((s) => s.hostId === hostId)) ms = Math.min(ms, p.heartbeatTimeoutMs);
+    return Number.isFinite(ms) ? ms : 1500;
+  }
+
+  private applyConfig(cfg: { hosts: HostCfg[]; pairs: PairCfg[] }) {
+    const nextHosts = new Map(cfg.hosts.map((h) => [h.id, h]));
+    this.pairs = new Map(cfg.pairs.map((p) => [p.id, p]));
+    for (const [id, link] of this.links) {
+      const h = nextHosts.get(id);
+      if (!h || h.agentUrl !== link.host.agentUrl || h.agentToken !== link.host.agentToken) {
+        link.close();
+        this.links.delete(id);
+        if (!h) this.obs.delete(id);
+      }
+    }
+    this.hosts = nextHosts;
+    for (const h of this.hosts.values()) {
+      const existing = this.links.get(h.id);
+      if (existing) {
+        existing.setHeartbeatTimeout(this.heartbeatFor(h.id));
+        continue;
+      }
+      if (!this.obs.has(h.id))
+        this.obs.set(h.id, { hostId: h.id, connected: false, connectedAt: null, disconnectedAt: null, lastHeartbeatAt: null, rttMs: null, snapshot: null });
+      this.openLink(h);
+    }
+    for (const id of this.memory.keys()) if (!this.pairs.has(id)) this.memory.delete(id);
+  }
+
+  private openLink(h: HostCfg) {
+    const link = new AgentLink(h, { controllerId: this.controllerId, epoch: this.epoch, heartbeatTimeoutMs: this.heartbeatFor(h.id), log: this.log });
+    this.links.set(h.id, link);
+    link.on("snapshot", (s) => this.onSnapshot(h.id, s));
+    link.on("event", (e) => this.onEvent(h.id, e));
+    link.on("pong", (rtt) => {
+      const o = this.obs.get(h.id);
+      if (!o) return;
+      o.lastHeartbeatAt = this.now();
+      o.rttMs = rtt;
+      this.dirtyHosts.add(h.id);
+      this.schedulePersist();
+    });
+    link.on("down", (reason) => this.onDown(h.id, reason));
+    link.on("staleEpoch", (highest) => this.log.warn("controller: agent refused our epoch (a newer controller exists)", { host: h.name, epoch: this.epoch, highest }));
+    link.start();
+  }
+
+  private waitForSnapshots(ms: number): Promise<void> {
+    const needed = () => [...this.pairs.values()].flatMap((p) => p.servers.map((s) => s.hostId)).filter((id) => !this.obs.get(id)?.snapshot);
+    if (needed().length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const iv = setInterval(() => {
+        // Also give up on hosts that already failed to connect once: they are down, not slow.
+        const missing = needed().filter((id) => this.obs.get(id)?.disconnectedAt === null);
+        if (missing.length === 0) done();
+      }, 25);
+      function done() {
+        clearTimeout(t);
+        clearInterval(iv);
+        resolve();
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- observations
+
+  private pairsOfHost(hostId: string): string[] {
+    return [...this.pairs.values()].filter((p) => p.servers.some((s) => s.hostId === hostId)).map((p) => p.id);
+  }
+
+  private onSnapshot(hostId: string, s: AgentSnapshot) {
+    const o = this.obs.get(hostId);
+    if (!o || this.stopped) return;
+    const prev = o.snapshot;
+    if (!o.connected) {
+      o.connected = true;
+      o.connectedAt = this.now();
+      o.lastHeartbeatAt = this.now();
+      this.log.info("controller: agent connected", { host: this.hosts.get(hostId)?.name, bootId: s.bootId, restarted: prev ? prev.bootId !== s.bootId : null });
+      this.syncHostAlarms();
+    } else if (prev && prev.bootId === s.bootId && s.seq < prev.seq) {
+      return; // an older snapshot (an ack that crossed an event): keep the newer state
+    }
+    o.snapshot = s;
+    this.noteModes(hostId, prev, s);
+    this.dirtyHosts.add(hostId);
+    for (const p of this.pairsOfHost(hostId)) this.changed(p);
+  }
+
+  private onEvent(hostId: string, e: AgentEvent) {
+    const o = this.obs.get(hostId);
+    if (!o?.snapshot || this.stopped) return;
+    const prev = o.snapshot;
+    o.snapshot = applyEvent(prev, e);
+    if (o.snapshot === prev) return;
+    this.noteModes(hostId, prev, o.snapshot);
+    this.dirtyHosts.add(hostId);
+    for (const p of this.pairsOfHost(hostId)) this.changed(p);
+  }
+
+  private onDown(hostId: string, reason: string) {
+    const o = this.obs.get(hostId);
+    if (!o || this.stopped) return;
+    const wasUp = o.connected;
+    o.connected = false;
+    if (wasUp || o.disconnectedAt === null) o.disconnectedAt = this.now();
+    if (wasUp) this.log.warn("controller: agent disconnected", { host: this.hosts.get(hostId)?.name, reason });
+    this.dirtyHosts.add(hostId);
+    this.syncHostAlarms();
+    for (const p of this.pairsOfHost(hostId)) this.changed(p);
+  }
+
+  /** "now primary" / "now backup" (Genesys 00-5150 / 00-5151): audited with the PairStatus they change. */
+  private noteModes(hostId: string, prev: AgentSnapshot | null, next: AgentSnapshot) {
+    for (const a of next.apps) {
+      const before = prev?.apps.find((x) => x.name === a.name)?.mode;
+      if (a.mode === before || (a.mode !== "primary" && a.mode !== "backup")) continue;
+      for (const p of this.pairs.values()) {
+        const s = p.servers.find((x) => x.hostId === hostId && x.appName === a.name);
+        if (s) this.pendingModes.push({ pairId: p.id, serverId: s.id, serverName: s.name, hostName: s.hostName, mode: a.mode });
+      }
+    }
+  }
+
+  world(pairId: string): PairWorld | null {
+    const pair = this.pairs.get(pairId);
+    if (!pair) return null;
+    const r = this.running.get(pairId);
+    const activeOp: ActiveOp | null = r
+      ? store.toActiveOp(r.op)
+      : this.starting.has(pairId)
+        ? { id: "(starting)", kind: "failover", status: "pending", createdAt: this.now(), requestedBy: "controller" }
+        : null;
+    const hosts: PairWorld["hosts"] = {};
+    for (const s of pair.servers) hosts[s.hostId] = this.obs.get(s.hostId);
+    return { pair, hosts, memory: this.memory.get(pairId) ?? emptyMemory(), activeOp, lastFinishedOp: this.lastFinished.get(pairId) ?? null };
+  }
+
+  /** Something about the pair changed: update memory, wake waiters, publish, decide. */
+  private changed(pairId: string) {
+    const w = this.world(pairId);
+    if (!w) return;
+    this.memory.set(pairId, updateMemory(w));
+    for (const wt of [...this.waiters]) {
+      if (wt.pairId !== pairId) continue;
+      const cur = this.world(pairId);
+      if (cur && wt.pred(cur)) {
+        this.waiters.delete(wt);
+        wt.resolve(true);
+      }
+    }
+    this.evaluate(pairId);
+  }
+
+  // ---------------------------------------------------------------- decisions
+
+  private evaluate(pairId: string) {
+    if (this.stopped) return;
+    const w = this.world(pairId);
+    if (!w) return;
+    const now = this.now();
+    const d = decide(w, now);
+    this.lastReason.set(pairId, d.reason);
+    this.publishPair(pairId, d.reason);
+    this.syncPairAlarms(pairId, d.alarms);
+    const t = this.wake.get(pairId);
+    if (t) clearTimeout(t);
+    this.wake.delete(pairId);
+    if (d.wakeAt !== null) this.wake.set(pairId, setTimeout(() => this.evaluate(pairId), Math.max(0, d.wakeAt - now) + 5));
+    if (!this.ready) return;
+    if (d.action) {
+      void this.startAutomatic(pairId, d.action);
+      return;
+    }
+    if (d.fault && this.lastNote.get(pairId) !== d.reason && !w.activeOp) {
+      // An explained non-action ("maintenance: no action (...)", hold-down, grace): recorded once per change.
+      this.lastNote.set(pairId, d.reason);
+      void store
+        .withAudit((_tx, audit) => audit({ actor: store.CONTROLLER_ACTOR, action: "decision", targetType: "pair", targetId: pairId, pairId, outcome: "info", details: { reason: d.reason, action: null, epoch: this.epoch } }))
+        .catch((err) => this.log.error("controller: audit of a decision failed", { err }));
+    } else if (!d.fault) this.lastNote.delete(pairId);
+  }
+
+  private publishPair(pairId: string, reason?: string) {
+    const w = this.world(pairId);
+    if (!w) return;
+    const r = this.running.get(pairId);
+    const view = buildPairView(w, {
+      statusReason: reason ?? this.lastReason.get(pairId) ?? "",
+      operation: r ? { id: r.op.id, kind: r.op.kind, status: "running", createdAt: new Date(r.op.createdAt).toISOString(), requestedBy: r.op.requestedBy } : null,
+      activeAlarms: [...this.activeAlarms.values()].filter((a) => a.pairId === pairId).length,
+      now: this.now(),
+    });
+    publishPairState(view);
+    this.dirtyPairs.add(pairId);
+    this.schedulePersist();
+    return view;
+  }
+
+  /** Live preflight (the API checks the persisted one; the runner re-checks on the live state). */
+  preflight(pairId: string) {
+    const w = this.world(pairId)!;
+    const view = buildPairView(w, { statusReason: "", operation: null, activeAlarms: 0, now: this.now() });
+    return computePreflight(view, { maintenance: w.pair.maintenance, activeOperation: null, controllerActive: true });
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  private async startAutomatic(pairId: string, action: NonNullable<ReturnType<typeof decide>["action"]>) {
+    if (this.starting.has(pairId) || this.running.has(pairId)) return;
+    const pair = this.pairs.get(pairId)!;
+    this.starting.add(pairId);
+    const mem = this.memory.get(pairId) ?? emptyMemory();
+    const now = this.now();
+    if (action.kind === "failover" || action.kind === "disconnect_failover") mem.lastAutoFailoverAt = now;
+    if (action.kind === "restart" && action.toServerId) mem.lastRestartAt = { ...mem.lastRestartAt, [action.toServerId]: now };
+    this.memory.set(pairId, mem);
+    this.lastNote.delete(pairId);
+    let op: store.LoadedOp | null = null;
+    try {
+      const steps = planSteps(action.kind, pair, action.fromServerId, action.toServerId);
+      op = await store.createRunningOperation({ pairId, kind: action.kind, fromServerId: action.fromServerId, toServerId: action.toServerId, decision: action.reason, epoch: this.epoch, steps });
+    } catch (err) {
+      this.log.error("controller: could not record the operation", { err, pairId });
+    } finally {
+      this.starting.delete(pairId);
+    }
+    if (!op) {
+      this.log.info("controller: another operation holds the pair", { pairId });
+      return;
+    }
+    this.log.info("controller: decision", { pair: pair.name, kind: action.kind, reason: action.reason, operationId: op.id, epoch: this.epoch });
+    this.run(op, "operation.decided", { action: action.kind, fromServerId: action.fromServerId, toServerId: action.toServerId });
+  }
+
+  private async onOperationNotify(id: string) {
+    try {
+      if ([...this.running.values()].some((r) => r.op.id === id)) return;
+      const op = await store.loadOperation(id);
+      if (!op || op.status !== "pending" || this.stopped || !this.ready) return;
+      await this.startManual(op);
+    } catch (err) {
+      this.log.error("controller: could not start an operation", { err, operationId: id });
+    }
+  }
+
+  private async startManual(op: store.LoadedOp) {
+    const pair = this.pairs.get(op.pairId);
+    if (!pair) return void (await store.failOperation(op, "the pair is not configured (anymore)", this.epoch));
+    if (op.kind !== "manual_switchover") return void (await store.failOperation(op, `a pending ${op.kind} cannot be started by request`, this.epoch));
+    if (this.running.has(op.pairId)) return; // the database lets one through only; a resumed one runs
+    const pf = this.preflight(op.pairId);
+    if (!pf.ok || !pf.target) {
+      const w = this.world(op.pairId)!;
+      return void (await store.failOperation(op, `preflight failed when starting: ${describeFailedChecks(pf)} (state found: ${describeState(w)})`, this.epoch));
+    }
+    const ss = serverStates(this.world(op.pairId)!);
+    const to = ss.find((s) => s.cfg.id === pf.target!.id)!;
+    const from = ss.find((s) => s !== to)!;
+    const decision = `manual switchover requested by ${op.requestedBy}${op.reason ? ` (${op.reason})` : ""}: demoting ${from.cfg.name} on ${from.cfg.hostName}, promoting ${to.cfg.name} on ${to.cfg.hostName}`;
+    const steps = planSteps("manual_switchover", pair, from.cfg.id, to.cfg.id);
+    const claimed = await store.claimOperation(op.id, this.epoch, steps, from.cfg.id, to.cfg.id, decision);
+    if (!claimed) return;
+    this.run(claimed, "operation.started", {});
+  }
+
+  private run(op: store.LoadedOp, auditAction: string, details: Record<string, unknown>) {
+    const pairId = op.pairId;
+    const recorder = new store.OperationRecorder(op, (err) => this.log.error("controller: recording a step failed", { err, operationId: op.id }));
+    recorder.decision({ ...details, epoch: this.epoch, operationId: op.id }, auditAction);
+    const entry: Running = { op, recorder, done: Promise.resolve() };
+    this.running.set(pairId, entry);
+    this.publishPair(pairId);
+    const crashAfter = process.env.SWITCHYARD_TEST_CRASH_AFTER_STEP;
+    const runnable: RunnableOp = op;
+    entry.done = (async () => {
+      let result: { status: "succeeded" | "failed"; error: string | null };
+      try {
+        result = await runOperation(
+          {
+            now: this.now,
+            world: () => this.world(pairId)!,
+            command: (hostId, body) => {
+              if (this.stopped) return Promise.reject(new Error("controller stopped (leadership lost)"));
+              const link = this.links.get(hostId);
+              if (!link) return Promise.reject(new Error(`no link to host ${hostId}`));
+              return link.command(body);
+            },
+            waitFor: (pred, timeoutMs) => this.waitFor(pairId, pred, timeoutMs),
+            verifyTimeoutMs: VERIFY_TIMEOUT_MS,
+            recorder: { step: (_o, s: StepRecord) => recorder.step(s, this.epoch), added: (_o, steps) => recorder.added(steps) },
+            afterStep: crashAfter
+              ? async (_o, s) => {
+                  if (s.action === crashAfter && s.status === "succeeded") {
+                    await recorder.settled();
+                    this.log.warn("controller: test crash after step", { step: s.action });
+                    process.kill(process.pid, "SIGKILL");
+                  }
+                }
+              : undefined,
+          },
+          runnable,
+        );
+      } catch (err) {
+        result = { status: "failed", error: `internal error: ${(err as Error).message}` };
+        this.log.error("controller: operation crashed", { err, operationId: op.id });
+      }
+      if (this.stopped && result.status === "failed") {
+        // Leadership lost mid-operation: leave it running for the next leader to reconcile.
+        this.running.delete(pairId);
+        return;
+      }
+      await recorder.finish(result.status, result.error, this.epoch, { state: describeState(this.world(pairId)!) });
+      this.log.info("controller: operation finished", { operationId: op.id, kind: op.kind, status: result.status, error: result.error });
+      this.running.delete(pairId);
+      if (op.kind !== "restart") this.lastFinished.set(pairId, { id: op.id, kind: op.kind, status: result.status, error: result.error, finishedAt: this.now() });
+      this.changed(pairId);
+    })();
+  }
+
+  private waitFor(pairId: string, pred: (w: PairWorld) => boolean, timeoutMs: number): Promise<boolean> {
+    const w = this.world(pairId);
+    if (w && pred(w)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        pairId,
+        pred,
+        resolve: (ok) => {
+          clearTimeout(t);
+          resolve(ok);
+        },
+      };
+      const t = setTimeout(() => {
+        this.waiters.delete(waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /**
+   * On takeover: every pending or running operation is finished from its persisted steps (all idempotent)
+   * against the observed state, or marked failed with the state found. Nothing stays running forever.
+   */
+  private async reconcile() {
+    const ops = await store.loadUnfinishedOperations();
+    for (const op of ops) {
+      const w = this.world(op.pairId);
+      const found = w ? describeState(w) : "pair not configured";
+      if (!w) {
+        await store.failOperation(op, `reconciled by epoch ${this.epoch}: ${found}`, this.epoch);
+        continue;
+      }
+      if (op.status === "pending") {
+        if (this.now() - op.createdAt > STALE_REQUEST_MS) {
+          await store.failOperation(op, `reconciled by epoch ${this.epoch}: request not started within ${STALE_REQUEST_MS / 1000} s (no controller was active); state found: ${found}`, this.epoch);
+        } else {
+          this.ready = true; // startManual's preflight needs the live state only
+          await this.startManual(op);
+          this.ready = false;
+        }
+        continue;
+      }
+      if (op.steps.length === 0) {
+        await store.failOperation(op, `reconciled by epoch ${this.epoch}: the operation had no recorded steps; state found: ${found}`, this.epoch);
+        continue;
+      }
+      const done = op.steps.filter((s) => s.status === "succeeded" || s.status === "skipped").map((s) => `${s.seq} ${s.action}`);
+      this.log.info("controller: resuming an operation left unfinished", { operationId: op.id, kind: op.kind, previousEpoch: op.epoch, epoch: this.epoch, done, found });
+      for (const s of op.steps) if (s.status === "running") s.status = "pending";
+      this.run(op, "operation.reconciled", { previousEpoch: op.epoch, stepsDone: done, stateFound: found });
+    }
+  }
+
+  // ---------------------------------------------------------------- alarms
+
+  private syncPairAlarms(pairId: string, want: AlarmSpec[]) {
+    const wantKeys = new Map(want.map((a) => [alarmKey(a), a]));
+    const toRaise = [...wantKeys].filter(([k]) => !this.activeAlarms.has(k)).map(([, a]) => a);
+    const toClear = [...this.activeAlarms].filter(([k, a]) => a.pairId === pairId && !wantKeys.has(k)).map(([k]) => k);
+    this.applyAlarms(toRaise, toClear, pairId);
+  }
+
+  private syncHostAlarms() {
+    if (!this.ready) return;
+    const want = new Map<string, AlarmSpec>();
+    for (const h of this.hosts.values()) for (const a of hostAlarms(h, this.obs.get(h.id))) want.set(alarmKey(a), a);
+    const toRaise = [...want].filter(([k]) => !this.activeAlarms.has(k)).map(([, a]) => a);
+    const toClear = [...this.activeAlarms].filter(([k, a]) => a.pairId === null && k.startsWith("host_disconnected:") && !want.has(k)).map(([k]) => k);
+    this.applyAlarms(toRaise, toClear, null);
+  }
+
+  private applyAlarms(raise: AlarmSpec[], clear: string[], pairId: string | null) {
+    if (!raise.length && !clear.length) return;
+    for (const a of raise) this.activeAlarms.set(alarmKey(a), { id: "", pairId: a.pairId });
+    for (const k of clear) this.activeAlarms.delete(k);
+    this.alarmChain = this.alarmChain
+      .then(async () => {
+        for (const a of raise) await store.raiseAlarm(a);
+        for (const k of clear) await store.clearAlarm(k);
+      })
+      .catch((err) => this.log.error("controller: alarm update failed", { err }));
+    if (pairId) this.publishPair(pairId);
+  }
+
+  // ---------------------------------------------------------------- persistence (coalesced, off the hot path)
+
+  private schedulePersist() {
+    if (this.persistTimer || this.stopped) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = null;
+      this.persistChain = this.persistChain.then(() => this.persist()).catch((err) => this.log.error("controller: status persist failed", { err }));
+    }, PERSIST_DELAY_MS);
+  }
+
+  private hostView(h: HostCfg): HostView {
+    const o = this.obs.get(h.id);
+    const s = o?.snapshot;
+    return {
+      id: h.id,
+      name: h.name,
+      address: h.address,
+      agentUrl: h.agentUrl,
+      connected: !!o?.connected,
+      lastHeartbeatAt: o?.lastHeartbeatAt ? new Date(o.lastHeartbeatAt).toISOString() : null,
+      rttMs: o?.rttMs ?? null,
+      agentVersion: s?.version ?? null,
+      apps: (s?.apps ?? []).map((a) => ({ name: a.name, state: a.state, mode: a.mode, vip: a.vip })),
+      vips: (s?.vips ?? []).map((v) => ({ name: v.name, address: v.address, observed: v.observed, duplicate: v.duplicate.detected })),
+    };
+  }
+
+  private async persist() {
+    const pairs = [...this.dirtyPairs];
+    const hosts = [...this.dirtyHosts];
+    const modes = this.pendingModes;
+    this.dirtyPairs = new Set();
+    this.dirtyHosts = new Set();
+    this.pendingModes = [];
+    if (!pairs.length && !hosts.length && !modes.length) return;
+    const views = pairs.flatMap((id) => {
+      const w = this.world(id);
+      if (!w) return [];
+      const r = this.running.get(id);
+      const view = buildPairView(w, {
+        statusReason: this.lastReason.get(id) ?? "",
+        operation: r ? { id: r.op.id, kind: r.op.kind, status: "running", createdAt: new Date(r.op.createdAt).toISOString(), requestedBy: r.op.requestedBy } : null,
+        activeAlarms: [...this.activeAlarms.values()].filter((a) => a.pairId === id).length,
+        now: this.now(),
+      });
+      return [{ id, view, memory: this.memory.get(id) ?? emptyMemory() }];
+    });
+    const hostRows = hosts.flatMap((id) => {
+      const h = this.hosts.get(id);
+      const o = this.obs.get(id);
+      return h && o ? [{ h, o }] : [];
+    });
+    await store.withAudit(async (tx, audit) => {
+      for (const v of views) {
+        const state = JSON.parse(JSON.stringify({ ...v.view, memory: v.memory, epoch: this.epoch })) as Prisma.InputJsonValue;
+        await tx.pairStatus.upsert({ where: { pairId: v.id }, create: { pairId: v.id, status: v.view.status, state }, update: { status: v.view.status, state } });
+      }
+      for (const { h, o } of hostRows) {
+        const data = {
+          connected: o.connected,
+          lastHeartbeatAt: o.lastHeartbeatAt ? new Date(o.lastHeartbeatAt) : null,
+          rttMs: o.rttMs,
+          agentVersion: o.snapshot?.version ?? null,
+          snapshot: o.snapshot ? (JSON.parse(JSON.stringify(o.snapshot)) as Prisma.InputJsonValue) : Prisma.DbNull,
+        };
+        await tx.hostStatus.upsert({ where: { hostId: h.id }, create: { hostId: h.id, ...data }, update: data });
+      }
+      for (const m of modes) {
+        await audit({
+          actor: store.CONTROLLER_ACTOR,
+          action: m.mode === "primary" ? "server.now_primary" : "server.now_backup",
+          targetType: "server",
+          targetId: m.serverId,
+          pairId: m.pairId,
+          outcome: "info",
+          details: {
+            code: m.mode === "primary" ? "00-5150" : "00-5151",
+            message: `${m.serverName} on ${m.hostName} is now ${m.mode}`,
+            epoch: this.epoch,
+          },
+        });
+      }
+    });
+    for (const { h } of hostRows) publishHostState(this.hostView(h));
+  }
+}

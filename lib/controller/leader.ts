@@ -1,0 +1,136 @@
+/**
+ * Leadership: a session advisory lock held on a dedicated Postgres connection. The holder increments
+ * ControllerLease.epoch once per term and renews the lease row every second through that same
+ * connection; if a renewal fails or the connection dies, it stops acting at once. Standbys retry every
+ * second. The lock connection also LISTENs for the controller's notifications.
+ */
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+export const LEADER_LOCK_KEY = 727_000_100;
+export const RENEW_MS = 1000;
+export const LEASE_TTL_MS = 5000;
+export const CHANNELS = ["switchyard_operations", "switchyard_config"] as const;
+
+export function newControllerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+}
+
+export interface Term {
+  epoch: number;
+  client: pg.Client;
+}
+
+export interface LeadershipHooks {
+  onAcquire(term: Term): Promise<void>;
+  onLose(reason: string): Promise<void>;
+  onNotify(channel: string, payload: string): void;
+  log: { info(m: string, f?: object): void; warn(m: string, f?: object): void };
+}
+
+export class Leadership {
+  private timer: NodeJS.Timeout | null = null;
+  private term: Term | null = null;
+  private stopped = false;
+  private busy = false;
+
+  constructor(
+    private readonly url: string,
+    readonly controllerId: string,
+    private readonly hooks: LeadershipHooks,
+  ) {}
+
+  get epoch(): number | null {
+    return this.term?.epoch ?? null;
+  }
+
+  start(): void {
+    void this.tick();
+  }
+
+  private schedule() {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), RENEW_MS);
+  }
+
+  private async tick() {
+    if (this.stopped || this.busy) return;
+    this.busy = true;
+    try {
+      if (this.term) await this.renew(this.term);
+      else await this.tryAcquire();
+    } finally {
+      this.busy = false;
+      this.schedule();
+    }
+  }
+
+  private async tryAcquire() {
+    const client = new pg.Client({ connectionString: this.url, application_name: "switchyard-controller", query_timeout: 3000, keepAlive: true });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      const r = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LEADER_LOCK_KEY]);
+      if (!r.rows[0]?.ok) {
+        await client.end().catch(() => undefined);
+        return;
+      }
+      const e = await client.query<{ epoch: number }>(
+        `INSERT INTO "ControllerLease" (id, holder, epoch, "renewedAt", "expiresAt")
+         VALUES (1, $1, 1, now(), now() + make_interval(secs => $2::double precision))
+         ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, epoch = "ControllerLease".epoch + 1,
+           "renewedAt" = now(), "expiresAt" = EXCLUDED."expiresAt"
+         RETURNING epoch`,
+        [this.controllerId, LEASE_TTL_MS / 1000],
+      );
+      const term: Term = { epoch: e.rows[0].epoch, client };
+      for (const ch of CHANNELS) await client.query(`LISTEN ${ch}`);
+      client.on("notification", (n) => this.hooks.onNotify(n.channel, n.payload ?? ""));
+      const lost = (why: string) => void this.lose(term, why);
+      client.removeAllListeners("error");
+      client.on("error", (err) => lost(`lock connection failed: ${err.message}`));
+      client.on("end", () => lost("lock connection ended"));
+      this.term = term;
+      this.hooks.log.info("controller: leadership acquired", { controllerId: this.controllerId, epoch: term.epoch });
+      await this.hooks.onAcquire(term);
+    } catch (err) {
+      this.hooks.log.warn("controller: leadership attempt failed", { err: (err as Error).message });
+      await client.end().catch(() => undefined);
+      if (this.term?.client === client) await this.lose(this.term, "acquire failed");
+    }
+  }
+
+  private async renew(term: Term) {
+    try {
+      const r = await term.client.query(
+        `UPDATE "ControllerLease" SET "renewedAt" = now(), "expiresAt" = now() + make_interval(secs => $3::double precision)
+         WHERE id = 1 AND holder = $1 AND epoch = $2`,
+        [this.controllerId, term.epoch, LEASE_TTL_MS / 1000],
+      );
+      if (r.rowCount !== 1) await this.lose(term, "lease row taken by another controller");
+    } catch (err) {
+      await this.lose(term, `renewal failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async lose(term: Term, reason: string) {
+    if (this.term !== term) return;
+    this.term = null;
+    this.hooks.log.warn("controller: leadership lost", { epoch: term.epoch, reason });
+    await this.hooks.onLose(reason).catch(() => undefined);
+    await term.client.end().catch(() => undefined);
+  }
+
+  /** Gives up leadership (releasing the lock with the connection) and stops trying. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.busy) await new Promise((r) => setTimeout(r, 20));
+    const t = this.term;
+    if (t) {
+      await t.client.query(`UPDATE "ControllerLease" SET "expiresAt" = now() WHERE id = 1 AND epoch = $1`, [t.epoch]).catch(() => undefined);
+      await this.lose(t, "stopping");
+    }
+  }
+}

@@ -1,0 +1,399 @@
+/**
+ * The controller's database side: configuration, operations and their steps, alarms, observed status.
+ * Every state change is written with its audit row in the same transaction; broadcasts happen after commit.
+ */
+import { db, Prisma } from "@/lib/db";
+import { appendAudit, type AuditInput } from "@/lib/audit";
+import { publishAlarm, publishAudit, publishOperation } from "@/lib/realtime/publish";
+import type { AlarmJson } from "@/lib/realtime/events";
+import type { OperationView, StepView } from "@/lib/views";
+import type { AlarmSpec } from "./decide";
+import { alarmKey } from "./decide";
+import type { ActiveOp, FinishedOp, HostCfg, OperationKindName, PairCfg } from "./model";
+import type { PlannedStep } from "./plan";
+import type { RunnableOp, StepRecord } from "./runner";
+
+export const CONTROLLER_ACTOR = "controller";
+
+const json = (v: unknown): Prisma.InputJsonValue | typeof Prisma.DbNull =>
+  v === null || v === undefined ? Prisma.DbNull : (JSON.parse(JSON.stringify(v)) as Prisma.InputJsonValue);
+
+export async function loadConfig(): Promise<{ hosts: HostCfg[]; pairs: PairCfg[] }> {
+  const [hosts, pairs] = await Promise.all([
+    db.host.findMany({ orderBy: { name: "asc" } }),
+    db.pair.findMany({ include: { servers: { include: { host: true } } }, orderBy: { name: "asc" } }),
+  ]);
+  const out: PairCfg[] = [];
+  for (const p of pairs) {
+    const prim = p.servers.find((s) => s.configuredRole === "primary");
+    const back = p.servers.find((s) => s.configuredRole === "backup");
+    if (!prim || !back) continue; // incomplete pair: nothing to control yet
+    const srv = (s: typeof prim) => ({ id: s.id, name: s.name, hostId: s.hostId, hostName: s.host.name, appName: s.appName, configuredRole: s.configuredRole });
+    out.push({
+      id: p.id,
+      name: p.name,
+      vipAddress: p.vipAddress,
+      vipPrefix: p.vipPrefix,
+      vipInterface: p.vipInterface,
+      autoFailover: p.autoFailover,
+      disconnectGraceSeconds: p.disconnectGraceSeconds,
+      heartbeatTimeoutMs: p.heartbeatTimeoutMs,
+      autoRestart: p.autoRestart,
+      holdDownSeconds: p.holdDownSeconds,
+      maintenance: p.maintenance,
+      servers: [srv(prim), srv(back)],
+    });
+  }
+  return {
+    hosts: hosts.map((h) => ({ id: h.id, name: h.name, address: h.address, agentUrl: h.agentUrl, agentToken: h.agentToken })),
+    pairs: out,
+  };
+}
+
+export interface LoadedOp extends RunnableOp {
+  status: "pending" | "running" | "succeeded" | "failed";
+  requestedBy: string;
+  reason: string | null;
+  decision: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  epoch: number | null;
+}
+
+type OpRow = Prisma.OperationGetPayload<{ include: { steps: true } }>;
+
+function stepFromRow(s: OpRow["steps"][number]): StepRecord {
+  return {
+    seq: s.seq,
+    action: s.action as StepRecord["action"],
+    targetServerId: s.targetServerId,
+    targetHostId: s.targetHostId,
+    target: s.target,
+    status: s.status,
+    startedAt: s.startedAt?.getTime() ?? null,
+    finishedAt: s.finishedAt?.getTime() ?? null,
+    ack: (s.ack as Record<string, unknown> | null) ?? null,
+    output: (s.output as StepRecord["output"]) ?? null,
+    error: s.error,
+  };
+}
+
+function opFromRow(o: OpRow): LoadedOp {
+  return {
+    id: o.id,
+    pairId: o.pairId,
+    kind: o.kind,
+    status: o.status,
+    fromServerId: o.fromServerId,
+    toServerId: o.toServerId,
+    requestedBy: o.requestedBy,
+    reason: o.reason,
+    decision: o.decision,
+    createdAt: o.createdAt.getTime(),
+    startedAt: o.startedAt?.getTime() ?? null,
+    epoch: o.epoch,
+    steps: o.steps.sort((a, b) => a.seq - b.seq).map(stepFromRow),
+  };
+}
+
+export async function loadOperation(id: string): Promise<LoadedOp | null> {
+  const o = await db.operation.findUnique({ where: { id }, include: { steps: true } });
+  return o ? opFromRow(o) : null;
+}
+
+export async function loadUnfinishedOperations(): Promise<LoadedOp[]> {
+  const rows = await db.operation.findMany({ where: { status: { in: ["pending", "running"] } }, include: { steps: true }, orderBy: { createdAt: "asc" } });
+  return rows.map(opFromRow);
+}
+
+export async function loadLastFinished(): Promise<Map<string, FinishedOp>> {
+  const rows = await db.$queryRaw<{ id: string; pairId: string; kind: OperationKindName; status: "succeeded" | "failed"; error: string | null; finishedAt: Date | null }[]>`
+    SELECT DISTINCT ON ("pairId") id, "pairId", kind::text AS kind, status::text AS status, error, "finishedAt"
+    FROM "Operation" WHERE status IN ('succeeded', 'failed') AND kind <> 'restart'
+    ORDER BY "pairId", "finishedAt" DESC NULLS LAST`;
+  return new Map(rows.map((r) => [r.pairId, { id: r.id, kind: r.kind, status: r.status, error: r.error, finishedAt: r.finishedAt?.getTime() ?? 0 }]));
+}
+
+export function toActiveOp(o: LoadedOp): ActiveOp {
+  return { id: o.id, kind: o.kind, status: o.status === "pending" ? "pending" : "running", createdAt: o.createdAt, requestedBy: o.requestedBy };
+}
+
+function stepRows(steps: PlannedStep[]) {
+  return steps.map((s) => ({ seq: s.seq, action: s.action, targetServerId: s.targetServerId, targetHostId: s.targetHostId, target: s.target }));
+}
+
+/**
+ * The one write in front of an automatic action: the Operation (running, with the epoch) and its planned
+ * steps, in one transaction. The audit row of the decision follows off the hot path (recordDecision).
+ * Returns null when another operation holds the pair (unique activeKey).
+ */
+export async function createRunningOperation(input: {
+  pairId: string;
+  kind: OperationKindName;
+  fromServerId: string | null;
+  toServerId: string | null;
+  decision: string;
+  epoch: number;
+  steps: PlannedStep[];
+}): Promise<LoadedOp | null> {
+  const now = new Date();
+  try {
+    const o = await db.operation.create({
+      data: {
+        pairId: input.pairId,
+        kind: input.kind,
+        status: "running",
+        requestedBy: CONTROLLER_ACTOR,
+        decision: input.decision,
+        fromServerId: input.fromServerId,
+        toServerId: input.toServerId,
+        epoch: input.epoch,
+        activeKey: input.pairId,
+        startedAt: now,
+        steps: { create: stepRows(input.steps) },
+      },
+      include: { steps: true },
+    });
+    return opFromRow(o);
+  } catch (e) {
+    if ((e as { code?: string }).code === "P2002") return null;
+    throw e;
+  }
+}
+
+/** Claims a pending operation (from the API) for this epoch and writes its planned steps. Null if someone else did. */
+export async function claimOperation(id: string, epoch: number, steps: PlannedStep[], fromServerId: string, toServerId: string, decision: string): Promise<LoadedOp | null> {
+  return db.$transaction(async (tx) => {
+    const n = await tx.operation.updateMany({
+      where: { id, status: "pending" },
+      data: { status: "running", epoch, startedAt: new Date(), fromServerId, toServerId, decision },
+    });
+    if (n.count !== 1) return null;
+    await tx.operationStep.createMany({ data: stepRows(steps).map((s) => ({ ...s, operationId: id })) });
+    const o = await tx.operation.findUniqueOrThrow({ where: { id }, include: { steps: true } });
+    return opFromRow(o);
+  });
+}
+
+/** Runs `fn` in a transaction with audit rows, publishing them after the commit. */
+export async function withAudit<T>(fn: (tx: Prisma.TransactionClient, audit: (e: AuditInput) => Promise<void>) => Promise<T>): Promise<T> {
+  const rows: Awaited<ReturnType<typeof appendAudit>>[] = [];
+  const out = await db.$transaction(async (tx) => fn(tx, async (e) => void rows.push(await appendAudit(tx, e))));
+  for (const r of rows) publishAudit(r);
+  return out;
+}
+
+export function operationView(o: LoadedOp, status?: string, error?: string | null, finishedAt?: number | null): OperationView {
+  const steps: StepView[] = o.steps.map((s) => ({
+    id: `${o.id}:${s.seq}`,
+    seq: s.seq,
+    action: s.action,
+    target: s.target,
+    status: s.status,
+    startedAt: s.startedAt ? new Date(s.startedAt).toISOString() : null,
+    finishedAt: s.finishedAt ? new Date(s.finishedAt).toISOString() : null,
+    durationMs: s.startedAt && s.finishedAt ? s.finishedAt - s.startedAt : null,
+    output: s.output,
+    error: s.error,
+  }));
+  return {
+    id: o.id,
+    pairId: o.pairId,
+    kind: o.kind,
+    status: status ?? o.status,
+    createdAt: new Date(o.createdAt).toISOString(),
+    requestedBy: o.requestedBy,
+    reason: o.reason,
+    decision: o.decision,
+    error: error ?? null,
+    startedAt: o.startedAt ? new Date(o.startedAt).toISOString() : null,
+    finishedAt: finishedAt ? new Date(finishedAt).toISOString() : null,
+    fromServerId: o.fromServerId,
+    toServerId: o.toServerId,
+    steps,
+  };
+}
+
+/** Step rows, their audit rows, the decision and the final status of one operation, written in order. */
+export class OperationRecorder {
+  private chain: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly op: LoadedOp,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    this.chain = this.chain.then(fn).catch(this.onError);
+    return this.chain;
+  }
+
+  decision(details: Record<string, unknown>, action: string): void {
+    const op = this.op;
+    this.enqueue(() =>
+      withAudit(async (_tx, audit) => {
+        await audit({
+          actor: CONTROLLER_ACTOR,
+          action,
+          targetType: "operation",
+          targetId: op.id,
+          pairId: op.pairId,
+          outcome: "info",
+          details: { kind: op.kind, reason: op.decision ?? op.reason, ...details },
+        });
+      }),
+    );
+  }
+
+  step(s: StepRecord, epoch: number): void {
+    const op = this.op;
+    const snap = { ...s, output: s.output ? [...s.output] : null };
+    this.enqueue(() =>
+      withAudit(async (tx, audit) => {
+        await tx.operationStep.update({
+          where: { operationId_seq: { operationId: op.id, seq: snap.seq } },
+          data: {
+            status: snap.status,
+            startedAt: snap.startedAt ? new Date(snap.startedAt) : null,
+            finishedAt: snap.finishedAt ? new Date(snap.finishedAt) : null,
+            ack: json(snap.ack),
+            output: json(snap.output),
+            error: snap.error,
+          },
+        });
+        if (snap.status === "running" || snap.status === "pending") return;
+        await audit({
+          actor: CONTROLLER_ACTOR,
+          action: `operation.step.${snap.action}`,
+          targetType: "operation",
+          targetId: op.id,
+          pairId: op.pairId,
+          outcome: snap.status === "succeeded" ? "success" : snap.status === "failed" ? "failure" : "info",
+          durationMs: snap.startedAt && snap.finishedAt ? snap.finishedAt - snap.startedAt : undefined,
+          details: { seq: snap.seq, step: snap.action, target: snap.target, status: snap.status, error: snap.error, ack: snap.ack, runs: snap.output, epoch },
+        });
+      }),
+    );
+    publishOperation(operationView(op));
+  }
+
+  added(steps: StepRecord[]): void {
+    const op = this.op;
+    this.enqueue(async () => {
+      await db.operationStep.createMany({ data: stepRows(steps).map((s) => ({ ...s, operationId: op.id })) });
+    });
+  }
+
+  /** Final status, activeKey cleared, audit row; resolves after the commit (and everything queued before). */
+  finish(status: "succeeded" | "failed", error: string | null, epoch: number, extra: Record<string, unknown> = {}): Promise<void> {
+    const op = this.op;
+    return this.enqueue(async () => {
+      const finishedAt = new Date();
+      await withAudit(async (tx, audit) => {
+        await tx.operation.update({ where: { id: op.id }, data: { status, error, finishedAt, activeKey: null } });
+        await audit({
+          actor: CONTROLLER_ACTOR,
+          action: "operation.finished",
+          targetType: "operation",
+          targetId: op.id,
+          pairId: op.pairId,
+          outcome: status === "succeeded" ? "success" : "failure",
+          durationMs: finishedAt.getTime() - (op.startedAt ?? op.createdAt),
+          details: { kind: op.kind, status, error, epoch, steps: op.steps.map((s) => `${s.seq} ${s.action} ${s.status}`), ...extra },
+        });
+      });
+      publishOperation(operationView(op, status, error, finishedAt.getTime()));
+    });
+  }
+
+  settled(): Promise<void> {
+    return this.chain;
+  }
+}
+
+/** Marks an operation failed without running it (e.g. stale at takeover, preflight failed at start). */
+export async function failOperation(op: LoadedOp, error: string, epoch: number): Promise<void> {
+  const finishedAt = new Date();
+  await withAudit(async (tx, audit) => {
+    await tx.operation.update({ where: { id: op.id }, data: { status: "failed", error, finishedAt, activeKey: null, epoch } });
+    await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: ["pending", "running"] } }, data: { status: "skipped", error: "not run" } });
+    await audit({
+      actor: CONTROLLER_ACTOR,
+      action: "operation.finished",
+      targetType: "operation",
+      targetId: op.id,
+      pairId: op.pairId,
+      outcome: "failure",
+      details: { kind: op.kind, status: "failed", error, epoch },
+    });
+  });
+  publishOperation(operationView(op, "failed", error, finishedAt.getTime()));
+}
+
+function alarmJson(a: Prisma.AlarmGetPayload<object>): AlarmJson {
+  return {
+    id: a.id,
+    kind: a.kind,
+    severity: a.severity,
+    pairId: a.pairId,
+    hostId: a.hostId,
+    message: a.message,
+    details: a.details,
+    active: a.clearedAt === null,
+    raisedAt: a.raisedAt.toISOString(),
+    clearedAt: a.clearedAt?.toISOString() ?? null,
+    acknowledgedAt: a.acknowledgedAt?.toISOString() ?? null,
+    acknowledgedBy: a.acknowledgedBy,
+  };
+}
+
+export async function loadActiveAlarmKeys(): Promise<Map<string, { id: string; pairId: string | null }>> {
+  const rows = await db.alarm.findMany({ where: { activeKey: { not: null } }, select: { id: true, activeKey: true, pairId: true } });
+  return new Map(rows.map((r) => [r.activeKey!, { id: r.id, pairId: r.pairId }]));
+}
+
+/** Raises an alarm (idempotent through activeKey). Returns false if it was already active. */
+export async function raiseAlarm(a: AlarmSpec): Promise<boolean> {
+  const key = alarmKey(a);
+  try {
+    const row = await withAudit(async (tx, audit) => {
+      const r = await tx.alarm.create({
+        data: { kind: a.kind, severity: a.severity, pairId: a.pairId, hostId: a.hostId, message: a.message, details: json(a.details) as Prisma.InputJsonValue, activeKey: key },
+      });
+      await audit({
+        actor: CONTROLLER_ACTOR,
+        action: "alarm.raised",
+        targetType: "alarm",
+        targetId: r.id,
+        pairId: a.pairId,
+        outcome: "info",
+        details: { kind: a.kind, severity: a.severity, hostId: a.hostId, message: a.message },
+      });
+      return r;
+    });
+    publishAlarm(alarmJson(row));
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === "P2002") return false;
+    throw e;
+  }
+}
+
+export async function clearAlarm(key: string): Promise<void> {
+  const rows = await withAudit(async (tx, audit) => {
+    const active = await tx.alarm.findMany({ where: { activeKey: key } });
+    for (const r of active) {
+      await tx.alarm.update({ where: { id: r.id }, data: { activeKey: null, clearedAt: new Date() } });
+      await audit({
+        actor: CONTROLLER_ACTOR,
+        action: "alarm.cleared",
+        targetType: "alarm",
+        targetId: r.id,
+        pairId: r.pairId,
+        outcome: "info",
+        details: { kind: r.kind, hostId: r.hostId, message: r.message },
+      });
+    }
+    return tx.alarm.findMany({ where: { id: { in: active.map((r) => r.id) } } });
+  });
+  for (const r of rows) publishAlarm(alarmJson(r));
+}
