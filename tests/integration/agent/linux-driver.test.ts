@@ -1,0 +1,168 @@
+/**
+ * The `linux` VIP driver for real, in network namespaces this test builds (prefix `sya`, addresses
+ * 198.18.0.200-250 only; the lab uses `syl` and 198.18.0.1-199):
+ *
+ *   sya-br: bridge br0 ── sya-h1 (eth0 198.18.0.201/24, runs the agent)
+ *                     ── sya-h2 (eth0 198.18.0.202/24, the neighbour that must see the gratuitous ARP)
+ *                     ── root namespace veth sya-rt (198.18.0.250/32, host routes only, so that this test
+ *                        process reaches the agent without adding a 198.18.0.0/24 route to the machine)
+ *
+ * VIP 198.18.0.210/24. Traffic goes only to addresses of these namespaces. Torn down in afterAll, and
+ * leftovers from an interrupted run are removed first. Needs root (CI runs as root).
+ */
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { AgentClient, buildBundles, startAgent, type RunningAgent } from "./helpers";
+
+const isRoot = process.getuid?.() === 0;
+const NS = { br: "sya-br", h1: "sya-h1", h2: "sya-h2" };
+const H1 = "198.18.0.201";
+const H2 = "198.18.0.202";
+const ROOT = "198.18.0.250";
+const VIP = "198.18.0.210";
+
+const sh = (args: string[], allowFail = false): string => {
+  try {
+    return execFileSync(args[0], args.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    if (allowFail) return "";
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`${args.join(" ")}: ${err.stderr || err.message}`);
+  }
+};
+const ip = (...a: string[]) => sh(["ip", ...a]);
+
+function teardown() {
+  for (const ns of Object.values(NS)) {
+    for (const pid of sh(["ip", "netns", "pids", ns], true).split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {}
+    }
+    sh(["ip", "netns", "del", ns], true);
+  }
+  sh(["ip", "link", "del", "sya-rt"], true);
+  sh(["ip", "route", "del", `${H1}/32`], true);
+}
+
+function setup() {
+  teardown();
+  for (const ns of Object.values(NS)) ip("netns", "add", ns);
+  ip("-n", NS.br, "link", "add", "br0", "type", "bridge");
+  ip("-n", NS.br, "link", "set", "br0", "up");
+  for (const [h, addr] of [
+    [NS.h1, H1],
+    [NS.h2, H2],
+  ] as const) {
+    const port = `p-${h}`;
+    ip("-n", NS.br, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", h);
+    ip("-n", NS.br, "link", "set", port, "master", "br0", "up");
+    ip("-n", h, "link", "set", "lo", "up");
+    ip("-n", h, "addr", "add", `${addr}/24`, "dev", "eth0");
+    ip("-n", h, "link", "set", "eth0", "up");
+  }
+  // the root namespace joins the bridge with host routes only
+  ip("link", "add", "sya-rt", "type", "veth", "peer", "name", "p-root", "netns", NS.br);
+  ip("-n", NS.br, "link", "set", "p-root", "master", "br0", "up");
+  ip("addr", "add", `${ROOT}/32`, "dev", "sya-rt");
+  ip("link", "set", "sya-rt", "up");
+  ip("route", "add", `${H1}/32`, "dev", "sya-rt", "src", ROOT);
+  // host2 accepts gratuitous ARPs into its neighbour table, so we can see them arrive
+  sh(["ip", "netns", "exec", NS.h2, "sysctl", "-qw", "net.ipv4.conf.eth0.arp_accept=1"]);
+}
+
+const mac = (ns: string) => ip("-n", ns, "-o", "link", "show", "eth0").match(/link\/ether ([0-9a-f:]{17})/)![1];
+const hasVip = (ns: string) => new RegExp(`inet ${VIP.replace(/\./g, "\\.")}/24`).test(ip("-n", ns, "-o", "addr", "show", "dev", "eth0"));
+
+describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when not root: needs netns and ip addr)", () => {
+  let agent: RunningAgent;
+  let client: AgentClient;
+
+  beforeAll(async () => {
+    await buildBundles();
+    setup();
+    agent = await startAgent({
+      wrap: ["ip", "netns", "exec", NS.h1],
+      config: {
+        listen: { host: H1, port: 4999 },
+        vips: [
+          {
+            name: "vip",
+            address: VIP,
+            prefix: 24,
+            interface: "eth0",
+            driver: "linux",
+            garp: { count: 3, intervalMs: 100 },
+            dad: { enabled: true, intervalMs: 300, timeoutMs: 1000 },
+            observeIntervalMs: 300,
+          },
+        ],
+      },
+    });
+    client = new AgentClient(agent.url, { epoch: 1 });
+    await client.ready();
+  }, 30_000);
+
+  afterAll(async () => {
+    client?.close();
+    await agent?.stop();
+    teardown();
+  });
+
+  test("enable: address added, first gratuitous ARP sent before the ack, seen by the neighbour; disable removes it", async () => {
+    const h1mac = mac(NS.h1);
+    // host2 has a stale, wrong entry for the VIP (as after a failover): only a gratuitous ARP fixes it
+    ip("-n", NS.h2, "neigh", "replace", VIP, "lladdr", "02:00:00:00:00:99", "dev", "eth0", "nud", "stale");
+    const t0 = performance.now();
+    const ack = await client.command({ type: "vip.enable", vip: "vip" });
+    const ms = performance.now() - t0;
+    expect(ack.ok).toBe(true);
+    if (!ack.ok) return;
+    console.log(`vip.enable (ip addr add + first ARP) acknowledged in ${ms.toFixed(1)} ms; runs: ${ack.runs.map((r) => `${r.action} ${r.durationMs} ms`).join(", ")}`);
+    expect(ack.runs.map((r) => r.action)).toEqual(["enable", "arp"]);
+    expect(ack.runs[1].stdout).toMatch(/ARPING/);
+    expect(ack.snapshot.vips[0]).toMatchObject({ desired: "enabled", observed: "enabled" });
+    expect(hasVip(NS.h1)).toBe(true);
+
+    let neigh = "";
+    for (let i = 0; i < 40 && !neigh.includes(h1mac); i++) {
+      neigh = ip("-n", NS.h2, "neigh", "show", VIP, "dev", "eth0");
+      if (!neigh.includes(h1mac)) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(neigh).toContain(h1mac);
+    // the remaining ARPs are reported as runs too
+    const arps = await client.waitEvent((e) => e.type === "vip.run" && e.run.action === "arp" && e.run.stdout.startsWith("[3/3]"), 3000);
+    expect(arps.type === "vip.run" && arps.run.ok).toBe(true);
+
+    const off = await client.command({ type: "vip.disable", vip: "vip" });
+    expect(off.ok && off.snapshot.vips[0].observed).toBe("disabled");
+    expect(hasVip(NS.h1)).toBe(false);
+  });
+
+  test("observed state comes from the interface: an address added behind the agent's back is reported", async () => {
+    const since = client.events.length;
+    ip("-n", NS.h1, "addr", "add", `${VIP}/24`, "dev", "eth0");
+    const ev = await client.waitEvent((e) => e.type === "vip.state" && e.observed === "enabled", 3000, since);
+    expect(ev.type === "vip.state" && ev.desired).toBe("disabled");
+    ip("-n", NS.h1, "addr", "del", `${VIP}/24`, "dev", "eth0");
+    await client.waitEvent((e) => e.type === "vip.state" && e.observed === "disabled", 3000, since);
+  });
+
+  test("duplicate detected when both hosts hold the VIP", async () => {
+    const h2mac = mac(NS.h2);
+    const en = await client.command({ type: "vip.enable", vip: "vip" });
+    expect(en.ok).toBe(true);
+    const since = client.events.length;
+    ip("-n", NS.h2, "addr", "add", `${VIP}/24`, "dev", "eth0");
+    try {
+      const dup = await client.waitEvent((e) => e.type === "vip.duplicate", 5000, since);
+      expect(dup.type === "vip.duplicate" && dup.mac).toBe(h2mac);
+      const s = await client.command({ type: "state.get" });
+      expect(s.ok && s.snapshot.vips[0].duplicate).toMatchObject({ detected: true, mac: h2mac });
+    } finally {
+      ip("-n", NS.h2, "addr", "del", `${VIP}/24`, "dev", "eth0");
+    }
+    const off = await client.command({ type: "vip.disable", vip: "vip" });
+    expect(off.ok && off.snapshot.vips[0].duplicate.detected).toBe(false);
+  });
+});
