@@ -94,7 +94,7 @@ export function ProcessBadge({ state }: { state: string }) {
 
 export function AgentBadge({ connected, host }: { connected: boolean; host?: string }) {
   return connected ? (
-    <Badge tone="ok" icon="link" title={host ? `Agent on ${host} connected` : undefined}>agent up</Badge>
+    <Badge tone="idle" icon="link" title={host ? `Agent on ${host} connected` : undefined}>agent up</Badge>
   ) : (
     <Badge tone="bad" icon="unlink" title={host ? `Agent on ${host} not connected` : undefined}>agent down</Badge>
   );

@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { PairView } from "@/lib/views";
 import { api, asList, errorText } from "./api";
+import { toPairView, type PairDto } from "./pairs";
 import { useLive, useLiveState } from "./socket";
 
 export function samePairState(a: PairView, b: PairView): boolean {
@@ -44,7 +45,7 @@ export function usePairs() {
 
   const load = useCallback(async () => {
     try {
-      const list = asList<PairView>(await api<unknown>("/api/pairs"), "pairs");
+      const list = asList<PairDto | PairView>(await api<unknown>("/api/pairs"), "pairs").map(toPairView);
       replaceAll(list, true);
       setError(null);
     } catch (e) {

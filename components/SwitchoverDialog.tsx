@@ -1,0 +1,183 @@
+"use client";
+/**
+ * Click-to-switchover: a button (operators and admins; viewers see it disabled with the reason), a
+ * dialog with the controller's preflight checklist, an optional reason and a confirm button naming the
+ * direction; after confirming, the live step timeline until success or failure.
+ */
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Dialog } from "radix-ui";
+import type { OperationView, PairView, Preflight } from "@/lib/views";
+import { api, ApiError, asOne, errorText } from "./api";
+import { OperationTimeline } from "./OperationTimeline";
+import { canOperate, useMe } from "./session";
+import { useLive, useLiveState } from "./socket";
+import { Icon } from "./status";
+import { Button, ErrorNote, inputClass } from "./ui";
+
+type Phase = { kind: "check" } | { kind: "running"; opId: string };
+
+export function SwitchoverButton({ pair }: { pair: PairView }) {
+  const { me, loading } = useMe();
+  const allowed = canOperate(me);
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="flex flex-col items-end gap-1">
+      <Dialog.Root open={open} onOpenChange={setOpen}>
+        <Dialog.Trigger asChild>
+          <Button variant="primary" disabled={loading || !allowed} aria-describedby={!loading && !allowed ? "switchover-why" : undefined} className="px-4 py-2 text-base">
+            <Icon name="swap" className="size-5" /> Switchover…
+          </Button>
+        </Dialog.Trigger>
+        {open && <SwitchoverDialogBody pair={pair} onClose={() => setOpen(false)} />}
+      </Dialog.Root>
+      {!loading && !allowed && (
+        <p id="switchover-why" className="text-xs text-muted" data-testid="switchover-disabled-reason">
+          Your role ({me?.role ?? "none"}) can only view. Switchover needs an operator or admin.
+        </p>
+      )}
+    </div>
+  );
+}
+
+function SwitchoverDialogBody({ pair, onClose }: { pair: PairView; onClose: () => void }) {
+  const [phase, setPhase] = useState<Phase>({ kind: "check" });
+  const [preflight, setPreflight] = useState<Preflight | null>(null);
+  const [pfError, setPfError] = useState<string | null>(null);
+  const [reason, setReason] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [submitError, setSubmitError] = useState<{ text: string; conflict: boolean } | null>(null);
+  const [op, setOp] = useState<OperationView | null>(null);
+  const { generation } = useLiveState();
+  const opIdRef = useRef<string | null>(null);
+
+  const loadPreflight = useCallback(async () => {
+    setPfError(null);
+    try {
+      setPreflight(asOne<Preflight>(await api<unknown>(`/api/pairs/${pair.id}/preflight`), "preflight"));
+    } catch (e) {
+      setPfError(errorText(e));
+    }
+  }, [pair.id]);
+  useEffect(() => {
+    void loadPreflight();
+  }, [loadPreflight]);
+
+  // While running: the operation from live events, refetched after every reconnect.
+  useLive("operation:update", (o) => {
+    if (o.id === opIdRef.current) setOp((prev) => (prev && prev.steps.length > o.steps.length && o.steps.length === 0 ? { ...o, steps: prev.steps } : o));
+  });
+  useEffect(() => {
+    if (phase.kind !== "running") return;
+    api<unknown>(`/api/operations/${phase.opId}`)
+      .then((j) => setOp(asOne<OperationView>(j, "operation")))
+      .catch(() => undefined);
+  }, [phase, generation]);
+
+  async function confirm() {
+    setBusy(true);
+    setSubmitError(null);
+    try {
+      const res = asOne<OperationView>(await api<unknown>(`/api/pairs/${pair.id}/switchover`, { method: "POST", body: reason.trim() ? { reason: reason.trim() } : {} }), "operation");
+      opIdRef.current = res.id;
+      setOp(res);
+      setPhase({ kind: "running", opId: res.id });
+    } catch (e) {
+      const conflict = e instanceof ApiError && e.status === 409;
+      setSubmitError({
+        conflict,
+        text: conflict ? `Switchover refused: ${e.message}` : errorText(e),
+      });
+      if (conflict) void loadPreflight();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const target = preflight?.target;
+  const from = pair.servers.find((s) => s.mode === "primary") ?? pair.servers.find((s) => s.id !== target?.id);
+  const label = target ? `Make ${target.name} primary` : "Switch over";
+  const done = op && (op.status === "succeeded" || op.status === "failed");
+
+  return (
+    <Dialog.Portal>
+      <Dialog.Overlay className="fixed inset-0 z-40 bg-black/60" />
+      <Dialog.Content
+        className="fixed left-1/2 top-1/2 z-50 flex max-h-[90vh] w-[min(720px,95vw)] -translate-x-1/2 -translate-y-1/2 flex-col gap-4 overflow-y-auto rounded-lg border border-line bg-surface p-5 shadow-2xl"
+        onInteractOutside={(e) => phase.kind === "running" && !done && e.preventDefault()}
+      >
+        <div className="flex items-start justify-between gap-4">
+          <div>
+            <Dialog.Title className="text-lg font-bold">Switchover of {pair.name}</Dialog.Title>
+            <Dialog.Description className="text-sm text-muted">
+              {target
+                ? `${from ? `${from.name} on ${from.hostName} goes to backup and disables the VIP; ` : ""}${target.name} on ${target.hostName} becomes primary and enables VIP ${pair.vip.address}.`
+                : "Checking whether the pair can switch over…"}
+            </Dialog.Description>
+          </div>
+          <Dialog.Close asChild>
+            <Button variant="ghost" aria-label="Close">✕</Button>
+          </Dialog.Close>
+        </div>
+
+        {phase.kind === "check" && (
+          <>
+            <section aria-labelledby="preflight-title">
+              <h3 id="preflight-title" className="mb-2 text-sm font-bold uppercase tracking-wide text-muted">Preflight checks</h3>
+              {pfError && <ErrorNote>Could not run the preflight checks: {pfError}</ErrorNote>}
+              {!preflight && !pfError && <p className="text-sm text-muted">Running checks…</p>}
+              {preflight && (
+                <ul className="flex flex-col gap-1.5" data-testid="preflight">
+                  {preflight.checks.map((c) => (
+                    <li key={c.id} data-ok={String(c.ok)} className={`flex items-start gap-2 rounded-md border px-3 py-1.5 text-sm ${c.ok ? "border-line" : "border-bad/50 bg-bad-bg"}`}>
+                      <span className={c.ok ? "text-ok" : "text-bad"}>
+                        <Icon name={c.ok ? "check" : "x"} className="mt-0.5 size-4" />
+                      </span>
+                      <span>
+                        <span className="font-semibold">{c.label}</span>
+                        <span className={`ml-1 text-xs font-bold uppercase ${c.ok ? "text-ok" : "text-bad"}`}>{c.ok ? "passed" : "failed"}</span>
+                        {c.detail && <span className="block text-muted">{c.detail}</span>}
+                      </span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              {preflight && !preflight.ok && (
+                <p className="mt-2 text-sm font-semibold text-bad">The switchover cannot run until the failed checks pass.</p>
+              )}
+            </section>
+            <div className="flex flex-col gap-1">
+              <label htmlFor="switchover-reason" className="text-sm font-semibold">
+                Reason <span className="font-normal text-muted">(optional, written to the audit history)</span>
+              </label>
+              <textarea id="switchover-reason" rows={2} maxLength={500} className={inputClass} value={reason} onChange={(e) => setReason(e.target.value)} placeholder="e.g. patching host 1" />
+            </div>
+            {submitError && (
+              <div role="alert" data-testid="switchover-error" className={`rounded-md border px-3 py-2 text-sm ${submitError.conflict ? "border-warn/60 bg-warn-bg text-warn" : "border-bad/50 bg-bad-bg text-bad"}`}>
+                <span className="font-bold">⚠ {submitError.text}</span>
+              </div>
+            )}
+            <div className="flex flex-wrap justify-end gap-2">
+              <Dialog.Close asChild>
+                <Button>Cancel</Button>
+              </Dialog.Close>
+              <Button variant="primary" disabled={busy || !preflight?.ok || !target} onClick={confirm} className="px-4 py-2 text-base">
+                {busy ? "Starting…" : label}
+              </Button>
+            </div>
+          </>
+        )}
+
+        {phase.kind === "running" && (
+          <>
+            {op ? <OperationTimeline op={op} pair={pair} /> : <p className="text-sm text-muted">Starting…</p>}
+            <div className="flex justify-end gap-2">
+              <Button variant={done ? "primary" : "secondary"} onClick={onClose}>
+                {done ? "Close" : "Hide (keeps running)"}
+              </Button>
+            </div>
+          </>
+        )}
+      </Dialog.Content>
+    </Dialog.Portal>
+  );
+}
