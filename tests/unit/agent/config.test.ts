@@ -1,0 +1,45 @@
+import { describe, expect, test } from "vitest";
+import { ConfigError, parseConfigText } from "../../../agent/config";
+
+const TOKEN = "unit-token-0123456789";
+
+describe("agent config", () => {
+  test("defaults: port 4999, 5 gratuitous ARPs 200 ms apart, heartbeat 9 s, on-failure restarts", () => {
+    const c = parseConfigText(
+      `tokens: [${TOKEN}]\nvips: [{name: v, address: 198.18.0.230, driver: linux}]\napps: [{name: sip, command: /bin/true, vip: v}]\n`,
+      "agent.yaml",
+    );
+    expect(c.listen).toEqual({ host: "0.0.0.0", port: 4999 });
+    expect(c.vips[0].garp).toEqual({ count: 5, intervalMs: 200 });
+    expect(c.vips[0]).toMatchObject({ prefix: 24, interface: "eth0", observeIntervalMs: 2000 });
+    expect(c.heartbeat.timeoutMs).toBe(9000);
+    expect(c.apps[0].restart.policy).toBe("on-failure");
+    expect(c.apps[0].autostart).toBe(false);
+  });
+
+  test("JSON works the same", () => {
+    const c = parseConfigText(JSON.stringify({ tokens: [TOKEN], listen: { port: 5000 } }), "agent.json");
+    expect(c.listen.port).toBe(5000);
+  });
+
+  test("errors name the file and the field path", () => {
+    const bad = (text: string, file = "agent.yaml") => {
+      try {
+        parseConfigText(text, file);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+      }
+      throw new Error("accepted");
+    };
+    expect(bad(`apps: [{name: sip, command: x, stopTimeoutMs: soon}]`)).toMatch(/^agent\.yaml: apps\[0\]\.stopTimeoutMs: .*expected number/m);
+    expect(bad(`vips: [{name: v, address: 300.1.1.1, driver: linux}]`)).toMatch(/agent\.yaml: vips\[0\]\.address: expected an IPv4 address/);
+    expect(bad(`vips: [{name: v, address: 198.18.0.230, driver: script}]`)).toMatch(/vips\[0\]\.scripts: required when driver is script/);
+    expect(bad(`apps: [{name: a, command: x, vip: nope}]`)).toMatch(/apps\[0\]\.vip: no VIP named nope/);
+    expect(bad(`apps: [{name: a, command: x, modeHook: {type: shell, cmd: "rm -rf /"}}]`)).toMatch(/apps\[0\]\.modeHook/);
+    expect(bad(`listen: {port: 4999, hots: x}`)).toMatch(/listen: .*hots/);
+    expect(bad(`tokens: [short]`)).toMatch(/tokens\[0\]: at least 16 characters/);
+    expect(bad(`{"listen": `, "a.json")).toMatch(/^a\.json: not valid JSON/);
+    expect(bad(`apps: [{name: a, command: x}, {name: a, command: y}]`)).toMatch(/apps\[1\]\.name: duplicate app name a/);
+  });
+});
