@@ -652,11 +652,16 @@ export class ActiveController {
       return h && o ? [{ h, o }] : [];
     });
     await store.withAudit(async (tx, audit) => {
+      // Pairs or hosts deleted since (the reload follows the notification): skip them.
+      const livePairs = new Set((await tx.pair.findMany({ where: { id: { in: views.map((v) => v.id) } }, select: { id: true } })).map((p) => p.id));
+      const liveHosts = new Set((await tx.host.findMany({ where: { id: { in: hostRows.map((r) => r.h.id) } }, select: { id: true } })).map((h) => h.id));
       for (const v of views) {
+        if (!livePairs.has(v.id)) continue;
         const state = JSON.parse(JSON.stringify({ ...v.view, memory: v.memory, epoch: this.epoch })) as Prisma.InputJsonValue;
         await tx.pairStatus.upsert({ where: { pairId: v.id }, create: { pairId: v.id, status: v.view.status, state }, update: { status: v.view.status, state } });
       }
       for (const { h, o } of hostRows) {
+        if (!liveHosts.has(h.id)) continue;
         const data = {
           connected: o.connected,
           lastHeartbeatAt: o.lastHeartbeatAt ? new Date(o.lastHeartbeatAt) : null,

@@ -1,0 +1,12 @@
+import { canRead } from "@/lib/auth/roles";
+import { parseWith, route } from "@/lib/http/route";
+import { getPreflight } from "@/lib/controller/requests";
+import { IdParam } from "@/lib/validation/misc";
+
+type P = { id: string };
+
+/** GET /api/pairs/:id/preflight: the checks a manual switchover must pass now (Preflight in lib/views.ts). */
+export const GET = route<P>({ allow: canRead }, async ({ params }) => {
+  const { preflight } = await getPreflight(parseWith(IdParam, params).id);
+  return { preflight };
+});

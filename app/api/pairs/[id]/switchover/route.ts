@@ -1,0 +1,23 @@
+import { canOperate } from "@/lib/auth/roles";
+import { json } from "@/lib/http/json";
+import { parseWith, route } from "@/lib/http/route";
+import { requestSwitchover, SwitchoverRequest } from "@/lib/controller/requests";
+import { IdParam } from "@/lib/validation/misc";
+
+type P = { id: string };
+
+async function optionalBody(req: Request): Promise<unknown> {
+  const text = await req.clone().text();
+  return text.trim() === "" ? {} : undefined;
+}
+
+/**
+ * POST /api/pairs/:id/switchover (operator, admin), body `{ "reason"?: string }` (may be empty):
+ * 202 with the operation; 409 naming each failed preflight check, or the operation already running.
+ */
+export const POST = route<P>({ allow: canOperate }, async ({ req, params, body, actor }) => {
+  const { id } = parseWith(IdParam, params);
+  const input = (await optionalBody(req)) === undefined ? await body(SwitchoverRequest) : parseWith(SwitchoverRequest, {});
+  const operation = await requestSwitchover(id, input, actor);
+  return json({ operation }, 202);
+});

@@ -1,0 +1,79 @@
+/**
+ * The API side of the controller: switchover requests and preflight, answered from the observed state
+ * the leader keeps in PairStatus. A request is data: an Operation row (pending, activeKey = pairId, so the
+ * database lets one per pair through); the leader is told by the Operation trigger (pg_notify) and runs it.
+ */
+import { z } from "zod";
+import { db } from "@/lib/db";
+import { conflict, notFound } from "@/lib/http/errors";
+import { audited } from "@/lib/queries/tx";
+import { toOperationView } from "@/lib/queries/operations";
+import type { OperationView, PairView, Preflight } from "@/lib/views";
+import { computePreflight, describeFailedChecks } from "./preflight";
+
+export const SwitchoverRequest = z
+  .object({ reason: z.string().trim().max(500, "must be at most 500 characters").optional() })
+  .strict();
+export type SwitchoverRequest = z.infer<typeof SwitchoverRequest>;
+
+async function activeOperationOf(pairId: string) {
+  return db.operation.findUnique({ where: { activeKey: pairId }, select: { id: true, kind: true } });
+}
+
+export async function getPreflight(pairId: string): Promise<{ pairName: string; preflight: Preflight }> {
+  const pair = await db.pair.findUnique({ where: { id: pairId }, select: { name: true, maintenance: true, status: { select: { state: true } } } });
+  if (!pair) throw notFound("pair");
+  const [active, lease] = await Promise.all([
+    activeOperationOf(pairId),
+    db.$queryRaw<{ alive: boolean }[]>`SELECT ("expiresAt" > now()) AS alive FROM "ControllerLease" WHERE id = 1`,
+  ]);
+  const view = (pair.status?.state as unknown as PairView | undefined) ?? null;
+  const preflight = computePreflight(view && typeof view === "object" && Array.isArray(view.servers) ? view : null, {
+    maintenance: pair.maintenance,
+    activeOperation: active,
+    controllerActive: !!lease[0]?.alive,
+  });
+  return { pairName: pair.name, preflight };
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return !!e && typeof e === "object" && (e as { code?: string }).code === "P2002";
+}
+
+/** Preflight, then one transaction: Operation (pending) + its audit row. Throws 409 naming what is not ready. */
+export async function requestSwitchover(pairId: string, input: SwitchoverRequest, actor: string): Promise<OperationView> {
+  const { pairName, preflight } = await getPreflight(pairId);
+  const busy = () =>
+    activeOperationOf(pairId).then((a) =>
+      conflict(`a switchover is already running for ${pairName}${a ? ` (operation ${a.id})` : ""}`),
+    );
+  const running = preflight.checks.find((c) => c.id === "no_operation" && !c.ok);
+  if (running) throw await busy();
+  if (!preflight.ok) {
+    await audited((_tx, audit) =>
+      audit({ actor, action: "operation.refused", targetType: "pair", targetId: pairId, pairId, outcome: "denied", details: { reason: input.reason ?? null, failed: preflight.checks.filter((c) => !c.ok) } }),
+    ).catch(() => undefined);
+    throw conflict(`switchover of ${pairName} refused: ${describeFailedChecks(preflight)}`);
+  }
+  try {
+    const op = await audited(async (tx, audit) => {
+      const row = await tx.operation.create({
+        data: { pairId, kind: "manual_switchover", status: "pending", requestedBy: actor, reason: input.reason ?? null, activeKey: pairId, toServerId: preflight.target?.id ?? null },
+      });
+      await audit({
+        actor,
+        action: "operation.requested",
+        targetType: "operation",
+        targetId: row.id,
+        pairId,
+        outcome: "success",
+        details: { kind: "manual_switchover", reason: input.reason ?? null, target: preflight.target },
+      });
+      return row;
+    });
+    return toOperationView(op);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw await busy();
+    throw e;
+  }
+}

@@ -1,0 +1,34 @@
+/** Calls the switchover and preflight route handlers in-process with a real operator API token. */
+import { randomBytes } from "node:crypto";
+import { createUser } from "@/lib/queries/users";
+import { createToken } from "@/lib/queries/tokens";
+import { POST as switchoverPOST } from "@/app/api/pairs/[id]/switchover/route";
+import { GET as preflightGET } from "@/app/api/pairs/[id]/preflight/route";
+
+let token: Promise<string> | null = null;
+
+export function operatorToken(): Promise<string> {
+  token ??= (async () => {
+    const username = `op-${randomBytes(3).toString("hex")}`;
+    const u = await createUser({ username, password: "correct horse battery staple 1", role: "operator" }, "test");
+    const t = await createToken({ name: `t-${username}`, role: "operator" }, { kind: "user", userId: u.id, username, role: "operator", credentialId: "test" }, "test");
+    return t.token;
+  })();
+  return token;
+}
+
+export async function switchover(pairId: string, body: unknown = { reason: "test" }) {
+  const req = new Request(`http://localhost/api/pairs/${pairId}/switchover`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${await operatorToken()}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const res = await switchoverPOST(req, { params: Promise.resolve({ id: pairId }) });
+  return { status: res.status, body: (await res.json()) as { operation?: { id: string; status: string }; error?: { code: string; message: string } } };
+}
+
+export async function preflight(pairId: string) {
+  const req = new Request(`http://localhost/api/pairs/${pairId}/preflight`, { headers: { authorization: `Bearer ${await operatorToken()}` } });
+  const res = await preflightGET(req, { params: Promise.resolve({ id: pairId }) });
+  return { status: res.status, body: (await res.json()) as { preflight: { ok: boolean; checks: { id: string; ok: boolean; detail: string }[] } } };
+}

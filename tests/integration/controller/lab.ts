@@ -1,0 +1,164 @@
+/**
+ * A small lab for controller tests: one pair = two real agents (simulated VIP driver, restart policy
+ * "never": the controller drives restarts) each supervising a real simulated SIP Server, configured in
+ * the test database. Fixed ports per pair (picked free), so an agent restarted in its directory comes
+ * back on the same URL.
+ */
+import { randomBytes } from "node:crypto";
+import { db } from "@/lib/db";
+import type { PairView } from "@/lib/views";
+import { freePort, freeUdpPort, rmDir, simApp, startAgent, TEST_TOKEN, type RunningAgent, killGroup } from "../agent/helpers";
+
+export interface LabHost {
+  name: string;
+  hostId: string;
+  serverId: string;
+  serverName: string;
+  sipPort: number;
+  agentPort: number;
+  dir?: string;
+  agent: RunningAgent;
+  config: Record<string, unknown>;
+}
+
+export interface LabPair {
+  pairId: string;
+  name: string;
+  vip: string;
+  hosts: [LabHost, LabHost];
+  restartAgent(i: 0 | 1): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+let vipSeq = 10 + Math.floor(Math.random() * 200);
+
+export async function startLabPair(opts: { pair?: Record<string, unknown>; tag?: string } = {}): Promise<LabPair> {
+  const tag = opts.tag ?? randomBytes(3).toString("hex");
+  const name = `pair-${tag}`;
+  const vip = `10.99.${vipSeq++ % 250}.10`;
+  const hosts: LabHost[] = [];
+  for (const i of [0, 1] as const) {
+    const hostName = `host-${tag}-${i + 1}`;
+    const [sipPort, controlPort, agentPort] = [await freeUdpPort(), await freePort(), await freePort()];
+    const config = {
+      listen: { host: "127.0.0.1", port: agentPort },
+      heartbeat: { timeoutMs: 3000 },
+      vips: [{ name: "vip", address: vip, prefix: 24, interface: "lo", driver: "simulated", garp: { count: 1, intervalMs: 200 }, dad: { enabled: false } }],
+      apps: [
+        await simApp({
+          name: "sip",
+          hostName,
+          sipPort,
+          controlPort,
+          vip: "vip",
+          extra: { restart: { policy: "never" }, autostart: { mode: i === 0 ? "primary" : "backup" } },
+        }),
+      ],
+    };
+    const agent = await startAgent({ config });
+    hosts.push({ name: hostName, hostId: "", serverId: "", serverName: `sip-${i + 1}`, sipPort, agentPort, agent, config, dir: agent.dir });
+  }
+  const rows = await Promise.all(
+    hosts.map((h) => db.host.create({ data: { name: h.name, address: "127.0.0.1", agentUrl: h.agent.url, agentToken: TEST_TOKEN } })),
+  );
+  rows.forEach((r, i) => (hosts[i].hostId = r.id));
+  const pair = await db.pair.create({
+    data: {
+      name,
+      vipAddress: vip,
+      vipPrefix: 24,
+      vipInterface: "lo",
+      disconnectGraceSeconds: 1,
+      heartbeatTimeoutMs: 900,
+      holdDownSeconds: 5,
+      ...opts.pair,
+      servers: {
+        create: hosts.map((h, i) => ({ name: h.serverName, hostId: h.hostId, appName: "sip", configuredRole: i === 0 ? ("primary" as const) : ("backup" as const) })),
+      },
+    },
+    include: { servers: true },
+  });
+  for (const s of pair.servers) hosts.find((h) => h.hostId === s.hostId)!.serverId = s.id;
+  const lab: LabPair = {
+    pairId: pair.id,
+    name,
+    vip,
+    hosts: hosts as [LabHost, LabHost],
+    async restartAgent(i) {
+      const h = hosts[i];
+      await h.agent.stop("SIGKILL");
+      h.agent = await startAgent({ config: h.config, dir: h.dir });
+    },
+    async cleanup() {
+      const pids = await appPids(pair.id);
+      for (const h of hosts) await h.agent.stop("SIGKILL").catch(() => undefined);
+      for (const pid of pids) killGroup(pid);
+      await db.pair.delete({ where: { id: pair.id } }).catch(() => undefined);
+      await db.host.deleteMany({ where: { id: { in: hosts.map((h) => h.hostId) } } }).catch(() => undefined);
+      for (const h of hosts) if (h.dir) rmDir(h.dir);
+    },
+  };
+  return lab;
+}
+
+async function appPids(pairId: string): Promise<number[]> {
+  const v = await pairView(pairId);
+  return (v?.servers ?? []).map((s) => s.pid).filter((p): p is number => !!p);
+}
+
+export async function pairView(pairId: string): Promise<PairView | null> {
+  const s = await db.pairStatus.findUnique({ where: { pairId } });
+  return (s?.state as unknown as PairView) ?? null;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const t0 = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Waits until the pair is healthy with server `primary` (0 or 1) primary and the VIP on its host. */
+export function waitHealthy(lab: LabPair, primary: 0 | 1, timeoutMs = 15_000) {
+  return waitFor(
+    `${lab.name} healthy with ${lab.hosts[primary].serverName} primary`,
+    async () => {
+      const v = await pairView(lab.pairId);
+      return v && v.status === "healthy" && v.servers[primary].mode === "primary" && v.vipHolder === lab.hosts[primary].name && !v.operation ? v : null;
+    },
+    timeoutMs,
+  );
+}
+
+export async function operationsOf(pairId: string) {
+  return db.operation.findMany({ where: { pairId }, include: { steps: { orderBy: { seq: "asc" } } }, orderBy: { createdAt: "asc" } });
+}
+
+export async function waitOperationDone(pairId: string, kind: string, count = 1, timeoutMs = 15_000) {
+  return waitFor(
+    `${count} finished ${kind} operation(s)`,
+    async () => {
+      const ops = (await operationsOf(pairId)).filter((o) => o.kind === kind && (o.status === "succeeded" || o.status === "failed"));
+      return ops.length >= count ? ops[count - 1] : null;
+    },
+    timeoutMs,
+  );
+}
+
+export async function auditOf(pairId: string) {
+  return db.auditEvent.findMany({ where: { pairId }, orderBy: { id: "asc" } });
+}
+
+export async function alarmsOf(pairId: string, hostIds: string[] = []) {
+  return db.alarm.findMany({ where: { OR: [{ pairId }, { hostId: { in: hostIds }, pairId: null }] }, orderBy: { raisedAt: "asc" } });
+}
+
+export const steps = (op: { steps: { action: string; status: string }[] }) => op.steps.map((s) => `${s.action}:${s.status}`);
