@@ -240,7 +240,8 @@ function propose(world: PairWorld, ss: [ServerState, ServerState], now: number):
   }
 
   if (isObservedPrimary(active)) {
-    if (!other.connected) return { action: null, reason: `${active.cfg.name} primary on ${active.cfg.hostName}; backup host ${other.cfg.hostName} is disconnected`, fault: true };
+    if (!other.connected && other.disconnectedAt === null) return { action: null, reason: `${where(active)} primary; waiting for the agent of ${other.cfg.hostName}`, fault: false };
+    if (!other.connected) return { action: null, reason: `${where(active)} primary; backup host ${other.cfg.hostName} is disconnected`, fault: true };
     if (isRunning(other) && other.app!.mode === "backup")
       return { action: null, reason: `healthy: ${where(active)} primary, ${where(other)} backup`, fault: false };
     return { action: null, reason: `${where(active)} primary; ${other.cfg.name} is ${other.app?.state ?? "unknown"} (${other.app?.mode ?? "unknown"})`, fault: false };

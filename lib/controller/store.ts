@@ -373,7 +373,9 @@ export async function raiseAlarm(a: AlarmSpec): Promise<boolean> {
     publishAlarm(alarmJson(row));
     return true;
   } catch (e) {
-    if ((e as { code?: string }).code === "P2002") return false;
+    const code = (e as { code?: string }).code;
+    if (code === "P2002") return false;
+    if (code === "P2003") return false; // its pair or host was deleted meanwhile
     throw e;
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * The controller is killed (SIGKILL) in the middle of a manual switchover, right after the demote step;
+ * a new controller takes over (new epoch) and reconciles the operation from its persisted steps and the
+ * observed state: it finishes it. Controllers run as child processes here.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { db } from "@/lib/db";
+import { repoRoot } from "../agent/helpers";
+import { auditOf, startLabPair, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
+import { switchover } from "./api";
+
+let lab: LabPair | null = null;
+const children: ChildProcess[] = [];
+
+function controllerProcess(env: Record<string, string> = {}) {
+  const p = spawn(path.join(repoRoot, "node_modules/.bin/tsx"), [path.join(repoRoot, "tests/integration/controller/controller-main.ts")], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out: string[] = [];
+  p.stdout!.on("data", (d) => out.push(String(d)));
+  p.stderr!.on("data", (d) => out.push(String(d)));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => p.on("exit", (code, signal) => r({ code, signal })));
+  children.push(p);
+  return { p, out, exited };
+}
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  await lab?.cleanup();
+});
+
+it("controller killed mid-switchover: the next leader reconciles and finishes the operation", async () => {
+  lab = await startLabPair();
+  const first = controllerProcess({ SWITCHYARD_TEST_CRASH_AFTER_STEP: "demote" });
+  await waitHealthy(lab, 0, 30_000);
+  const epoch1 = (await db.controllerLease.findUniqueOrThrow({ where: { id: 1 } })).epoch;
+
+  const r = await switchover(lab.pairId, { reason: "crash test" });
+  expect(r.status).toBe(202);
+  const died = await first.exited;
+  expect(died.signal).toBe("SIGKILL");
+  const mid = await db.operation.findUniqueOrThrow({ where: { id: r.body.operation!.id }, include: { steps: { orderBy: { seq: "asc" } } } });
+  expect(mid.status).toBe("running");
+  expect(steps(mid)[0]).toBe("demote:succeeded");
+
+  const second = controllerProcess();
+  const op = await waitOperationDone(lab.pairId, "manual_switchover", 1, 30_000);
+  expect(op.status).toBe("succeeded");
+  expect(steps(op)).toEqual(["demote:succeeded", "vip_disable:succeeded", "promote:succeeded", "vip_enable:succeeded", "verify:succeeded"]);
+  const lease = await db.controllerLease.findUniqueOrThrow({ where: { id: 1 } });
+  expect(lease.epoch).toBe(epoch1 + 1);
+  const rec = (await auditOf(lab.pairId)).find((a) => a.action === "operation.reconciled");
+  expect(rec?.details).toMatchObject({ previousEpoch: epoch1, stepsDone: ["1 demote"], epoch: epoch1 + 1 });
+  const v = await waitHealthy(lab, 1);
+  expect(v.servers[0].mode).toBe("backup");
+  second.p.kill("SIGTERM");
+  await waitFor("second controller stopped", async () => second.p.exitCode !== null || second.p.signalCode !== null, 10_000);
+});

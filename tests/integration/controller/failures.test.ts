@@ -1,0 +1,134 @@
+/**
+ * The automatic workflows: primary killed, primary hung, primary's agent cut off then restored, backup
+ * killed, agent restarted, faults during maintenance. Real Postgres, agents and sims; the controller runs
+ * in this process. Each test asserts the exact step order, the final observed state, audit rows and alarms.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startController, type ControllerHandle } from "@/lib/controller";
+import { alarmsOf, auditOf, operationsOf, pairView, startLabPair, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
+import { killGroup } from "../agent/helpers";
+
+const quiet = { info: () => {}, warn: () => {}, error: (m: string, f?: object) => console.error(m, f) };
+let controller: ControllerHandle;
+let lab: LabPair | null = null;
+
+beforeAll(async () => {
+  controller = await startController({ io: null, log: quiet });
+  await waitFor("leadership", async () => controller.epoch !== null);
+});
+afterAll(async () => {
+  await controller?.stop();
+});
+afterEach(async () => {
+  await lab?.cleanup();
+  lab = null;
+});
+
+const kinds = (alarms: { kind: string }[]) => [...new Set(alarms.map((a) => a.kind))].sort();
+const active = (alarms: { clearedAt: Date | null }[]) => alarms.filter((a) => a.clearedAt === null);
+
+describe("automatic workflows", () => {
+  it("primary killed: promote the backup, VIP moves, failed side disabled, restarted as backup", async () => {
+    lab = await startLabPair();
+    const v0 = await waitHealthy(lab, 0);
+    killGroup(v0.servers[0].pid, "SIGKILL");
+    const op = await waitOperationDone(lab.pairId, "failover");
+    expect(op.status).toBe("succeeded");
+    expect(op.decision).toBe(`primary sip-1 exited with signal SIGKILL on ${lab.hosts[0].name}; promoting sip-2`);
+    expect(steps(op)).toEqual(["promote:succeeded", "vip_enable:succeeded", "vip_disable:succeeded", "verify:succeeded", "restart:succeeded"]);
+    const v = await waitHealthy(lab, 1);
+    expect(v.servers[0]).toMatchObject({ processState: "running", mode: "backup", vip: "disabled" });
+    const alarms = await alarmsOf(lab.pairId);
+    expect(kinds(alarms)).toContain("primary_failed");
+    await waitFor("alarms cleared", async () => active(await alarmsOf(lab!.pairId)).length === 0);
+    const audit = (await auditOf(lab.pairId)).map((a) => a.action);
+    expect(audit).toEqual(expect.arrayContaining(["operation.decided", "operation.step.promote", "operation.step.restart", "operation.finished", "alarm.raised", "alarm.cleared", "server.now_primary"]));
+  });
+
+  it("primary hung (SIGSTOP): failover, then the hung process is restarted in backup mode", async () => {
+    lab = await startLabPair();
+    const v0 = await waitHealthy(lab, 0);
+    killGroup(v0.servers[0].pid, "SIGSTOP");
+    const op = await waitOperationDone(lab.pairId, "failover");
+    expect(op.decision).toMatch(new RegExp(`^primary sip-1 hung .*on ${lab.hosts[0].name}; promoting sip-2$`));
+    expect(steps(op)).toEqual(["promote:succeeded", "vip_enable:succeeded", "vip_disable:succeeded", "verify:succeeded", "restart:succeeded"]);
+    const v = await waitHealthy(lab, 1);
+    expect(v.servers[0].mode).toBe("backup");
+    expect(v.servers[0].pid).not.toBe(v0.servers[0].pid);
+  });
+
+  it("primary's agent cut off: grace, promote backup (alarm: VIP maybe on both); on reconnect the reconnected one is demoted", async () => {
+    lab = await startLabPair();
+    await waitHealthy(lab, 0);
+    await lab.hosts[0].agent.stop("SIGKILL"); // the SIP Server keeps running, its host unreachable
+    const op = await waitOperationDone(lab.pairId, "disconnect_failover");
+    expect(op.status).toBe("succeeded");
+    expect(op.decision).toMatch(new RegExp(`^host ${lab.hosts[0].name} of primary sip-1 is disconnected for [\\d.]+s \\(grace 1s\\); promoting sip-2`));
+    expect(steps(op)).toEqual(["promote:succeeded", "vip_enable:succeeded", "vip_disable:skipped", "verify:succeeded"]);
+    expect(op.steps[2].error).toContain("cannot run there");
+    await waitFor("VIP maybe on both hosts", async () => {
+      const a = active(await alarmsOf(lab!.pairId, lab!.hosts.map((h) => h.hostId)));
+      return kinds(a).includes("vip_maybe_on_both_hosts") && kinds(a).includes("host_disconnected");
+    });
+
+    // Restore the connection: a new agent process adopts the still-running primary SIP Server.
+    const fresh = await import("../agent/helpers").then((m) => m.startAgent({ config: lab!.hosts[0].config, dir: lab!.hosts[0].dir }));
+    lab.hosts[0].agent = fresh;
+    const sb = await waitOperationDone(lab.pairId, "split_brain_resolution");
+    expect(sb.status).toBe("succeeded");
+    expect(sb.decision).toBe(
+      `both sip-1 and sip-2 are primary after ${lab.hosts[0].name} reconnected; demoting sip-1 on ${lab.hosts[0].name} (its agent disables the VIP there), keeping sip-2`,
+    );
+    expect(steps(sb)).toEqual(["demote:succeeded", "vip_disable:succeeded", "verify:succeeded"]);
+    const v = await waitHealthy(lab, 1);
+    expect(v.servers[0]).toMatchObject({ mode: "backup", vip: "disabled" });
+    await waitFor("alarms cleared", async () => active(await alarmsOf(lab!.pairId, lab!.hosts.map((h) => h.hostId))).length === 0);
+    const all = kinds(await alarmsOf(lab.pairId, lab.hosts.map((h) => h.hostId)));
+    expect(all).toEqual(expect.arrayContaining(["both_primary", "host_disconnected", "vip_maybe_on_both_hosts"]));
+  });
+
+  it("backup killed: alarm and restart in backup mode, no switchover", async () => {
+    lab = await startLabPair();
+    const v0 = await waitHealthy(lab, 0);
+    killGroup(v0.servers[1].pid, "SIGKILL");
+    const op = await waitOperationDone(lab.pairId, "restart");
+    expect(op.status).toBe("succeeded");
+    expect(op.decision).toBe(`backup sip-2 exited with signal SIGKILL on ${lab.hosts[1].name}; restarting it in backup mode (no switchover)`);
+    expect(steps(op)).toEqual(["restart:succeeded", "verify:succeeded"]);
+    await waitHealthy(lab, 0);
+    expect((await operationsOf(lab.pairId)).map((o) => o.kind)).toEqual(["restart"]);
+    expect(kinds(await alarmsOf(lab.pairId))).toEqual(["backup_failed"]);
+    await waitFor("alarm cleared", async () => active(await alarmsOf(lab!.pairId)).length === 0);
+  });
+
+  it("agent restarted on either host: nothing changes", async () => {
+    lab = await startLabPair({ pair: { disconnectGraceSeconds: 10 } });
+    const v0 = await waitHealthy(lab, 0);
+    await lab.restartAgent(1);
+    await lab.restartAgent(0);
+    await waitFor("both agents reconnected", async () => {
+      const v = await pairView(lab!.pairId);
+      return v?.servers.every((s) => s.agentConnected) && v.status === "healthy";
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const v = await waitHealthy(lab, 0);
+    expect(v.servers.map((s) => [s.mode, s.pid, s.vip])).toEqual(v0.servers.map((s) => [s.mode, s.pid, s.vip]));
+    expect(await operationsOf(lab.pairId)).toEqual([]);
+  });
+
+  it("maintenance: a killed primary is observed and alarmed, but no action is taken", async () => {
+    lab = await startLabPair({ pair: { maintenance: true } });
+    const v0 = await waitHealthy(lab, 0);
+    killGroup(v0.servers[0].pid, "SIGKILL");
+    await waitFor("primary_failed alarm", async () => kinds(active(await alarmsOf(lab!.pairId))).includes("primary_failed"));
+    const note = await waitFor("decision recorded", async () => (await auditOf(lab!.pairId)).find((a) => a.action === "decision" && String((a.details as { reason?: string }).reason).startsWith("maintenance")));
+    expect((note.details as { reason: string }).reason).toBe(
+      `maintenance: no action (would have: primary sip-1 exited with signal SIGKILL on ${lab.hosts[0].name}; promoting sip-2)`,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await operationsOf(lab.pairId)).toEqual([]);
+    const v = await pairView(lab.pairId);
+    expect(v?.servers[1].mode).toBe("backup");
+    expect(v?.statusReason).toMatch(/^maintenance: no action/);
+  });
+});
