@@ -1,0 +1,73 @@
+// Foundation end to end: sign in, a forbidden action as a viewer, a validation error shown for bad input.
+// Fixtures create their own data through the API (as the admin the server was started with).
+import { expect, request as pwRequest, test, type APIRequestContext, type Page } from "@playwright/test";
+
+const ADMIN = { username: "admin", password: process.env.SY_E2E_ADMIN_PASSWORD ?? "" };
+const suffix = Date.now().toString(36);
+const VIEWER = { username: `viewer-${suffix}`, password: "viewer-password-123" };
+
+let admin: APIRequestContext;
+
+test.beforeAll(async ({ baseURL }) => {
+  admin = await pwRequest.newContext({ baseURL, extraHTTPHeaders: { origin: baseURL! } });
+  const login = await admin.post("/api/auth/login", { data: ADMIN });
+  expect(login.status(), await login.text()).toBe(200);
+  const created = await admin.post("/api/users", { data: { ...VIEWER, role: "viewer" } });
+  expect(created.status(), await created.text()).toBe(201);
+});
+
+test.afterAll(async () => {
+  await admin?.dispose();
+});
+
+async function signIn(page: Page, who: { username: string; password: string }) {
+  await page.goto("/login");
+  await page.getByLabel("Username").fill(who.username);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+test("sign in as the first admin; a wrong password is refused", async ({ page }) => {
+  await signIn(page, { username: ADMIN.username, password: "not-the-password" });
+  await expect(page.getByText(/wrong username or password/i)).toBeVisible();
+  await expect(page).toHaveURL(/\/login/);
+
+  await signIn(page, ADMIN);
+  await expect(page).not.toHaveURL(/\/login/);
+  const me = await page.request.get("/api/auth/me");
+  expect(await me.json()).toMatchObject({ user: { username: "admin", role: "admin" } });
+});
+
+test("a viewer is refused a state change (403) and cannot see admin settings", async ({ page, baseURL }) => {
+  await signIn(page, VIEWER);
+  await expect(page).not.toHaveURL(/\/login/);
+  // The browser's own session, as the UI would send it.
+  const res = await page.request.post("/api/hosts", {
+    headers: { origin: baseURL! },
+    data: { name: `h-${suffix}`, address: "10.0.0.1", agentUrl: "http://10.0.0.1:4999", agentToken: "agent-secret-0123456789" },
+  });
+  expect(res.status()).toBe(403);
+  expect(await res.json()).toMatchObject({ error: { code: "forbidden" } });
+  await page.goto("/settings");
+  await expect(page.getByLabel("VIP address")).toHaveCount(0);
+});
+
+test("admin settings: an invalid VIP address shows a clear validation error", async ({ page }) => {
+  // Two hosts for the pair form to choose from.
+  for (const n of ["a", "b"]) {
+    const r = await admin.post("/api/hosts", {
+      data: { name: `e2e-${n}-${suffix}`, address: `10.0.9.${n === "a" ? 1 : 2}`, agentUrl: `http://10.0.9.${n === "a" ? 1 : 2}:4999`, agentToken: "agent-secret-0123456789" },
+    });
+    expect(r.status(), await r.text()).toBe(201);
+  }
+  await signIn(page, ADMIN);
+  await expect(page).not.toHaveURL(/\/login/);
+  await page.goto("/settings");
+  const vip = page.getByLabel("VIP address");
+  await expect(vip).toBeVisible();
+  await vip.fill("999.1.1.1");
+  await page.getByRole("button", { name: /create pair|save|add pair/i }).first().click();
+  await expect(page.getByText(/IPv4 or IPv6 address/i).first()).toBeVisible();
+  const pairs = await admin.get("/api/pairs");
+  expect((await pairs.json()).pairs.some((p: { vipAddress: string }) => p.vipAddress === "999.1.1.1")).toBe(false);
+});
