@@ -4,7 +4,12 @@
  * the VIP, the VIP moved with the linux driver (ip addr add/del on eth0 + gratuitous ARP), one pair
  * configured through the HTTP API, and a client namespace to probe the VIP from. Ctrl-C tears it all down.
  *
- *   sudo npm run lab [-- --port 3000 --prefix syl --watch --build --verbose]
+ *   sudo npm run lab [-- --port 3000 --prefix syl --watch --build --dev --verbose]
+ *
+ *   --watch   probe the VIP from the client namespace every 50 ms and print each change of answer
+ *   --build   run `next build` even if a build exists (otherwise only when .next/BUILD_ID is missing)
+ *   --dev     run the panel in development mode (no build needed; pages compile on first request)
+ *   --verbose the panel's log on this terminal instead of <lab dir>/server.log
  *
  * Environment: SY_LAB_PREFIX, SY_LAB_* addresses (see scripts/lab.sh), DATABASE_URL (else a throwaway
  * embedded Postgres in the lab's temp folder), LAB_ADMIN_USERNAME / LAB_ADMIN_PASSWORD (else admin and a
@@ -28,6 +33,7 @@ const Args = z.object({
   watch: z.boolean().default(false),
   build: z.boolean().default(false),
   verbose: z.boolean().default(false),
+  dev: z.boolean().default(false),
 });
 
 function freePort(preferred: number): Promise<number> {
@@ -67,6 +73,7 @@ async function main(): Promise<number> {
       watch: { type: "boolean" },
       build: { type: "boolean" },
       verbose: { type: "boolean" },
+      dev: { type: "boolean" },
     },
   });
   const parsed = Args.safeParse(values);
@@ -122,7 +129,7 @@ async function main(): Promise<number> {
     });
 
   try {
-    await ensureBuild(args.build);
+    if (!args.dev) await ensureBuild(args.build);
     lab = await Lab.setup({ prefix: args.prefix, log: (m, f) => log("info", m, f) });
     chmodSync(lab.workDir, 0o755); // the embedded Postgres runs as the postgres user and needs to reach its folder
     const token = randomToken();
@@ -137,7 +144,7 @@ async function main(): Promise<number> {
     const adminPassword = process.env.LAB_ADMIN_PASSWORD || randomToken().slice(0, 20);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      NODE_ENV: "production",
+      NODE_ENV: args.dev ? "development" : "production",
       PORT: String(port),
       HOST: "0.0.0.0",
       ADMIN_USERNAME: adminUser,
