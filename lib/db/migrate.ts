@@ -6,7 +6,7 @@
 //
 // Quirks of @prisma/adapter-pg 7.10 handled here (see ../shared/notes/stack.md and docs/database.md):
 //  1. Postgres's internal "char" type (OID 18, returned by catalog queries) is rejected by the adapter:
-//     our pg Client reports it as text (OID 25) inside the migration process only.
+//     inside the migration process only, such columns pass as text and are declared as Character.
 //  2. The adapter builds the shadow database pool as {...config, database}; pg lets connectionString win
 //     over database, so the "shadow" database would be the real one. We pass separate fields.
 //  3. The adapter drops the shadow database before closing its connections (it leaks): we close first,
@@ -26,7 +26,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
+import { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { parseDatabaseUrl, quoteIdent, type PgConnectionFields } from "./url";
 
@@ -63,6 +63,13 @@ const g = globalThis as unknown as { __switchyardSchemaEngineWasm?: Promise<Engi
 
 function loadEngineModule(): Promise<EngineModule> {
   g.__switchyardSchemaEngineWasm ??= (async () => {
+    // The engine reports Rust panics through this global; without it a panic surfaces as a TypeError.
+    const reg = globalThis as unknown as { PRISMA_WASM_PANIC_REGISTRY?: { set_message(m: string): void } };
+    reg.PRISMA_WASM_PANIC_REGISTRY ??= {
+      set_message(m: string) {
+        lastPanic = m;
+      },
+    };
     // The package's entry imports the .wasm file as an ES module, which Node 20 cannot do; we load the
     // wasm-bindgen glue and instantiate the module ourselves.
     const require = createRequire(import.meta.url);
@@ -79,6 +86,9 @@ function loadEngineModule(): Promise<EngineModule> {
   return g.__switchyardSchemaEngineWasm;
 }
 
+/** The last Rust panic message reported by the engine (after a panic the instance is unusable). */
+let lastPanic: string | undefined;
+
 let engineQueue: Promise<unknown> = Promise.resolve();
 /** Runs engine work one job at a time in this process. */
 function serialised<T>(job: () => Promise<T>): Promise<T> {
@@ -93,27 +103,48 @@ function serialised<T>(job: () => Promise<T>): Promise<T> {
 const CHAR_OID = 18;
 const TEXT_OID = 25;
 
-type FieldsLike = { fields?: Array<{ dataTypeID: number }> };
-function charAsText(result: unknown): unknown {
-  for (const r of Array.isArray(result) ? result : [result]) {
-    for (const f of (r as FieldsLike | undefined)?.fields ?? []) if (f.dataTypeID === CHAR_OID) f.dataTypeID = TEXT_OID;
-  }
-  return result;
-}
+type PgField = { dataTypeID: number };
+type PgResultLike = { fields: PgField[] };
+type QueryableInternals = {
+  performIO(q: unknown): Promise<PgResultLike>;
+  queryRaw(q: unknown): Promise<{ columnTypes: number[] }>;
+};
 
-/** A pg Client that reports the internal "char" type as text (quirk 1). */
-class CharAsTextClient extends pg.Client {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  override query(...args: any[]): any {
-    const last = args[args.length - 1];
-    if (typeof last === "function") {
-      args[args.length - 1] = (err: unknown, res: unknown) => last(err, err ? res : charAsText(res));
-      return (super.query as (...a: unknown[]) => unknown)(...args);
-    }
-    const out = (super.query as (...a: unknown[]) => unknown)(...args);
-    if (out && typeof (out as Promise<unknown>).then === "function") return (out as Promise<unknown>).then(charAsText);
+/**
+ * Quirk 1: the adapter rejects Postgres's internal "char" type (OID 18, used by catalog columns such as
+ * pg_constraint.contype). We let it through as text and then declare those columns as Character, which
+ * is what the schema describer reads them as (reporting them as plain Text breaks on Postgres 18, whose
+ * NOT NULL constraints appear in pg_constraint with contype 'n').
+ */
+function patchCharColumns<T extends object>(queryable: T): T {
+  const q = queryable as unknown as QueryableInternals;
+  const proto = Object.getPrototypeOf(q) as QueryableInternals;
+  const originalQueryRaw = proto.queryRaw;
+  const originalPerformIO = q.performIO.bind(q);
+  q.queryRaw = async (query: unknown) => {
+    let charColumns: number[] = [];
+    const self = Object.create(q) as QueryableInternals;
+    self.performIO = async (qq: unknown) => {
+      const res = await originalPerformIO(qq);
+      charColumns = [];
+      res.fields.forEach((f, i) => {
+        if (f.dataTypeID === CHAR_OID) {
+          f.dataTypeID = TEXT_OID;
+          charColumns.push(i);
+        }
+      });
+      return res;
+    };
+    const out = await originalQueryRaw.call(self, query);
+    for (const i of charColumns) out.columnTypes[i] = ColumnTypeEnum.Character;
     return out;
+  };
+  const withTx = queryable as unknown as { startTransaction?: (...a: unknown[]) => Promise<object> };
+  if (typeof withTx.startTransaction === "function") {
+    const originalStart = withTx.startTransaction.bind(queryable);
+    withTx.startTransaction = async (...a: unknown[]) => patchCharColumns(await originalStart(...a));
   }
+  return queryable;
 }
 
 function poolFor(f: PgConnectionFields, database = f.database): pg.Pool {
@@ -127,7 +158,6 @@ function poolFor(f: PgConnectionFields, database = f.database): pg.Pool {
     ssl: sslFromParams(f.params),
     max: 4,
     application_name: "switchyard-migrate",
-    Client: CharAsTextClient as unknown as typeof pg.Client,
   });
   pool.on("error", () => undefined); // idle client errors surface on the next query
   return pool;
@@ -166,7 +196,7 @@ class MigrationPgFactory {
     const pool = poolFor(this.fields);
     const adapter = await new PrismaPg(pool, { disposeExternalPool: true }).connect();
     patchExecuteScript(adapter as unknown as AdapterWithInternals, pool);
-    return adapter;
+    return patchCharColumns(adapter);
   }
 
   async connectToShadowDb() {
@@ -187,7 +217,7 @@ class MigrationPgFactory {
         await admin.end().catch(() => undefined);
       }
     };
-    return adapter;
+    return patchCharColumns(adapter);
   }
 }
 
@@ -247,6 +277,13 @@ async function withEngine<T>(url: string, opts: MigrateOptions, fn: (engine: Sch
 
 /** Turns the engine's error objects into Errors with a readable message. */
 function engineError(e: unknown, what: string): Error {
+  if (lastPanic) {
+    const m = lastPanic;
+    lastPanic = undefined;
+    // A panicked wasm instance must not be reused: the next call instantiates a fresh one.
+    g.__switchyardSchemaEngineWasm = undefined;
+    return new Error(`${what}: schema engine panicked: ${m}`);
+  }
   if (e instanceof Error) return e;
   const o = e as { message?: string; error_code?: string; meta?: unknown } | undefined;
   const err = new Error(`${what}: ${o?.message ?? JSON.stringify(e)}`);
