@@ -1,5 +1,5 @@
 /** Small shared UI pieces: buttons, fields, panels, alerts. */
-import { forwardRef } from "react";
+import { cloneElement, forwardRef } from "react";
 
 type Variant = "primary" | "secondary" | "danger" | "ghost";
 const VARIANT: Record<Variant, string> = {
@@ -69,7 +69,7 @@ export function Field({
       <label htmlFor={id} className="text-sm font-semibold">
         {label}
       </label>
-      {children}
+      {cloneElement(children, { "aria-describedby": error ? `${id}-error` : hint ? `${id}-hint` : undefined })}
       {hint && !error && (
         <p id={`${id}-hint`} className="text-xs text-muted">
           {hint}

@@ -1,0 +1,147 @@
+"use client";
+/** Hosts: each agent's connection, last heartbeat, round-trip time, version, reported apps and VIPs. */
+import { useCallback, useEffect, useState } from "react";
+import type { HostView } from "@/lib/views";
+import { api, asList, errorText } from "./api";
+import { toPairView, type PairDto } from "./pairs";
+import { useLive, useLiveState } from "./socket";
+import { Badge, ModeBadge, ProcessBadge, VipBadge } from "./status";
+import { Time } from "./Time";
+import { Empty, ErrorNote } from "./ui";
+
+interface HostDto {
+  id: string;
+  name: string;
+  address: string;
+  agentUrl: string;
+  status: { connected: boolean; lastHeartbeatAt: string | null; rttMs: number | null; agentVersion: string | null } | null;
+}
+
+function fromDto(h: HostDto & Partial<HostView>, prev?: HostView): HostView {
+  return {
+    id: h.id,
+    name: h.name,
+    address: h.address,
+    agentUrl: h.agentUrl,
+    connected: h.status?.connected ?? h.connected ?? false,
+    lastHeartbeatAt: h.status?.lastHeartbeatAt ?? h.lastHeartbeatAt ?? null,
+    rttMs: h.status?.rttMs ?? h.rttMs ?? null,
+    agentVersion: h.status?.agentVersion ?? h.agentVersion ?? null,
+    apps: h.apps ?? prev?.apps ?? [],
+    vips: h.vips ?? prev?.vips ?? [],
+  };
+}
+
+export function HostsPage() {
+  const [hosts, setHosts] = useState<Map<string, HostView>>(new Map());
+  const [flash, setFlash] = useState<Map<string, number>>(new Map());
+  const [error, setError] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const { generation } = useLiveState();
+  const load = useCallback(async () => {
+    try {
+      const [hj, pj] = await Promise.all([api<unknown>("/api/hosts"), api<unknown>("/api/pairs").catch(() => null)]);
+      const list = asList<HostDto & Partial<HostView>>(hj, "hosts");
+      // GET /api/hosts has no apps/VIPs: derive them from the pair views until a host:state event brings the agent's own report.
+      const derived = new Map<string, Pick<HostView, "apps" | "vips">>();
+      for (const v of asList<PairDto>(pj, "pairs").map(toPairView)) {
+        for (const sv of v.servers) {
+          const d = derived.get(sv.hostId) ?? { apps: [], vips: [] };
+          d.apps.push({ name: sv.appName, state: sv.processState, mode: sv.mode, vip: v.vip.address });
+          d.vips.push({ name: v.name, address: v.vip.address, observed: sv.vip, duplicate: v.vipHolder === "both" && sv.vip === "enabled" });
+          derived.set(sv.hostId, d);
+        }
+      }
+      setHosts((prev) => new Map(list.map((h) => [h.id, fromDto({ ...derived.get(h.id), ...h }, prev.get(h.id))])));
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setLoaded(true);
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load, generation]);
+  useLive("host:state", (h) => {
+    setHosts((m) => new Map(m).set(h.id, h));
+    setFlash((f) => new Map(f).set(h.id, (f.get(h.id) ?? 0) + 1));
+  });
+  const list = [...hosts.values()].sort((a, b) => Number(a.connected) - Number(b.connected) || a.name.localeCompare(b.name, undefined, { numeric: true }));
+  return (
+    <div className="flex flex-col gap-4">
+      <div className="flex items-center gap-3">
+        <h1 className="text-2xl font-bold">Hosts</h1>
+        <span className="text-sm text-muted">
+          {list.filter((h) => h.connected).length} of {list.length} agents connected
+        </span>
+      </div>
+      <ErrorNote>{error}</ErrorNote>
+      {loaded && list.length === 0 && <Empty>No hosts yet. An admin can add them under Settings.</Empty>}
+      <div className="grid gap-3 lg:grid-cols-2">
+        {list.map((h) => (
+          <section key={`${h.id}-${flash.get(h.id) ?? 0}`} data-testid="host-card" data-host={h.name} data-connected={String(h.connected)} className={`rounded-lg border bg-surface p-4 ${h.connected ? "border-line" : "border-bad/60"} ${flash.get(h.id) ? "sy-flash" : ""}`}>
+            <div className="flex flex-wrap items-center gap-2">
+              <h2 className="text-lg font-bold">{h.name}</h2>
+              {h.connected ? <Badge tone="ok" icon="link">agent connected</Badge> : <Badge tone="bad" icon="unlink">agent disconnected</Badge>}
+              <span className="ml-auto font-mono text-xs text-muted">{h.address}</span>
+            </div>
+            <dl className="mt-2 grid grid-cols-2 gap-x-4 gap-y-1 text-sm sm:grid-cols-4">
+              <div>
+                <dt className="text-xs text-muted">Last heartbeat</dt>
+                <dd><Time iso={h.lastHeartbeatAt} relative /></dd>
+              </div>
+              <div>
+                <dt className="text-xs text-muted">Round trip</dt>
+                <dd className="font-mono">{h.rttMs != null ? `${h.rttMs.toFixed(1)} ms` : "—"}</dd>
+              </div>
+              <div>
+                <dt className="text-xs text-muted">Agent version</dt>
+                <dd className="font-mono">{h.agentVersion ?? "—"}</dd>
+              </div>
+              <div>
+                <dt className="text-xs text-muted">Agent URL</dt>
+                <dd className="truncate font-mono text-xs" title={h.agentUrl}>{h.agentUrl}</dd>
+              </div>
+            </dl>
+            <div className="mt-3 grid gap-3 sm:grid-cols-2">
+              <div>
+                <h3 className="text-xs font-bold uppercase text-muted">Applications</h3>
+                {h.apps.length === 0 ? (
+                  <p className="text-sm text-muted">{h.connected ? "none reported yet" : "unknown while disconnected"}</p>
+                ) : (
+                  <ul className="mt-1 flex flex-col gap-1">
+                    {h.apps.map((a) => (
+                      <li key={a.name} className="flex flex-wrap items-center gap-1 text-sm">
+                        <span className="font-semibold">{a.name}</span>
+                        <ProcessBadge state={a.state} />
+                        <ModeBadge mode={a.mode} />
+                        {a.vip && <span className="text-xs text-muted">VIP {a.vip}</span>}
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </div>
+              <div>
+                <h3 className="text-xs font-bold uppercase text-muted">Virtual IPs</h3>
+                {h.vips.length === 0 ? (
+                  <p className="text-sm text-muted">{h.connected ? "none reported yet" : "unknown while disconnected"}</p>
+                ) : (
+                  <ul className="mt-1 flex flex-col gap-1">
+                    {h.vips.map((v) => (
+                      <li key={v.name} className="flex flex-wrap items-center gap-1 text-sm">
+                        <span className="font-mono">{v.address}</span>
+                        <VipBadge observed={v.observed} />
+                        {v.duplicate && <Badge tone="bad" icon="split">duplicate on the network</Badge>}
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </div>
+            </div>
+          </section>
+        ))}
+      </div>
+    </div>
+  );
+}
