@@ -190,10 +190,19 @@ function patchExecuteScript(adapter: AdapterWithInternals, pool: pg.Pool) {
 class MigrationPgFactory {
   readonly provider = "postgres" as const;
   readonly adapterName = "@prisma/adapter-pg";
+  /** Cleanup for everything opened; the engine does not always dispose its adapters (engine.free()). */
+  private readonly closers: Array<() => Promise<void>> = [];
   constructor(private readonly fields: PgConnectionFields) {}
+
+  async close() {
+    while (this.closers.length) await this.closers.pop()!().catch(() => undefined);
+  }
 
   async connect() {
     const pool = poolFor(this.fields);
+    this.closers.push(async () => {
+      if (!pool.ended) await pool.end();
+    });
     const adapter = await new PrismaPg(pool, { disposeExternalPool: true }).connect();
     patchExecuteScript(adapter as unknown as AdapterWithInternals, pool);
     return patchCharColumns(adapter);
@@ -208,15 +217,19 @@ class MigrationPgFactory {
     const adapter = await new PrismaPg(pool).connect();
     const a = adapter as unknown as AdapterWithInternals;
     patchExecuteScript(a, pool);
+    let disposed = false;
     a.dispose = async () => {
+      if (disposed) return;
+      disposed = true;
       // Close the shadow connections first, then drop (quirk 3).
-      await pool.end().catch(() => undefined);
+      if (!pool.ended) await pool.end().catch(() => undefined);
       try {
         await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
       } finally {
         await admin.end().catch(() => undefined);
       }
     };
+    this.closers.push(() => a.dispose());
     return patchCharColumns(adapter);
   }
 }
@@ -264,13 +277,18 @@ async function withEngine<T>(url: string, opts: MigrateOptions, fn: (engine: Sch
   const schemaPath = opts.schemaPath ?? SCHEMA_PATH;
   const schema = await readFile(schemaPath, "utf8");
   return serialised(async () => {
-    const factory = bindMigrationAwareSqlAdapterFactory(new MigrationPgFactory(fields));
+    const pgFactory = new MigrationPgFactory(fields);
+    const factory = bindMigrationAwareSqlAdapterFactory(pgFactory);
     const onLog = opts.onEngineLog ?? (() => undefined);
-    const engine = await mod.SchemaEngine.new({ datamodels: [[schemaPath, schema]] }, onLog, factory);
     try {
-      return await fn(engine, schema);
+      const engine = await mod.SchemaEngine.new({ datamodels: [[schemaPath, schema]] }, onLog, factory);
+      try {
+        return await fn(engine, schema);
+      } finally {
+        engine.free();
+      }
     } finally {
-      engine.free();
+      await pgFactory.close();
     }
   });
 }

@@ -43,12 +43,20 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
   }
 }
 
-/** Creates `name` on the server of `adminUrl`, optionally migrates it; returns its URL. */
-export async function createDatabaseOn(adminUrl: string, name: string, opts: { migrate?: boolean } = {}): Promise<string> {
+/**
+ * Creates `name` on the server of `adminUrl`; returns its URL. With `template`, copies that (migrated,
+ * connection-free) database, which takes milliseconds; otherwise migrates unless `migrate: false`.
+ */
+export async function createDatabaseOn(
+  adminUrl: string,
+  name: string,
+  opts: { migrate?: boolean; template?: string } = {},
+): Promise<string> {
   assertSafeIdentifier(name);
-  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
+  const tpl = opts.template ? ` TEMPLATE ${quoteIdent(assertSafeIdentifier(opts.template))}` : "";
+  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}${tpl}`));
   const url = withDatabase(adminUrl, name);
-  if (opts.migrate !== false) await applyMigrations(url);
+  if (!opts.template && opts.migrate !== false) await applyMigrations(url);
   return url;
 }
 
@@ -82,7 +90,9 @@ export interface TestDatabase {
 export async function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = currentAdminUrl();
   const name = testDatabaseName();
-  const url = await createDatabaseOn(adminUrl, name, opts);
+  // The globalSetup keeps a migrated template database: copying it is much faster than migrating.
+  const template = opts.migrate !== false ? process.env.SWITCHYARD_TEST_TEMPLATE_DB || undefined : undefined;
+  const url = await createDatabaseOn(adminUrl, name, { ...opts, template });
   return { url, name, drop: () => dropDatabaseOn(adminUrl, name) };
 }
 

@@ -3,3 +3,4 @@ import { inject } from "vitest";
 
 process.env.DATABASE_URL = inject("databaseUrl");
 process.env.SWITCHYARD_TEST_ADMIN_URL = inject("adminDatabaseUrl");
+process.env.SWITCHYARD_TEST_TEMPLATE_DB = inject("templateDatabase");

@@ -17,6 +17,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
     adminDatabaseUrl: string;
+    templateDatabase: string;
   }
 }
 
@@ -33,10 +34,23 @@ export default async function setup(project: TestProject) {
     embedded = await startEmbeddedPostgres({ dataDir: tmp, log: quiet, persistent: false, database: "postgres" });
     adminUrl = embedded.adminUrl;
   }
+  // A migrated template (migrating once per run), then the run's database as a copy of it.
   const name = testDatabaseName();
-  const url = await createDatabaseOn(adminUrl, name, { migrate: true });
+  const template = `${name}_tpl`;
+  let url: string;
+  try {
+    await createDatabaseOn(adminUrl, template, { migrate: true });
+    url = await createDatabaseOn(adminUrl, name, { template });
+  } catch (e) {
+    await dropDatabaseOn(adminUrl, template).catch(() => undefined);
+    if (embedded) await embedded.stop().catch(() => undefined);
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
   process.env.DATABASE_URL = url;
   process.env.SWITCHYARD_TEST_ADMIN_URL = adminUrl;
+  process.env.SWITCHYARD_TEST_TEMPLATE_DB = template;
+  project.provide("templateDatabase", template);
   project.provide("databaseUrl", url);
   project.provide("adminDatabaseUrl", adminUrl);
   console.log(`[integration] database ${name} on ${embedded ? `embedded Postgres (port ${embedded.port})` : "DATABASE_URL's server"}`);
@@ -44,6 +58,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     try {
       await dropDatabaseOn(adminUrl, name);
+      await dropDatabaseOn(adminUrl, template);
     } finally {
       if (embedded) await embedded.stop();
       if (tmp) await rm(tmp, { recursive: true, force: true });
