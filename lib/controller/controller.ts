@@ -358,16 +358,19 @@ export class ActiveController {
     const d = decide(w, now);
     this.lastReason.set(pairId, d.reason);
     this.publishPair(pairId, d.reason);
+    if (d.action && this.ready && !this.starting.has(pairId) && !this.running.has(pairId)) {
+      // Hot path: the operation row first; alarm writes follow it (they would compete for the database).
+      const started = this.startAutomatic(pairId, d.action);
+      this.alarmChain = this.alarmChain.then(() => started).catch(() => undefined);
+      this.syncPairAlarms(pairId, d.alarms);
+      return;
+    }
     this.syncPairAlarms(pairId, d.alarms);
     const t = this.wake.get(pairId);
     if (t) clearTimeout(t);
     this.wake.delete(pairId);
     if (d.wakeAt !== null) this.wake.set(pairId, setTimeout(() => this.evaluate(pairId), Math.max(0, d.wakeAt - now) + 5));
-    if (!this.ready) return;
-    if (d.action) {
-      void this.startAutomatic(pairId, d.action);
-      return;
-    }
+    if (!this.ready || d.action) return;
     if (d.fault && this.lastNote.get(pairId) !== d.reason && !w.activeOp) {
       // An explained non-action ("maintenance: no action (...)", hold-down, grace): recorded once per change.
       this.lastNote.set(pairId, d.reason);
@@ -413,6 +416,7 @@ export class ActiveController {
     this.memory.set(pairId, mem);
     this.lastNote.delete(pairId);
     let op: store.LoadedOp | null = null;
+    const t0 = performance.now();
     try {
       const steps = planSteps(action.kind, pair, action.fromServerId, action.toServerId);
       op = await store.createRunningOperation({ pairId, kind: action.kind, fromServerId: action.fromServerId, toServerId: action.toServerId, decision: action.reason, epoch: this.epoch, steps });
@@ -425,16 +429,19 @@ export class ActiveController {
       this.log.info("controller: another operation holds the pair", { pairId });
       return;
     }
-    this.log.info("controller: decision", { pair: pair.name, kind: action.kind, reason: action.reason, operationId: op.id, epoch: this.epoch });
+    this.log.info("controller: decision", { pair: pair.name, kind: action.kind, reason: action.reason, operationId: op.id, epoch: this.epoch, recordMs: +(performance.now() - t0).toFixed(2) });
     this.run(op, "operation.decided", { action: action.kind, fromServerId: action.fromServerId, toServerId: action.toServerId });
   }
 
   private async onOperationNotify(id: string) {
+    const t0 = performance.now();
     try {
       if ([...this.running.values()].some((r) => r.op.id === id)) return;
-      const op = await store.loadOperation(id);
-      if (!op || op.status !== "pending" || this.stopped || !this.ready) return;
+      const op = await store.loadPendingOperation(id);
+      if (!op || this.stopped || !this.ready) return;
+      const t1 = performance.now();
       await this.startManual(op);
+      this.log.info("controller: switchover request taken", { operationId: id, loadMs: +(t1 - t0).toFixed(2), claimMs: +(performance.now() - t1).toFixed(2) });
     } catch (err) {
       this.log.error("controller: could not start an operation", { err, operationId: id });
     }
@@ -455,7 +462,7 @@ export class ActiveController {
     const from = ss.find((s) => s !== to)!;
     const decision = `manual switchover requested by ${op.requestedBy}${op.reason ? ` (${op.reason})` : ""}: demoting ${from.cfg.name} on ${from.cfg.hostName}, promoting ${to.cfg.name} on ${to.cfg.hostName}`;
     const steps = planSteps("manual_switchover", pair, from.cfg.id, to.cfg.id);
-    const claimed = await store.claimOperation(op.id, this.epoch, steps, from.cfg.id, to.cfg.id, decision);
+    const claimed = await store.claimOperation(op, this.epoch, steps, from.cfg.id, to.cfg.id, decision);
     if (!claimed) return;
     this.run(claimed, "operation.started", {});
   }

@@ -2,7 +2,8 @@
  * The controller's database side: configuration, operations and their steps, alarms, observed status.
  * Every state change is written with its audit row in the same transaction; broadcasts happen after commit.
  */
-import { db, Prisma } from "@/lib/db";
+import { randomUUID } from "node:crypto";
+import { db, getPool, Prisma } from "@/lib/db";
 import { appendAudit, type AuditInput } from "@/lib/audit";
 import { publishAlarm, publishAudit, publishOperation } from "@/lib/realtime/publish";
 import type { AlarmJson } from "@/lib/realtime/events";
@@ -136,43 +137,74 @@ export async function createRunningOperation(input: {
   epoch: number;
   steps: PlannedStep[];
 }): Promise<LoadedOp | null> {
+  // One statement (atomic, one round trip): this is on the failover hot path.
+  const id = randomUUID();
   const now = new Date();
   try {
-    const o = await db.operation.create({
-      data: {
-        pairId: input.pairId,
-        kind: input.kind,
-        status: "running",
-        requestedBy: CONTROLLER_ACTOR,
-        decision: input.decision,
-        fromServerId: input.fromServerId,
-        toServerId: input.toServerId,
-        epoch: input.epoch,
-        activeKey: input.pairId,
-        startedAt: now,
-        steps: { create: stepRows(input.steps) },
-      },
-      include: { steps: true },
-    });
-    return opFromRow(o);
+    await getPool().query(
+      `WITH op AS (
+         INSERT INTO "Operation" (id, "pairId", kind, status, "requestedBy", decision, "fromServerId", "toServerId", epoch, "activeKey", "createdAt", "startedAt")
+         VALUES ($1, $2, $3::"OperationKind", 'running', $4, $5, $6, $7, $8, $2, $9, $9) RETURNING id)
+       INSERT INTO "OperationStep" (id, "operationId", seq, action, "targetServerId", "targetHostId", target, status)
+       SELECT gen_random_uuid(), op.id, s.seq, s.action, s."targetServerId"::uuid, s."targetHostId"::uuid, s.target, 'pending'
+       FROM op, jsonb_to_recordset($10::jsonb) AS s(seq int, action text, "targetServerId" text, "targetHostId" text, target text)`,
+      [id, input.pairId, input.kind, CONTROLLER_ACTOR, input.decision, input.fromServerId, input.toServerId, input.epoch, now, JSON.stringify(stepRows(input.steps))],
+    );
   } catch (e) {
-    if ((e as { code?: string }).code === "P2002") return null;
+    if ((e as { code?: string }).code === "23505") return null; // unique activeKey: another operation holds the pair
     throw e;
   }
+  return {
+    id,
+    pairId: input.pairId,
+    kind: input.kind,
+    status: "running",
+    fromServerId: input.fromServerId,
+    toServerId: input.toServerId,
+    requestedBy: CONTROLLER_ACTOR,
+    reason: null,
+    decision: input.decision,
+    createdAt: now.getTime(),
+    startedAt: now.getTime(),
+    epoch: input.epoch,
+    steps: input.steps.map((s) => ({ ...s, status: "pending", startedAt: null, finishedAt: null, ack: null, output: null, error: null })),
+  };
 }
 
-/** Claims a pending operation (from the API) for this epoch and writes its planned steps. Null if someone else did. */
-export async function claimOperation(id: string, epoch: number, steps: PlannedStep[], fromServerId: string, toServerId: string, decision: string): Promise<LoadedOp | null> {
-  return db.$transaction(async (tx) => {
-    const n = await tx.operation.updateMany({
-      where: { id, status: "pending" },
-      data: { status: "running", epoch, startedAt: new Date(), fromServerId, toServerId, decision },
-    });
-    if (n.count !== 1) return null;
-    await tx.operationStep.createMany({ data: stepRows(steps).map((s) => ({ ...s, operationId: id })) });
-    const o = await tx.operation.findUniqueOrThrow({ where: { id }, include: { steps: true } });
-    return opFromRow(o);
-  });
+/** Claims a pending operation (from the API) for this epoch and writes its planned steps, in one statement. Null if someone else did. */
+export async function claimOperation(op: LoadedOp, epoch: number, steps: PlannedStep[], fromServerId: string, toServerId: string, decision: string): Promise<LoadedOp | null> {
+  const now = new Date();
+  const r = await getPool().query(
+    `WITH op AS (
+       UPDATE "Operation" SET status = 'running', epoch = $2, "startedAt" = $3, "fromServerId" = $4, "toServerId" = $5, decision = $6
+       WHERE id = $1 AND status = 'pending' RETURNING id)
+     INSERT INTO "OperationStep" (id, "operationId", seq, action, "targetServerId", "targetHostId", target, status)
+     SELECT gen_random_uuid(), op.id, s.seq, s.action, s."targetServerId"::uuid, s."targetHostId"::uuid, s.target, 'pending'
+     FROM op, jsonb_to_recordset($7::jsonb) AS s(seq int, action text, "targetServerId" text, "targetHostId" text, target text)`,
+    [op.id, epoch, now, fromServerId, toServerId, decision, JSON.stringify(stepRows(steps))],
+  );
+  if (r.rowCount !== steps.length) return null;
+  return {
+    ...op,
+    status: "running",
+    epoch,
+    startedAt: now.getTime(),
+    fromServerId,
+    toServerId,
+    decision,
+    steps: steps.map((s) => ({ ...s, status: "pending", startedAt: null, finishedAt: null, ack: null, output: null, error: null })),
+  };
+}
+
+/** A pending operation as the notification announces it (one query, no steps yet). */
+export async function loadPendingOperation(id: string): Promise<LoadedOp | null> {
+  const r = await getPool().query<{ id: string; pairId: string; kind: OperationKindName; status: string; requestedBy: string; reason: string | null; createdAt: Date }>(
+    `SELECT id, "pairId", kind::text AS kind, status::text AS status, "requestedBy", reason, "createdAt" FROM "Operation" WHERE id = $1 AND status = 'pending'`,
+    [id],
+  );
+  const o = r.rows[0];
+  if (!o) return null;
+  return { id: o.id, pairId: o.pairId, kind: o.kind, status: "pending", fromServerId: null, toServerId: null, requestedBy: o.requestedBy, reason: o.reason, decision: null, createdAt: o.createdAt.getTime(), startedAt: null, epoch: null, steps: [] };
 }
 
 /** Runs `fn` in a transaction with audit rows, publishing them after the commit. */

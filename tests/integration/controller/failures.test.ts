@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 const kinds = (alarms: { kind: string }[]) => [...new Set(alarms.map((a) => a.kind))].sort();
-const active = (alarms: { clearedAt: Date | null }[]) => alarms.filter((a) => a.clearedAt === null);
+const active = <T extends { clearedAt: Date | null }>(alarms: T[]) => alarms.filter((a) => a.clearedAt === null);
 
 describe("automatic workflows", () => {
   it("primary killed: promote the backup, VIP moves, failed side disabled, restarted as backup", async () => {
