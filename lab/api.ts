@@ -110,6 +110,11 @@ export class PanelApi {
     return unwrap(await this.ok("GET", `/api/operations/${id}`), "operation");
   }
 
+  /** Newest first, without steps. */
+  async operations(pairId: string, limit = 50): Promise<(Omit<OperationLite, "steps"> & { createdAt: string })[]> {
+    return unwrap(await this.ok("GET", `/api/operations?pairId=${encodeURIComponent(pairId)}&limit=${limit}`), "operations");
+  }
+
   async alarms(query = ""): Promise<AlarmLite[]> {
     return unwrap(await this.ok("GET", `/api/alarms${query}`), "alarms");
   }
