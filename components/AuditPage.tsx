@@ -265,7 +265,14 @@ function isRun(x: unknown): x is DriverRun {
 
 function AuditDrawer({ event, pairName, onClose }: { event: AuditEventView | null; pairName?: string; onClose: () => void }) {
   const d = (event?.details ?? {}) as Record<string, unknown>;
-  const steps = Array.isArray(d.steps) ? (d.steps as Record<string, unknown>[]) : [];
+  // Steps come as objects (action, target, status, durationMs, output) or as "1 demote succeeded" lines.
+  const steps = Array.isArray(d.steps)
+    ? (d.steps as unknown[]).map((x) => {
+        if (typeof x !== "string") return x as Record<string, unknown>;
+        const [, action = x, status] = /^\d+\s+(\S+)\s*(\S*)/.exec(x) ?? [];
+        return { action, status: status || undefined } as Record<string, unknown>;
+      })
+    : [];
   const rest = Object.fromEntries(Object.entries(d).filter(([k]) => k !== "steps" && k !== "before" && k !== "after"));
   return (
     <Dialog.Root open={!!event} onOpenChange={(o) => !o && onClose()}>

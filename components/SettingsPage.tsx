@@ -277,8 +277,16 @@ function initial(p: PairDto | null): PairFormValues {
 /** Numbers stay numbers only when they look like one; anything else goes to the API as typed, to be named. */
 const num = (s: string): number | string => (s.trim() !== "" && !Number.isNaN(Number(s)) ? Number(s) : s);
 
-function PairForm({ pair, hosts, onDone }: { pair: PairDto | null; hosts: HostDto[]; onDone: () => void }) {
-  const [v, setV] = useState<PairFormValues>(() => initial(pair));
+function PairForm({ pair, hosts, onDone, suggestedName }: { pair: PairDto | null; hosts: HostDto[]; onDone: () => void; suggestedName?: string }) {
+  const [v, setV] = useState<PairFormValues>(() => {
+    const init = initial(pair);
+    if (!pair) {
+      // A new pair starts from a free name and the first two hosts: fewer fields to fill, all editable.
+      init.name = suggestedName ?? "";
+      init.servers = init.servers.map((s, i) => ({ ...s, hostId: hosts[i]?.id ?? "" }));
+    }
+    return init;
+  });
   const [errors, setErrors] = useState<Errors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -390,7 +398,7 @@ function PairForm({ pair, hosts, onDone }: { pair: PairDto | null; hosts: HostDt
       {formError && <ErrorNote>{formError}</ErrorNote>}
       <div className="flex items-center gap-2">
         <Button type="submit" variant="primary" disabled={busy}>{pair ? "Save pair" : "Create pair"}</Button>
-        <Button onClick={onDone}>Cancel</Button>
+        {pair && <Button onClick={onDone}>Cancel</Button>}
       </div>
     </form>
   );
@@ -399,39 +407,52 @@ function PairForm({ pair, hosts, onDone }: { pair: PairDto | null; hosts: HostDt
 function PairsSettings({ editId }: { editId: string | null }) {
   const { items, error, reload } = useList<PairDto>("/api/pairs", "pairs");
   const hosts = useList<HostDto>("/api/hosts", "hosts");
-  const [editing, setEditing] = useState<string | "new" | null>(editId);
+  const [editing, setEditing] = useState<string | null>(editId);
+  const [formKey, setFormKey] = useState(0);
   return (
-    <Panel title="Pairs" actions={<Button variant="primary" onClick={() => setEditing("new")}>Add pair</Button>}>
-      <ErrorNote>{error}</ErrorNote>
-      {editing === "new" && (
-        <div className="mb-4 rounded-md border border-accent/50 p-3">
-          {hosts.items.length < 2 && <p className="mb-2 text-sm text-warn">A pair needs two hosts: add them on the Hosts tab first.</p>}
-          <PairForm pair={null} hosts={hosts.items} onDone={() => { setEditing(null); void reload(); }} />
-        </div>
-      )}
-      {items.length === 0 && !error && <Empty>No pairs yet.</Empty>}
-      <ul className="flex flex-col divide-y divide-line">
-        {items.map((pr) => (
-          <li key={pr.id} className="py-2" data-testid="settings-pair" data-pair={pr.name}>
-            {editing === pr.id ? (
-              <PairForm pair={pr} hosts={hosts.items} onDone={() => { setEditing(null); void reload(); }} />
-            ) : (
-              <div className="flex flex-wrap items-center gap-3">
-                <span className="font-semibold">{pr.name}</span>
-                <span className="font-mono text-xs text-muted">VIP {pr.vipAddress}/{pr.vipPrefix} {pr.vipInterface}</span>
-                <span className="text-xs text-muted">{pr.servers.map((s) => `${s.name}@${s.hostName}`).join(" · ")}</span>
-                {pr.maintenance && <Badge tone="warn" icon="clock">maintenance</Badge>}
-                <span className="ml-auto flex gap-2">
-                  <Button onClick={() => setEditing(pr.id)} aria-label={`Edit ${pr.name}`}>Edit</Button>
-                  <DeleteButton what={pr.name} onDelete={async () => { await api(`/api/pairs/${pr.id}`, { method: "DELETE" }); await reload(); }} />
-                </span>
-              </div>
-            )}
-          </li>
-        ))}
-      </ul>
-    </Panel>
+    <div className="flex flex-col gap-4">
+      <Panel title="Add a pair">
+        {hosts.items.length < 2 && <p className="mb-2 text-sm text-warn">A pair needs two hosts: add them on the Hosts tab first.</p>}
+        <PairForm
+          key={`new-${formKey}-${hosts.items.length}-${items.length}`}
+          pair={null}
+          hosts={hosts.items}
+          suggestedName={nextName(items.map((p) => p.name))}
+          onDone={() => { setFormKey((k) => k + 1); void reload(); }}
+        />
+      </Panel>
+      <Panel title={`Pairs (${items.length})`}>
+        <ErrorNote>{error}</ErrorNote>
+        {items.length === 0 && !error && <Empty>No pairs yet.</Empty>}
+        <ul className="flex flex-col divide-y divide-line">
+          {items.map((pr) => (
+            <li key={pr.id} className="py-2" data-testid="settings-pair" data-pair={pr.name}>
+              {editing === pr.id ? (
+                <PairForm pair={pr} hosts={hosts.items} onDone={() => { setEditing(null); void reload(); }} />
+              ) : (
+                <div className="flex flex-wrap items-center gap-3">
+                  <span className="font-semibold">{pr.name}</span>
+                  <span className="font-mono text-xs text-muted">VIP {pr.vipAddress}/{pr.vipPrefix} {pr.vipInterface}</span>
+                  <span className="text-xs text-muted">{pr.servers.map((s) => `${s.name}@${s.hostName}`).join(" · ")}</span>
+                  {pr.maintenance && <Badge tone="warn" icon="clock">maintenance</Badge>}
+                  <span className="ml-auto flex gap-2">
+                    <Button onClick={() => setEditing(pr.id)} aria-label={`Edit ${pr.name}`}>Edit</Button>
+                    <DeleteButton what={pr.name} onDelete={async () => { await api(`/api/pairs/${pr.id}`, { method: "DELETE" }); await reload(); }} />
+                  </span>
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      </Panel>
+    </div>
   );
+}
+
+/** A free "pair-N" name to start from. */
+function nextName(names: string[]): string {
+  const taken = new Set(names);
+  for (let i = names.length + 1; ; i++) if (!taken.has(`pair-${i}`)) return `pair-${i}`;
 }
 
 /* ------------------------------------------------------------------ users */
