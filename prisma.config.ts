@@ -8,6 +8,7 @@ export default defineConfig({
   schema: "prisma/schema.prisma",
   migrations: { path: "prisma/migrations" },
   // Created by a hand-written migration for @socket.io/postgres-adapter; not modelled in schema.prisma.
+  experimental: { externalTables: true },
   tables: { external: ["public.socket_io_attachments"] },
   ...(process.env.DATABASE_URL ? { datasource: { url: process.env.DATABASE_URL } } : {}),
 });
