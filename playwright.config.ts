@@ -31,7 +31,8 @@ export default defineConfig({
   retries: 0,
   timeout: 60_000,
   reporter: [["list"]],
-  outputDir: "test-results",
+  // Per run: other runs on the machine clean their own output folder, never this one.
+  outputDir: path.join("test-results", `e2e-${process.env.SY_E2E_PORT}`),
   use: {
     baseURL,
     trace: "retain-on-failure",
@@ -63,8 +64,10 @@ export default defineConfig({
     url: `${baseURL}/api/health`,
     timeout: 120_000,
     reuseExistingServer: false,
-    stdout: "ignore",
+    stdout: process.env.SY_E2E_SERVER_LOG === "1" ? "pipe" : "ignore",
     stderr: "pipe",
+    // stdout carries the JSON log; shown when SY_E2E_SERVER_LOG=1.
+
     gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
     env: {
       NODE_ENV: "production",

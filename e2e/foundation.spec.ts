@@ -49,6 +49,7 @@ test("a viewer is refused a state change (403) and cannot see admin settings", a
   expect(res.status()).toBe(403);
   expect(await res.json()).toMatchObject({ error: { code: "forbidden" } });
   await page.goto("/settings");
+  await expect(page.getByText(/settings are for admins/i)).toBeVisible();
   await expect(page.getByLabel("VIP address")).toHaveCount(0);
 });
 
@@ -62,12 +63,20 @@ test("admin settings: an invalid VIP address shows a clear validation error", as
   }
   await signIn(page, ADMIN);
   await expect(page).not.toHaveURL(/\/login/);
-  await page.goto("/settings");
+  await page.goto("/settings?tab=pairs");
   const vip = page.getByLabel("VIP address");
+  // The new-pair form is either shown inline or opened with "Add pair".
+  const add = page.getByRole("button", { name: "Add pair" });
+  await expect(vip.or(add).first()).toBeVisible();
+  if (!(await vip.isVisible())) await add.click();
   await expect(vip).toBeVisible();
+  // Everything valid except the VIP, so the error must be about the VIP.
+  await page.getByLabel("Pair name").fill(`e2e-pair-${suffix}`);
+  await page.getByLabel("Server 1 host").selectOption({ label: `e2e-a-${suffix}` });
+  await page.getByLabel("Server 2 host").selectOption({ label: `e2e-b-${suffix}` });
   await vip.fill("999.1.1.1");
-  await page.getByRole("button", { name: /create pair|save|add pair/i }).first().click();
-  await expect(page.getByText(/IPv4 or IPv6 address/i).first()).toBeVisible();
+  await page.getByRole("button", { name: "Create pair" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: /IPv4 or IPv6 address/i })).toBeVisible();
   const pairs = await admin.get("/api/pairs");
   expect((await pairs.json()).pairs.some((p: { vipAddress: string }) => p.vipAddress === "999.1.1.1")).toBe(false);
 });

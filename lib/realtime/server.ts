@@ -127,7 +127,8 @@ export async function closeRealtime(): Promise<void> {
   const io = getIo();
   if (!io) return;
   setIo(undefined);
-  io.disconnectSockets(true);
+  // Only this instance's sockets: with the Postgres adapter, io.disconnectSockets would reach every instance.
+  io.local.disconnectSockets(true);
   // io.close() would also close the HTTP server, which the caller owns: close the engine and adapter only.
   io.engine.close();
   await io.of("/").adapter.close?.();
