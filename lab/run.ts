@@ -19,6 +19,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { PanelApi } from "./api";
@@ -46,7 +47,10 @@ function freePort(preferred: number): Promise<number> {
         t.close(() => resolve(p));
       });
     });
-    s.listen(preferred, "0.0.0.0", () => s.close(() => resolve(preferred)));
+    s.listen(preferred, "0.0.0.0", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
   });
 }
 
@@ -253,7 +257,14 @@ async function main(): Promise<number> {
 
     if (args.watch) {
       const w = lab.spawnIn("client", process.execPath, ["--import", "tsx", path.join(REPO, "lab", "probe.ts"), "watch", "--target", `${vip}:5060`, "--bind", lab.addr.client, "--interval", "50"], { pipe: true });
-      w.stdout!.on("data", (d: Buffer) => process.stdout.write(d.toString().replace(/^/gm, "[client → VIP] ").replace(/\[client → VIP\] $/, "")));
+      createInterface({ input: w.stdout! }).on("line", (line) => {
+        try {
+          const e = JSON.parse(line) as { at: string; answer: string; latencyMs: number | null; error: string | null };
+          process.stdout.write(`[client → VIP ${vip}] ${e.at.slice(11, 23)}  ${e.answer}${e.latencyMs !== null ? `  (${e.latencyMs.toFixed(1)} ms)` : ""}${e.error ? `  ${e.error}` : ""}\n`);
+        } catch {
+          process.stdout.write(`[client → VIP] ${line}\n`);
+        }
+      });
     }
     await new Promise<never>(() => {}); // until a signal
     return 0;
