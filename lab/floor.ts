@@ -28,7 +28,7 @@ async function main(): Promise<number> {
     process.stderr.write("--runs: a whole number from 1 to 200\n");
     return 2;
   }
-  const lab = await Lab.setup({ prefix: randomPrefix() });
+  const lab = await Lab.setup({ prefix: randomPrefix(), sessionLockWaitMs: 300_000 });
   const links: AgentLink[] = [];
   let prober: ReturnType<Lab["startProber"]> | undefined;
   const stop = () => void lab.teardown().then(() => process.exit(130));

@@ -44,6 +44,12 @@ export const DEFAULT_ADDRESSES: LabAddresses = {
 
 export interface LabOptions {
   prefix: string;
+  /**
+   * Hold the lab session lock (SY_LAB_SESSION_LOCK, default /tmp/switchyard-lab-session.lock) from setup to
+   * teardown, waiting at most this long for it: two labs with the same addresses never run at once.
+   * 0 = do not take it.
+   */
+  sessionLockWaitMs?: number;
   addresses?: Partial<LabAddresses>;
   /** Where agent configs, state and logs go (default: a fresh temp dir). */
   workDir?: string;
@@ -175,12 +181,26 @@ export class Lab {
     };
   }
 
+  private sessionLock?: ChildProcess;
+
   /** Builds the namespaces (tearing down leftovers of the same prefix first). */
   static async setup(opts: LabOptions): Promise<Lab> {
     const lab = new Lab(opts);
-    await execOk("bash", [LAB_SH, "setup"], { env: lab.env });
+    const wait = opts.sessionLockWaitMs ?? 120_000;
+    if (wait > 0) lab.sessionLock = await acquireSessionLock(wait);
+    try {
+      await execOk("bash", [LAB_SH, "setup"], { env: lab.env });
+    } catch (e) {
+      lab.releaseSessionLock();
+      throw e;
+    }
     lab.log("lab: namespaces ready", { prefix: lab.prefix });
     return lab;
+  }
+
+  private releaseSessionLock(): void {
+    this.sessionLock?.stdin?.end();
+    this.sessionLock = undefined;
   }
 
   ns(node: LabNode | "br"): string {
@@ -351,9 +371,33 @@ export class Lab {
     }
     this.children.clear();
     await exec("bash", [LAB_SH, "teardown"], { env: this.env });
+    this.releaseSessionLock();
     if (this.ownWorkDir && !process.env.SY_LAB_KEEP) rmSync(this.workDir, { recursive: true, force: true });
     this.log("lab: torn down", { prefix: this.prefix });
   }
+}
+
+export const SESSION_LOCK = process.env.SY_LAB_SESSION_LOCK ?? "/tmp/switchyard-lab-session.lock";
+
+/**
+ * Takes the lab session lock with flock(1): a child `flock LOCK sh -c 'echo locked; cat'` holds it until its
+ * stdin closes (teardown) or this process dies (the pipe closes with it), so a crash never leaves it held.
+ */
+export function acquireSessionLock(waitMs: number): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("flock", ["-w", String(Math.max(1, Math.ceil(waitMs / 1000))), SESSION_LOCK, "sh", "-c", "echo locked; exec cat >/dev/null"], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("locked")) resolve(child);
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`another lab session holds ${SESSION_LOCK} (waited ${Math.round(waitMs / 1000)} s, flock exit ${code}); stop it or wait`)),
+    );
+    child.once("error", reject);
+  });
 }
 
 export function tail(file: string, n = 30): string {

@@ -134,7 +134,7 @@ async function main(): Promise<number> {
 
   try {
     if (!args.dev) await ensureBuild(args.build);
-    lab = await Lab.setup({ prefix: args.prefix, log: (m, f) => log("info", m, f) });
+    lab = await Lab.setup({ prefix: args.prefix, log: (m, f) => log("info", m, f), sessionLockWaitMs: 3000 });
     chmodSync(lab.workDir, 0o755); // the embedded Postgres runs as the postgres user and needs to reach its folder
     const token = randomToken();
     await Promise.all([
