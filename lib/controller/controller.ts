@@ -658,6 +658,21 @@ export class ActiveController {
       const o = this.obs.get(id);
       return h && o ? [{ h, o }] : [];
     });
+    try {
+      await this.writeStatus(views, hostRows, modes);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "P2003") throw err;
+      // A pair or host was deleted while we wrote: once more (the live filter now excludes it).
+      await this.writeStatus(views, hostRows, modes);
+    }
+    for (const { h } of hostRows) publishHostState(this.hostView(h));
+  }
+
+  private async writeStatus(
+    views: { id: string; view: ReturnType<typeof buildPairView>; memory: PairMemory }[],
+    hostRows: { h: HostCfg; o: HostObs }[],
+    modes: ModeChange[],
+  ) {
     await store.withAudit(async (tx, audit) => {
       // Pairs or hosts deleted since (the reload follows the notification): skip them.
       const livePairs = new Set((await tx.pair.findMany({ where: { id: { in: views.map((v) => v.id) } }, select: { id: true } })).map((p) => p.id));
@@ -694,6 +709,5 @@ export class ActiveController {
         });
       }
     });
-    for (const { h } of hostRows) publishHostState(this.hostView(h));
   }
 }
