@@ -147,3 +147,20 @@ export function OperationTimeline({ op, pair, compact = false }: { op: Operation
     </div>
   );
 }
+
+const OP_RANK: Record<string, number> = { pending: 0, running: 1, succeeded: 2, failed: 2 };
+const STEP_RANK: Record<string, number> = { pending: 0, running: 1, succeeded: 2, failed: 2, skipped: 2 };
+const progress = (o: OperationView) => o.steps.reduce((n, s) => n + (STEP_RANK[s.status] ?? 0), 0);
+
+/**
+ * Live events and fetches race: a GET answered before the last event may arrive after it. Keep whichever
+ * of the two is further along, so an operation never goes back from "succeeded" to "running".
+ */
+export function laterOp(prev: OperationView | null | undefined, next: OperationView): OperationView {
+  if (!prev || prev.id !== next.id) return next;
+  const a = OP_RANK[prev.status] ?? 0;
+  const b = OP_RANK[next.status] ?? 0;
+  if (b < a) return prev;
+  if (b === a && progress(next) < progress(prev)) return prev;
+  return next.steps.length === 0 && prev.steps.length > 0 ? { ...next, steps: prev.steps } : next;
+}

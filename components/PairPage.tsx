@@ -6,7 +6,7 @@ import { api, asList, asOne, errorText } from "./api";
 import { DurationChart, StepDurationsChart } from "./Charts";
 import { duration, elapsedMs, OPERATION_KIND } from "./format";
 import type { AlarmView } from "./live-types";
-import { OperationTimeline } from "./OperationTimeline";
+import { laterOp, OperationTimeline } from "./OperationTimeline";
 import { toPairView, type PairDto } from "./pairs";
 import { canAdmin, useMe } from "./session";
 import { useLive, useLiveState, usePairRoom } from "./socket";
@@ -27,7 +27,7 @@ function mergeOp(list: OperationView[], o: OperationView): OperationView[] {
   const i = list.findIndex((x) => x.id === o.id);
   if (i < 0) return [o, ...list];
   const n = list.slice();
-  n[i] = o.steps.length || !list[i].steps.length ? o : { ...o, steps: list[i].steps };
+  n[i] = laterOp(list[i], o);
   return n;
 }
 
@@ -55,8 +55,8 @@ export function PairPage({ id }: { id: string }) {
       ),
     );
     const full = list.map((o, i) => detailed[i] ?? o);
-    setOps(full);
-    setCurrent(full[0] ?? null);
+    setOps((prev) => full.map((o) => laterOp(prev.find((p) => p.id === o.id), o)));
+    setCurrent((c) => (full[0] ? laterOp(c, full[0]) : c));
   }, [id]);
 
   const load = useCallback(async () => {
@@ -100,7 +100,7 @@ export function PairPage({ id }: { id: string }) {
   useLive("operation:update", (o) => {
     if (o.pairId !== id) return;
     setOps((list) => mergeOp(list, o));
-    setCurrent((c) => (!c || c.id === o.id || new Date(o.createdAt) >= new Date(c.createdAt) ? (c && c.id === o.id && !o.steps.length ? { ...o, steps: c.steps } : o) : c));
+    setCurrent((c) => (!c || c.id === o.id || new Date(o.createdAt) >= new Date(c.createdAt) ? laterOp(c, o) : c));
   });
   useLive("alarm:update", (a) => {
     if (a.pairId !== id) return;
@@ -132,8 +132,10 @@ export function PairPage({ id }: { id: string }) {
       <nav aria-label="Breadcrumb" className="text-sm text-muted">
         <Link href="/" className="hover:underline">Pairs</Link> / <span className="text-fg">{view.name}</span>
       </nav>
-      <div key={flash} className={`flex flex-wrap items-start gap-4 rounded-lg border border-line bg-surface p-4 ${flash ? "sy-flash" : ""}`}>
-        <div className="flex min-w-0 flex-1 flex-col gap-1">
+      <div className="relative flex flex-wrap items-start gap-4 rounded-lg border border-line bg-surface p-4">
+        {/* The highlight restarts by remounting this layer only (never the dialog's owner). */}
+        {flash > 0 && <span key={flash} aria-hidden className="sy-flash pointer-events-none absolute inset-0 rounded-lg" />}
+        <div className="relative flex min-w-0 flex-1 flex-col gap-1">
           <div className="flex flex-wrap items-center gap-3">
             <h1 className="text-2xl font-bold">{view.name}</h1>
             <HealthBadge status={view.status} large />

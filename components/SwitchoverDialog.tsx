@@ -8,7 +8,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { Dialog } from "radix-ui";
 import type { OperationView, PairView, Preflight } from "@/lib/views";
 import { api, ApiError, asOne, errorText } from "./api";
-import { OperationTimeline } from "./OperationTimeline";
+import { laterOp, OperationTimeline } from "./OperationTimeline";
 import { canOperate, useMe } from "./session";
 import { useLive, useLiveState } from "./socket";
 import { Icon } from "./status";
@@ -21,7 +21,7 @@ export function SwitchoverButton({ pair }: { pair: PairView }) {
   const allowed = canOperate(me);
   const [open, setOpen] = useState(false);
   return (
-    <div className="flex flex-col items-end gap-1">
+    <div className="relative flex flex-col items-end gap-1">
       <Dialog.Root open={open} onOpenChange={setOpen}>
         <Dialog.Trigger asChild>
           <Button variant="primary" disabled={loading || !allowed} aria-describedby={!loading && !allowed ? "switchover-why" : undefined} className="px-4 py-2 text-base">
@@ -64,12 +64,12 @@ function SwitchoverDialogBody({ pair, onClose }: { pair: PairView; onClose: () =
 
   // While running: the operation from live events, refetched after every reconnect.
   useLive("operation:update", (o) => {
-    if (o.id === opIdRef.current) setOp((prev) => (prev && prev.steps.length > o.steps.length && o.steps.length === 0 ? { ...o, steps: prev.steps } : o));
+    if (o.id === opIdRef.current) setOp((prev) => laterOp(prev, o));
   });
   useEffect(() => {
     if (phase.kind !== "running") return;
     api<unknown>(`/api/operations/${phase.opId}`)
-      .then((j) => setOp(asOne<OperationView>(j, "operation")))
+      .then((j) => setOp((prev) => laterOp(prev, asOne<OperationView>(j, "operation"))))
       .catch(() => undefined);
   }, [phase, generation]);
 
@@ -79,7 +79,7 @@ function SwitchoverDialogBody({ pair, onClose }: { pair: PairView; onClose: () =
     try {
       const res = asOne<OperationView>(await api<unknown>(`/api/pairs/${pair.id}/switchover`, { method: "POST", body: reason.trim() ? { reason: reason.trim() } : {} }), "operation");
       opIdRef.current = res.id;
-      setOp(res);
+      setOp((prev) => laterOp(prev, res));
       setPhase({ kind: "running", opId: res.id });
     } catch (e) {
       const conflict = e instanceof ApiError && e.status === 409;

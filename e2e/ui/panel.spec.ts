@@ -64,7 +64,7 @@ test("dashboard renders the demo pairs with counts, search and status filter", a
     await expect(row(page, p.name)).toHaveAttribute("data-status", "healthy");
     await expect(row(page, p.name)).toContainText(p.vip);
     await expect(row(page, p.name)).toContainText(p.hostNames[0]);
-    await expect(row(page, p.name).getByText("Healthy")).toBeVisible(); // status in words, not colour alone
+    await expect(row(page, p.name).getByText("Healthy", { exact: true })).toBeVisible(); // status in words, not colour alone
   }
   expect(Number(await page.getByTestId("count-healthy").locator("span").nth(1).textContent())).toBeGreaterThanOrEqual(2);
   await page.getByLabel("Search").fill(lab.pairs[1].name);
