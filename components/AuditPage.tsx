@@ -346,7 +346,7 @@ function AuditDrawer({ event, pairName, onClose }: { event: AuditEventView | nul
               {Object.keys(rest).length > 0 && (
                 <section>
                   <h3 className="mb-1 text-sm font-bold uppercase text-muted">Details</h3>
-                  <pre className="max-h-96 overflow-auto rounded bg-bg p-2 font-mono text-xs">{JSON.stringify(rest, null, 2)}</pre>
+                  <pre className="max-h-96 overflow-auto whitespace-pre-wrap break-words rounded bg-bg p-2 font-mono text-xs">{JSON.stringify(rest, null, 2)}</pre>
                 </section>
               )}
             </>

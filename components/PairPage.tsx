@@ -36,6 +36,7 @@ export function PairPage({ id }: { id: string }) {
   const [view, setView] = useState<PairView | null>(null);
   const [flash, setFlash] = useState(0);
   const [ops, setOps] = useState<OperationView[]>([]);
+  const [opsLoaded, setOpsLoaded] = useState(false);
   const [current, setCurrent] = useState<OperationView | null>(null);
   const [alarms, setAlarms] = useState<AlarmView[]>([]);
   const [hosts, setHosts] = useState<Map<string, HostView>>(new Map());
@@ -57,6 +58,8 @@ export function PairPage({ id }: { id: string }) {
     const full = list.map((o, i) => detailed[i] ?? o);
     setOps((prev) => full.map((o) => laterOp(prev.find((p) => p.id === o.id), o)));
     setCurrent((c) => (full[0] ? laterOp(c, full[0]) : c));
+    setOpsLoaded(true);
+    setOpsLoaded(true);
   }, [id]);
 
   const load = useCallback(async () => {
@@ -183,7 +186,7 @@ export function PairPage({ id }: { id: string }) {
 
         <div className="flex flex-col gap-4">
           <Panel title={running ? "Current operation" : "Last operation"} id="current-op">
-            {current ? <OperationTimeline op={current} pair={view} /> : <Empty>No operation has run on this pair yet.</Empty>}
+            {current ? <OperationTimeline op={current} pair={view} /> : opsLoaded ? <Empty>No operation has run on this pair yet.</Empty> : <p className="text-sm text-muted">Loading…</p>}
           </Panel>
           <Panel title={`Alarms (${activeAlarms.length} active)`} id="pair-alarms" actions={<Link className="text-sm text-accent hover:underline" href="/alarms">All alarms</Link>}>
             {alarms.length === 0 ? (

@@ -94,7 +94,7 @@ function SwitchoverDialogBody({ pair, onClose }: { pair: PairView; onClose: () =
   }
 
   const target = preflight?.target;
-  const from = pair.servers.find((s) => s.mode === "primary") ?? pair.servers.find((s) => s.id !== target?.id);
+  const from = target ? pair.servers.find((s) => s.id !== target.id) : undefined; // the direction, fixed when the dialog opened
   const label = target ? `Make ${target.name} primary` : "Switch over";
   const done = op && (op.status === "succeeded" || op.status === "failed");
 
