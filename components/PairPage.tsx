@@ -59,7 +59,6 @@ export function PairPage({ id }: { id: string }) {
     setOps((prev) => full.map((o) => laterOp(prev.find((p) => p.id === o.id), o)));
     setCurrent((c) => (full[0] ? laterOp(c, full[0]) : c));
     setOpsLoaded(true);
-    setOpsLoaded(true);
   }, [id]);
 
   const load = useCallback(async () => {
