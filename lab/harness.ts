@@ -384,18 +384,26 @@ export const SESSION_LOCK = process.env.SY_LAB_SESSION_LOCK ?? "/tmp/switchyard-
  * stdin closes (teardown) or this process dies (the pipe closes with it), so a crash never leaves it held.
  */
 export function acquireSessionLock(waitMs: number): Promise<ChildProcess> {
+  return holdFlock(SESSION_LOCK, waitMs, false).catch((e: Error) => {
+    throw new Error(`another lab session holds ${SESSION_LOCK} (${e.message}); stop it or wait`);
+  });
+}
+
+/**
+ * Holds flock(1) on `file` (shared or exclusive) until the returned child's stdin is closed or this process
+ * dies. E.g. a shared hold of /tmp/switchyard-next.lock keeps `flock /tmp/switchyard-next.lock next build`
+ * from replacing the production build under a running test server.
+ */
+export function holdFlock(file: string, waitMs: number, shared: boolean): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn("flock", ["-w", String(Math.max(1, Math.ceil(waitMs / 1000))), SESSION_LOCK, "sh", "-c", "echo locked; exec cat >/dev/null"], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const args = ["-w", String(Math.max(1, Math.ceil(waitMs / 1000))), ...(shared ? ["-s"] : []), file, "sh", "-c", "echo locked; exec cat >/dev/null"];
+    const child = spawn("flock", args, { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
       if (out.includes("locked")) resolve(child);
     });
-    child.once("exit", (code) =>
-      reject(new Error(`another lab session holds ${SESSION_LOCK} (waited ${Math.round(waitMs / 1000)} s, flock exit ${code}); stop it or wait`)),
-    );
+    child.once("exit", (code) => reject(new Error(`could not lock ${file} within ${Math.round(waitMs / 1000)} s (flock exit ${code})`)));
     child.once("error", reject);
   });
 }

@@ -11,14 +11,14 @@
  * Needs root, iproute2, iputils-arping, nftables, sip-tester and a production build (scripts/test.sh runs
  * `next build`; alone: `flock /tmp/switchyard-next.lock npx next build`).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PanelApi, type AlarmLite, type OperationLite, type PairViewLite } from "../../../lab/api";
-import { Lab, ProberClient, REPO, now, randomPrefix, randomToken, stats, waitFor, type HostNode } from "../../../lab/harness";
-import { ensureNextBuild, startServer, type StartedServer } from "../helpers/server";
+import { holdFlock, Lab, ProberClient, REPO, now, randomPrefix, randomToken, stats, waitFor, type HostNode } from "../../../lab/harness";
+import { ensureNextBuild, hasNextBuild, startServer, type StartedServer } from "../helpers/server";
 
 function missingTools(): string[] {
   return ["ip", "arping", "nft", "sipp"].filter((t) => {
@@ -178,9 +178,20 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
 
   let loadStart = 0;
 
+  let buildHold: ChildProcess | undefined;
+
   beforeAll(async () => {
     loadStart = round(os.loadavg()[0]!);
-    ensureNextBuild();
+    // A shared hold on the build lock for the whole suite: a `flock /tmp/switchyard-next.lock next build`
+    // started meanwhile (several people share this working tree) waits instead of replacing the build
+    // under our server.
+    for (let i = 0; i < 3 && !buildHold; i++) {
+      ensureNextBuild();
+      const hold = await holdFlock("/tmp/switchyard-next.lock", 600_000, true);
+      if (hasNextBuild()) buildHold = hold;
+      else hold.stdin?.end(); // a build was replacing it while we waited: build again, then hold
+    }
+    if (!buildHold) throw new Error("no stable production build (.next) to test against");
     lab = await Lab.setup({ prefix: randomPrefix() });
     vipTarget = `${lab.addr.vip}:5060`;
     const token = randomToken();
@@ -221,6 +232,7 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
     prober?.close();
     await srv?.stop().catch(() => undefined);
     await lab?.teardown();
+    buildHold?.stdin?.end();
     writeResults();
   }, 60_000);
 
