@@ -53,8 +53,8 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
   let vipTarget: string;
   const hostIds: Record<HostNode, string> = { host1: "", host2: "" };
   const samples = {
-    manual: [] as { ms: number; to: HostNode; apiMs: number; steps: { action: string; ms: number | null }[] }[],
-    failover: [] as { ms: number; to: HostNode }[],
+    manual: [] as { ms: number; to: HostNode; apiMs: number; steps: StepTiming[] }[],
+    failover: [] as { ms: number; to: HostNode; steps: StepTiming[] }[],
     disconnect: [] as { ms: number; to: HostNode }[],
   };
 
@@ -133,10 +133,7 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
       ms,
       to,
       apiMs,
-      steps: op.steps.map((s) => ({
-        action: s.action,
-        ms: s.startedAt && s.finishedAt ? Date.parse(s.finishedAt) - Date.parse(s.startedAt) : null,
-      })),
+      steps: stepTimings(op, t0),
     });
     return { ms, op };
   }
@@ -241,10 +238,8 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
     const m = stats(samples.manual.map((s) => s.ms));
     const f = stats(samples.failover.map((s) => s.ms));
     const d = stats(samples.disconnect.map((s) => s.ms));
-    const stepStats: Record<string, ReturnType<typeof stats>> = {};
-    for (const a of new Set(samples.manual.flatMap((s) => s.steps.map((x) => x.action)))) {
-      stepStats[a] = stats(samples.manual.flatMap((s) => s.steps.filter((x) => x.action === a && x.ms !== null).map((x) => x.ms!)));
-    }
+    const stepStats = summariseSteps(samples.manual.map((s) => s.steps));
+    const failoverSteps = summariseSteps(samples.failover.map((s) => s.steps));
     let commit = "unknown";
     try {
       commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
@@ -267,8 +262,8 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
         "Network namespaces on a Linux bridge; agents with the linux VIP driver (ip addr add/del + gratuitous ARP); " +
         "the client probes the VIP with SIP OPTIONS every 2 ms over a connected UDP socket; time = first 200 from the new primary minus the action's start.",
       targets: { failoverMedianMs: 30, manualSwitchoverMedianMs: 40, keepalivedTightestMs: 36, physicalFloorMs: "10-19" },
-      manualSwitchover: { ...m, from: "POST /api/pairs/:id/switchover sent", samples: samples.manual.map((s) => round(s.ms)), apiResponseMs: stats(samples.manual.map((s) => s.apiMs)), stepsMs: stepStats },
-      failover: { ...f, from: "kill -9 of the primary SIP Server", samples: samples.failover.map((s) => round(s.ms)) },
+      manualSwitchover: { ...m, from: "POST /api/pairs/:id/switchover sent", samples: samples.manual.map((s) => round(s.ms)), apiResponseMs: stats(samples.manual.map((s) => s.apiMs)), stepsMsAfterT0: stepStats },
+      failover: { ...f, from: "kill -9 of the primary SIP Server", samples: samples.failover.map((s) => round(s.ms)), stepsMsAfterT0: failoverSteps },
       disconnectFailover: { ...d, from: "host1 cut from the panel (nft), heartbeat 1000 ms + grace 1 s", samples: samples.disconnect.map((s) => round(s.ms)) },
     };
     const dir = path.join(REPO, "bench", "results");
@@ -290,7 +285,10 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
       ``,
       `Reference: keepalived at its tightest 36 ms; the physical floor of an IP takeover with a gratuitous ARP here is 10-19 ms.`,
       ``,
-      `Manual switchover steps (median ms): ${Object.entries(stepStats).map(([a, s]) => `${a} ${fmt(s.median)}`).join(", ") || "n/a"}.`,
+      `Where the time goes (median ms after the API call / the kill: step started → step finished, from the operation's steps):`,
+      ``,
+      `- manual switchover: API answered 202 after ${fmt(stats(samples.manual.map((s) => s.apiMs)).median)}; ${describeSummary(stepStats)}`,
+      `- failover: ${describeSummary(failoverSteps)}`,
       ``,
     ].join("\n");
     writeFileSync(path.join(dir, "lab.md"), md);
@@ -340,10 +338,12 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
       const r = await u.result;
       expect(r.matched, `${r.error}; answers seen: ${JSON.stringify(r.byAnswer)}`).toBe(true);
       const ms = r.matchedAt! - t0;
-      samples.failover.push({ ms, to: backup });
+      samples.failover.push({ ms, to: backup, steps: [] });
       console.log(`[lab] failover ${i + 1}: kill -9 on ${primary} -> first 200 from ${backup} after ${ms.toFixed(1)} ms`);
       // The controller's decision is recorded with its reason, and the failover operation completes.
       const op = await finishedOperation("failover", before);
+      samples.failover[samples.failover.length - 1]!.steps = stepTimings(op, t0);
+      console.log(`[lab]   steps (ms after the kill): ${describeSteps(samples.failover[samples.failover.length - 1]!.steps)}`);
       expect(op.decision ?? "").toContain("SIGKILL");
       // Checked after the loop, so that one bad operation does not hide the other runs' timings.
       if (op.status !== "succeeded") failedOps.push(`run ${i + 1}: ${op.status}: ${op.error}`);
@@ -443,6 +443,38 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
     await steadyPrimary();
   }, 240_000);
 });
+
+interface StepTiming {
+  action: string;
+  /** ms after t0 (API call or kill) when the step started and finished (database timestamps, 1 ms resolution). */
+  start: number | null;
+  end: number | null;
+}
+
+function stepTimings(op: OperationLite, t0: number): StepTiming[] {
+  return op.steps.map((s) => ({
+    action: s.action,
+    start: s.startedAt ? Date.parse(s.startedAt) - t0 : null,
+    end: s.finishedAt ? Date.parse(s.finishedAt) - t0 : null,
+  }));
+}
+
+function describeSteps(steps: StepTiming[]): string {
+  return steps.map((s) => `${s.action} ${s.start === null ? "?" : s.start.toFixed(0)}→${s.end === null ? "?" : s.end.toFixed(0)}`).join(", ");
+}
+
+function summariseSteps(runs: StepTiming[][]): Record<string, { start: number; end: number; n: number }> {
+  const out: Record<string, { start: number; end: number; n: number }> = {};
+  for (const a of new Set(runs.flatMap((r) => r.map((x) => x.action)))) {
+    const xs = runs.flatMap((r) => r.filter((x) => x.action === a && x.start !== null && x.end !== null));
+    out[a] = { start: stats(xs.map((x) => x.start!)).median, end: stats(xs.map((x) => x.end!)).median, n: xs.length };
+  }
+  return out;
+}
+
+function describeSummary(s: Record<string, { start: number; end: number }>): string {
+  return Object.entries(s).map(([a, v]) => `${a} ${fmt(v.start)}→${fmt(v.end)}`).join(", ") || "n/a";
+}
 
 const round = (n: number) => Math.round(n * 10) / 10;
 const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "n/a");
