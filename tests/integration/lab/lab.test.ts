@@ -40,7 +40,7 @@ const skipReason = !isRoot
     : null;
 
 /** Repetitions for robust numbers (each is a full failover; the 20 switchovers of test 6 add manual samples). */
-const FAILOVER_RUNS = Number(process.env.SY_LAB_FAILOVER_RUNS ?? 5);
+const FAILOVER_RUNS = Number(process.env.SY_LAB_FAILOVER_RUNS ?? 10);
 const SWITCHES = 20;
 const other = (h: HostNode): HostNode => (h === "host1" ? "host2" : "host1");
 
