@@ -50,6 +50,11 @@ async function main(): Promise<number> {
     const other = (h: HostNode): HostNode => (h === "host1" ? "host2" : "host1");
 
     const manual: number[] = [];
+    // Durations of the agent's own runs (mode hook, ip addr del/add, first gratuitous ARP) from the acks.
+    const runMs: Record<string, number[]> = {};
+    const collect = (prefix: string, ack: { runs: { action: string; durationMs: number }[] }) => {
+      for (const r of ack.runs) (runMs[`${prefix} ${r.action}`] ??= []).push(r.durationMs);
+    };
     let primary: HostNode = "host1";
     for (let i = 0; i < runs; i++) {
       const to = other(primary);
@@ -60,6 +65,8 @@ async function main(): Promise<number> {
       const p = await link[to].command({ type: "app.setMode", app: "sip", mode: "primary" });
       const r = await u.result;
       if (!d.ok || !p.ok || !r.matched) throw new Error(`manual run ${i + 1} failed: ${JSON.stringify({ d: d.ok, p: p.ok, r: r.error })}`);
+      collect("demote", d);
+      collect("promote", p);
       manual.push(r.matchedAt! - t0);
       primary = to;
     }
@@ -75,7 +82,8 @@ async function main(): Promise<number> {
       const t0 = now();
       process.kill(pid, "SIGKILL");
       await failed;
-      await link[to].command({ type: "app.setMode", app: "sip", mode: "primary" });
+      const p = await link[to].command({ type: "app.setMode", app: "sip", mode: "primary" });
+      collect("failover promote", p);
       const r = await u.result;
       if (!r.matched) throw new Error(`failover run ${i + 1}: ${r.error}`);
       failover.push(r.matchedAt! - t0);
@@ -90,13 +98,15 @@ async function main(): Promise<number> {
       method: "agents driven directly over the agent protocol (no panel, no database); client probes the VIP every 2 ms",
       manualSwitchover: { ...stats(manual), samples: manual.map((x) => Math.round(x * 10) / 10) },
       failover: { ...stats(failover), samples: failover.map((x) => Math.round(x * 10) / 10) },
+      agentRunsMedianMs: Object.fromEntries(Object.entries(runMs).map(([k, v]) => [k, stats(v).median])),
     };
     const dir = path.join(REPO, "bench", "results");
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, "floor.json"), JSON.stringify(result, null, 2) + "\n");
     process.stdout.write(
       `agent-only floor: manual switchover median ${result.manualSwitchover.median} ms (worst ${result.manualSwitchover.worst}); ` +
-        `failover median ${result.failover.median} ms (worst ${result.failover.worst}); n=${runs} -> bench/results/floor.json\n`,
+        `failover median ${result.failover.median} ms (worst ${result.failover.worst}); n=${runs} -> bench/results/floor.json\n` +
+        `agent runs (median ms): ${Object.entries(result.agentRunsMedianMs).map(([k, v]) => `${k} ${v}`).join(", ")}\n`,
     );
     return 0;
   } finally {
