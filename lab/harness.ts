@@ -186,12 +186,13 @@ export class Lab {
   /** Builds the namespaces (tearing down leftovers of the same prefix first). */
   static async setup(opts: LabOptions): Promise<Lab> {
     const lab = new Lab(opts);
-    const wait = opts.sessionLockWaitMs ?? 120_000;
-    if (wait > 0) lab.sessionLock = await acquireSessionLock(wait);
     try {
+      const wait = opts.sessionLockWaitMs ?? 120_000;
+      if (wait > 0) lab.sessionLock = await acquireSessionLock(wait);
       await execOk("bash", [LAB_SH, "setup"], { env: lab.env });
     } catch (e) {
       lab.releaseSessionLock();
+      if (lab.ownWorkDir) rmSync(lab.workDir, { recursive: true, force: true });
       throw e;
     }
     lab.log("lab: namespaces ready", { prefix: lab.prefix });
