@@ -123,6 +123,8 @@ async function main(): Promise<number> {
         }
       }
       if (lab) await lab.teardown();
+      // Interrupted while the namespaces were being built: lab.sh waits for setup's lock, then removes them.
+      else await exec("bash", [path.join(REPO, "scripts", "lab.sh"), "teardown"], { env: { ...process.env, SY_LAB_PREFIX: args.prefix } });
       log("info", "lab stopped: processes killed, namespaces deleted", { prefix: args.prefix });
     })());
   let interrupted = false;
