@@ -3,7 +3,7 @@
  * directly through the agent protocol (no panel, no database), so that the panel's own cost in a
  * switchover can be told apart from the agent's and the network's.
  *
- *   node --import tsx lab/floor.ts [--runs 10]        (writes bench/results/floor.json)
+ *   npm run lab:floor -- [--runs 10]        (root; writes bench/results/floor.json)
  *
  * Manual: set-mode backup on the primary's agent, then set-mode primary on the backup's (the source
  * document's order), timed from the first command to the client's first 200 from the new primary.
