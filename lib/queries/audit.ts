@@ -1,31 +1,59 @@
 /** Audit, read side: filtered lists with keyset (cursor) pagination, export, and the chain check. */
-import { db } from "@/lib/db";
+import { db, Prisma } from "@/lib/db";
 import { auditSummary, verifyAuditChain, type AuditEvent, type AuditSummary, type ChainVerification } from "@/lib/audit";
 import type { AuditFilter } from "@/lib/validation/audit";
 import { audited } from "./tx";
 
-function where(f: AuditFilter, beforeId?: bigint) {
-  return {
-    ...(f.pairId ? { pairId: f.pairId } : {}),
-    ...(f.actor ? { actor: f.actor } : {}),
-    ...(f.action ? { action: f.action } : {}),
-    ...(f.outcome ? { outcome: f.outcome } : {}),
-    ...(f.from || f.to ? { at: { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lte: f.to } : {}) } } : {}),
-    ...(beforeId !== undefined ? { id: { lt: beforeId } } : {}),
-  };
+/** `%text%` for ILIKE with backslash as the escape character: the user's `%`, `_` and backslash match literally. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
+}
+
+/** An ISO instant compared with the `timestamp(3)` column, which holds UTC (independent of the session's zone). */
+const utc = (d: Date) => Prisma.sql`(${d.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
+
+/**
+ * The WHERE clause of a filter. Raw SQL because the free-text search reads the details JSON as text, which
+ * Prisma's filters cannot express. Every value is a bound parameter.
+ */
+function whereSql(f: AuditFilter, id?: { lt?: bigint; gt?: bigint }): Prisma.Sql {
+  const c: Prisma.Sql[] = [];
+  if (f.pairId) c.push(Prisma.sql`"pairId" = ${f.pairId}::uuid`);
+  if (f.actor) c.push(Prisma.sql`"actor" = ${f.actor}`);
+  if (f.action) c.push(Prisma.sql`"action" = ${f.action}`);
+  if (f.outcome) c.push(Prisma.sql`"outcome" = ${f.outcome}`);
+  if (f.from) c.push(Prisma.sql`"at" >= ${utc(f.from)}`);
+  if (f.to) c.push(Prisma.sql`"at" <= ${utc(f.to)}`);
+  if (f.q) {
+    const p = likePattern(f.q);
+    // In the details' JSON text, `"` and `\\` appear escaped: search for the escaped form there as well.
+    const inJson = JSON.stringify(f.q).slice(1, -1);
+    const pj = inJson === f.q ? p : likePattern(inJson);
+    c.push(
+      Prisma.sql`("actor" ILIKE ${p} ESCAPE '\\' OR "action" ILIKE ${p} ESCAPE '\\' OR "targetType" ILIKE ${p} ESCAPE '\\' OR "targetId" ILIKE ${p} ESCAPE '\\' OR "details"::text ILIKE ${p} ESCAPE '\\' OR "details"::text ILIKE ${pj} ESCAPE '\\')`,
+    );
+  }
+  if (id?.lt !== undefined) c.push(Prisma.sql`"id" < ${id.lt}`);
+  if (id?.gt !== undefined) c.push(Prisma.sql`"id" > ${id.gt}`);
+  return c.length ? Prisma.sql`WHERE ${Prisma.join(c, " AND ")}` : Prisma.empty;
+}
+
+/** Matching rows in id order: ids by raw SQL (the filter), then the rows themselves through Prisma. */
+async function page(f: AuditFilter, id: { lt?: bigint; gt?: bigint }, order: "asc" | "desc", take: number): Promise<AuditEvent[]> {
+  const dir = order === "asc" ? Prisma.sql`ASC` : Prisma.sql`DESC`;
+  const ids = await db.$queryRaw<{ id: bigint }[]>`SELECT "id" FROM "AuditEvent" ${whereSql(f, id)} ORDER BY "id" ${dir} LIMIT ${take}`;
+  if (!ids.length) return [];
+  const rows = await db.auditEvent.findMany({ where: { id: { in: ids.map((r) => BigInt(r.id)) } }, orderBy: { id: order } });
+  return rows as AuditEvent[];
 }
 
 /** Newest first. `nextCursor` is null on the last page. */
 export async function listAudit(f: AuditFilter & { cursor?: string; limit: number }): Promise<{ items: AuditSummary[]; nextCursor: string | null }> {
-  const rows = await db.auditEvent.findMany({
-    where: where(f, f.cursor ? BigInt(f.cursor) : undefined),
-    orderBy: { id: "desc" },
-    take: f.limit + 1,
-  });
-  const page = rows.slice(0, f.limit) as AuditEvent[];
+  const rows = await page(f, { lt: f.cursor ? BigInt(f.cursor) : undefined }, "desc", f.limit + 1);
+  const items = rows.slice(0, f.limit);
   return {
-    items: page.map(auditSummary),
-    nextCursor: rows.length > f.limit ? page[page.length - 1].id.toString() : null,
+    items: items.map(auditSummary),
+    nextCursor: rows.length > f.limit ? items[items.length - 1].id.toString() : null,
   };
 }
 
@@ -33,12 +61,8 @@ export async function listAudit(f: AuditFilter & { cursor?: string; limit: numbe
 export async function* iterateAudit(f: AuditFilter, batch = 1000): AsyncGenerator<AuditSummary> {
   let after: bigint | undefined;
   for (;;) {
-    const rows = await db.auditEvent.findMany({
-      where: { ...where(f), ...(after !== undefined ? { id: { gt: after } } : {}) },
-      orderBy: { id: "asc" },
-      take: batch,
-    });
-    for (const r of rows) yield auditSummary(r as AuditEvent);
+    const rows = await page(f, { gt: after }, "asc", batch);
+    for (const r of rows) yield auditSummary(r);
     if (rows.length < batch) return;
     after = rows[rows.length - 1].id;
   }

@@ -12,6 +12,19 @@ const isoTime = z.preprocess(
 
 export const AuditOutcome = z.enum(["success", "failure", "denied", "info"], { message: "must be success, failure, denied or info" });
 
+/** Free-text search: actor, action, target and the details JSON (as text), case-insensitive, literal (no wildcards). */
+export const AuditSearch = z.preprocess(
+  (v) => (typeof v === "string" ? v.trim() : v),
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string({ message: "must be a string" })
+      .max(200, "must be at most 200 characters")
+      .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters")
+      .optional(),
+  ),
+);
+
 const filterShape = {
   pairId: z.preprocess(emptyToUndefined, Uuid.optional()),
   actor: z.preprocess(emptyToUndefined, z.string().max(128, "must be at most 128 characters").optional()),
@@ -19,6 +32,7 @@ const filterShape = {
   outcome: z.preprocess(emptyToUndefined, AuditOutcome.optional()),
   from: isoTime,
   to: isoTime,
+  q: AuditSearch,
 };
 
 const fromBeforeTo = (v: { from?: Date; to?: Date }) => !v.from || !v.to || v.from <= v.to;
