@@ -1,5 +1,11 @@
-/** Hosts: the agent credential is write-only; responses say `hasAgentToken: true`. */
+/**
+ * Hosts: the agent credential is write-only; responses say `hasAgentToken: true`. `status` is what the active
+ * controller last persisted in HostStatus (connection, heartbeat, RTT, version, and the apps and VIPs from
+ * the agent's snapshot), or null before the controller has seen the host.
+ */
+import { z } from "zod";
 import { db } from "@/lib/db";
+import type { HostView } from "@/lib/views";
 import { conflict, notFound } from "@/lib/http/errors";
 import type { HostCreate, HostUpdate } from "@/lib/validation/hosts";
 import { audited } from "./tx";
@@ -12,7 +18,45 @@ export interface HostDto {
   hasAgentToken: boolean;
   createdAt: string;
   updatedAt: string;
-  status: { connected: boolean; lastHeartbeatAt: string | null; rttMs: number | null; agentVersion: string | null } | null;
+  status: HostStatusDto | null;
+}
+
+export interface HostStatusDto {
+  connected: boolean;
+  lastHeartbeatAt: string | null;
+  rttMs: number | null;
+  agentVersion: string | null;
+  /** When the controller last wrote this status. */
+  updatedAt: string;
+  apps: HostView["apps"];
+  vips: HostView["vips"];
+}
+
+/**
+ * The parts of the persisted AgentSnapshot (protocol/agent.ts) the API shows: picked field by field, so
+ * nothing else the snapshot may carry ever reaches a response. A row that does not parse shows no apps/VIPs.
+ */
+const SnapshotPick = z.object({
+  apps: z.array(z.object({ name: z.string(), state: z.string(), mode: z.string(), vip: z.string().nullable().catch(null) })).catch([]),
+  vips: z
+    .array(
+      z.object({
+        name: z.string(),
+        address: z.string(),
+        observed: z.enum(["enabled", "disabled", "unknown"]).catch("unknown"),
+        duplicate: z.object({ detected: z.boolean() }).catch({ detected: false }),
+      }),
+    )
+    .catch([]),
+});
+
+function fromSnapshot(snapshot: unknown): Pick<HostStatusDto, "apps" | "vips"> {
+  const r = SnapshotPick.safeParse(snapshot);
+  if (!r.success) return { apps: [], vips: [] };
+  return {
+    apps: r.data.apps.map((a) => ({ name: a.name, state: a.state, mode: a.mode, vip: a.vip })),
+    vips: r.data.vips.map((v) => ({ name: v.name, address: v.address, observed: v.observed, duplicate: v.duplicate.detected })),
+  };
 }
 
 const select = {
@@ -23,7 +67,7 @@ const select = {
   agentToken: true,
   createdAt: true,
   updatedAt: true,
-  status: { select: { connected: true, lastHeartbeatAt: true, rttMs: true, agentVersion: true } },
+  status: { select: { connected: true, lastHeartbeatAt: true, rttMs: true, agentVersion: true, snapshot: true, updatedAt: true } },
 } as const;
 
 type Row = {
@@ -34,7 +78,7 @@ type Row = {
   agentToken: string;
   createdAt: Date;
   updatedAt: Date;
-  status: { connected: boolean; lastHeartbeatAt: Date | null; rttMs: number | null; agentVersion: string | null } | null;
+  status: { connected: boolean; lastHeartbeatAt: Date | null; rttMs: number | null; agentVersion: string | null; snapshot: unknown; updatedAt: Date } | null;
 };
 
 export function toHostDto(h: Row): HostDto {
@@ -52,6 +96,8 @@ export function toHostDto(h: Row): HostDto {
           lastHeartbeatAt: h.status.lastHeartbeatAt?.toISOString() ?? null,
           rttMs: h.status.rttMs,
           agentVersion: h.status.agentVersion,
+          updatedAt: h.status.updatedAt.toISOString(),
+          ...fromSnapshot(h.status.snapshot),
         }
       : null,
   };
