@@ -3,7 +3,7 @@ import { hashPassword } from "@/lib/auth/password";
 import type { Principal, Role } from "@/lib/auth/roles";
 import { conflict, notFound } from "@/lib/http/errors";
 import { disconnectUser } from "@/lib/realtime/publish";
-import type { UserCreate } from "@/lib/validation/users";
+import type { UserCreate, UserUpdate } from "@/lib/validation/users";
 import { audited } from "./tx";
 
 export interface UserDto {
@@ -46,6 +46,36 @@ export async function createUser(input: UserCreate, actor: string): Promise<User
     await audit({ actor, action: "user.create", targetType: "user", targetId: u.id, outcome: "success", details: { username: u.username, role: u.role } });
     return toDto(u);
   });
+}
+
+/* Demotions and deletions of admins take advisory lock 727002, so two of them cannot remove the last admin together. */
+
+/**
+ * Changes a user's role, audited in the same transaction (`user.role`, details { username, from, to }).
+ * Refuses (409) to demote the last admin. The user's live sockets are closed so that they reconnect with
+ * the rooms of the new role; sessions and tokens read the role on every request.
+ */
+export async function updateUserRole(id: string, input: UserUpdate, actor: string): Promise<UserDto> {
+  let changed = false;
+  const user = await audited(
+    async (tx, audit) => {
+      const u = await tx.user.findUnique({ where: { id }, select });
+      if (!u) throw notFound("user");
+      if (u.role === input.role) return toDto(u);
+      if (u.role === "admin") {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(727002)`;
+        if ((await tx.user.count({ where: { role: "admin" } })) <= 1) {
+          throw conflict(`${u.username} is the last admin; make another user admin first`);
+        }
+      }
+      const next = await tx.user.update({ where: { id }, data: { role: input.role }, select });
+      await audit({ actor, action: "user.role", targetType: "user", targetId: id, outcome: "success", details: { username: u.username, from: u.role, to: next.role } });
+      changed = true;
+      return toDto(next);
+    },
+  );
+  if (changed) disconnectUser(id);
+  return user;
 }
 
 export async function deleteUser(id: string, by: Principal, actor: string): Promise<void> {

@@ -16,6 +16,10 @@ export const NewPassword = z
 export const UserCreate = z.object({ username: Username, password: NewPassword, role: RoleSchema }).strict();
 export type UserCreate = z.infer<typeof UserCreate>;
 
+/** PATCH /api/users/:id: an admin changes a user's role. */
+export const UserUpdate = z.object({ role: RoleSchema }).strict();
+export type UserUpdate = z.infer<typeof UserUpdate>;
+
 /** Login accepts any password length (existing passwords may predate the rules). */
 export const LoginInput = z
   .object({
