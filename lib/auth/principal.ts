@@ -23,24 +23,45 @@ export function bearerFrom(header: string | null | undefined): string | null {
 }
 
 const TOKEN_TOUCH_MS = 60_000;
+/** Tokens touched by this process recently (bounded; the row's lastUsedAt is the throttle's truth). */
+const touchedTokens = new Map<string, number>();
 
+interface TokenRow {
+  id: string;
+  name: string;
+  role: string;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  userId: string;
+  username: string;
+  userRole: string;
+}
+
+/**
+ * One query (token joined with its user). lastUsedAt is updated at most once a minute and not awaited:
+ * authentication costs one round trip on the request's path.
+ */
 export async function principalFromApiToken(token: string): Promise<Principal | null> {
   if (!looksLikeApiToken(token)) return null;
-  const row = await db.apiToken.findUnique({
-    where: { tokenHash: sha256Hex(token) },
-    include: { user: { select: { id: true, username: true, role: true } } },
-  });
+  const rows = await db.$queryRaw<TokenRow[]>`
+    SELECT t.id, t.name, t.role::text AS role, t."expiresAt", t."lastUsedAt", u.id AS "userId", u.username, u.role::text AS "userRole"
+    FROM "ApiToken" t JOIN "User" u ON u.id = t."userId"
+    WHERE t."tokenHash" = ${sha256Hex(token)}`;
+  const row = rows[0];
   if (!row) return null;
   const now = Date.now();
   if (row.expiresAt && row.expiresAt.getTime() <= now) return null;
-  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > TOKEN_TOUCH_MS) {
-    await db.apiToken.updateMany({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } });
+  const last = Math.max(row.lastUsedAt?.getTime() ?? 0, touchedTokens.get(row.id) ?? 0);
+  if (now - last > TOKEN_TOUCH_MS) {
+    touchedTokens.set(row.id, now);
+    if (touchedTokens.size > 10_000) touchedTokens.delete(touchedTokens.keys().next().value!);
+    db.apiToken.updateMany({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } }).catch(() => undefined);
   }
   return {
     kind: "token",
-    userId: row.user.id,
-    username: row.user.username,
-    role: minRole(row.role as Role, row.user.role as Role),
+    userId: row.userId,
+    username: row.username,
+    role: minRole(row.role as Role, row.userRole as Role),
     credentialId: row.id,
     tokenName: row.name,
   };

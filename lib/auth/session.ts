@@ -16,26 +16,54 @@ export async function createSession(
 /** Extend the expiry at most once a minute per session to keep writes rare. */
 const TOUCH_EVERY_MS = 60_000;
 
+/**
+ * Sessions touched (or being touched) by this process recently: id → when. Bounded; only an optimisation
+ * against a burst of requests each firing the same update (the database row is the throttle's truth).
+ */
+const touching = new Map<string, number>();
+
+/** Runs a write off the request's path: not awaited, failures only logged by the caller's absence (best effort). */
+function inBackground(p: Promise<unknown>): void {
+  p.catch(() => undefined);
+}
+
+interface SessionRow {
+  id: string;
+  expiresAt: Date;
+  lastSeenAt: Date;
+  userId: string;
+  username: string;
+  role: string;
+}
+
+/**
+ * One query (session joined with its user). The sliding expiry moves at most once a minute, and that
+ * write is not awaited: authentication costs one round trip on the request's path.
+ */
 export async function resolveSession(token: string) {
   if (!token || token.length > 200) return null;
-  const row = await db.session.findUnique({
-    where: { tokenHash: sha256Hex(token) },
-    include: { user: { select: { id: true, username: true, role: true } } },
-  });
+  const rows = await db.$queryRaw<SessionRow[]>`
+    SELECT s.id, s."expiresAt", s."lastSeenAt", u.id AS "userId", u.username, u.role::text AS role
+    FROM "Session" s JOIN "User" u ON u.id = s."userId"
+    WHERE s."tokenHash" = ${sha256Hex(token)}`;
+  const row = rows[0];
   if (!row) return null;
   const now = Date.now();
   if (row.expiresAt.getTime() <= now) {
-    await db.session.deleteMany({ where: { id: row.id } });
+    inBackground(db.session.deleteMany({ where: { id: row.id } }));
     return null;
   }
+  let expiresAt = row.expiresAt;
   let refreshed = false;
-  if (now - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
-    const expiresAt = new Date(now + sessionTtlMs());
-    await db.session.updateMany({ where: { id: row.id }, data: { lastSeenAt: new Date(now), expiresAt } });
-    row.expiresAt = expiresAt;
+  const lastTouch = Math.max(row.lastSeenAt.getTime(), touching.get(row.id) ?? 0);
+  if (now - lastTouch > TOUCH_EVERY_MS) {
+    expiresAt = new Date(now + sessionTtlMs());
     refreshed = true;
+    touching.set(row.id, now);
+    if (touching.size > 10_000) touching.delete(touching.keys().next().value!);
+    inBackground(db.session.updateMany({ where: { id: row.id }, data: { lastSeenAt: new Date(now), expiresAt } }));
   }
-  return { id: row.id, user: row.user, expiresAt: row.expiresAt, refreshed };
+  return { id: row.id, user: { id: row.userId, username: row.username, role: row.role }, expiresAt, refreshed };
 }
 
 export async function deleteSession(id: string, tx: Prisma.TransactionClient = db): Promise<void> {
