@@ -22,6 +22,8 @@ import type { PairView } from "@/lib/views";
 import { POST as switchoverPOST } from "@/app/api/pairs/[id]/switchover/route";
 import { buildBinaries, closeDbQuietly, configureLab, db, startSimHost, type SimHost } from "./simlab";
 
+/** Lab addresses come from 198.18.0.0/24 only (simulated driver: nothing touches the network). */
+const BENCH_VIP = "198.18.0.190";
 const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 10;
 const verbose = !!process.env.BENCH_VERBOSE;
 const quiet = { info: (m: string, f?: object) => verbose && console.log(performance.now().toFixed(1), m, JSON.stringify(f)), warn: () => {}, error: (m: string, f?: object) => console.error(m, f) };
@@ -125,7 +127,7 @@ async function main() {
     for (const [i, mode] of (["primary", "backup"] as const).entries()) {
       hosts.push(
         await startSimHost(
-          { name: `bench-${tag}-${i + 1}`, agentPort: await freePort(), sipPort: await freePort(), controlPort: await freePort(), vipAddress: "10.250.0.10", mode },
+          { name: `bench-${tag}-${i + 1}`, agentPort: await freePort(), sipPort: await freePort(), controlPort: await freePort(), vipAddress: BENCH_VIP, mode },
           bins,
           path.join(tmp, "hosts"),
           token,
@@ -133,7 +135,7 @@ async function main() {
       );
     }
     const ids = await configureLab(
-      [{ name: `bench-${tag}`, vipAddress: "10.250.0.10", hosts: [hosts[0], hosts[1]], policy: { holdDownSeconds: 0, disconnectGraceSeconds: 1, heartbeatTimeoutMs: 900 } }],
+      [{ name: `bench-${tag}`, vipAddress: BENCH_VIP, hosts: [hosts[0], hosts[1]], policy: { holdDownSeconds: 0, disconnectGraceSeconds: 1, heartbeatTimeoutMs: 900 } }],
       token,
       "bench",
     );

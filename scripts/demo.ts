@@ -23,7 +23,8 @@ const HOSTS = [
   { name: "host-b1", pair: "pair-b", mode: "primary" as const, n: 3 },
   { name: "host-b2", pair: "pair-b", mode: "backup" as const, n: 4 },
 ];
-const VIPS: Record<string, string> = { "pair-a": "10.0.10.10", "pair-b": "10.0.20.10" };
+/** Lab addresses come from 198.18.0.0/24 only (the project's rule, even with the simulated driver). */
+const VIPS: Record<string, string> = { "pair-a": "198.18.0.110", "pair-b": "198.18.0.120" };
 
 async function main() {
   // Bundles, agent configs and state, demo secrets: under dist/ (gitignored), not in the Postgres data folder.
@@ -100,7 +101,7 @@ async function main() {
           "Switchyard demo is running",
           `  panel:       http://localhost:${PORT}`,
           who,
-          "  lab:         pair-a (host-a1, host-a2; VIP 10.0.10.10), pair-b (host-b1, host-b2; VIP 10.0.20.10)",
+          `  lab:         pair-a (host-a1, host-a2; VIP ${VIPS["pair-a"]}), pair-b (host-b1, host-b2; VIP ${VIPS["pair-b"]})`,
           "               agents on 127.0.0.1:14991-14994, simulated SIP Servers on UDP 127.0.0.1:15061-15064",
           "  try:         a switchover from the pair page, or kill -9 a primary SIP Server and watch the failover",
           "  stop:        Ctrl-C (stops the panel, the agents and the simulated SIP Servers)",

@@ -30,12 +30,13 @@ export interface LabPair {
   cleanup(): Promise<void>;
 }
 
-let vipSeq = 10 + Math.floor(Math.random() * 200);
+/** VIPs from 198.18.0.0/24 only (the project's lab range; .130-.189 here, simulated driver: nothing touches the network). */
+let vipSeq = Math.floor(Math.random() * 60);
 
 export async function startLabPair(opts: { pair?: Record<string, unknown>; tag?: string } = {}): Promise<LabPair> {
   const tag = opts.tag ?? randomBytes(3).toString("hex");
   const name = `pair-${tag}`;
-  const vip = `10.99.${vipSeq++ % 250}.10`;
+  const vip = `198.18.0.${130 + (vipSeq++ % 60)}`;
   const hosts: LabHost[] = [];
   for (const i of [0, 1] as const) {
     const hostName = `host-${tag}-${i + 1}`;
