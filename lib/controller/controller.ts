@@ -8,6 +8,7 @@
  *   transaction) → app.setMode primary to the backup's agent. Step results, audit rows, PairStatus and
  *   HostStatus are written after, in order, never in front of the next command.
  */
+import { randomUUID } from "node:crypto";
 import type { AgentEvent, AgentSnapshot } from "../../protocol/agent";
 import { db, Prisma } from "@/lib/db";
 import { publishHostState, publishPairState } from "@/lib/realtime/publish";
@@ -30,7 +31,8 @@ import { planSteps } from "./plan";
 import { computePreflight, describeFailedChecks } from "./preflight";
 import { type RunnableOp, type StepRecord, describeState, runOperation } from "./runner";
 import * as store from "./store";
-import { buildPairView } from "./view";
+import { buildPairView, stateSummary } from "./view";
+import type { LocalController, LocalPreflight, LocalSwitchoverResult } from "./local";
 
 export interface CtlLog {
   info(msg: string, f?: object): void;
@@ -103,8 +105,12 @@ export class ActiveController {
   private links = new Map<string, AgentLink>();
   private memory = new Map<string, PairMemory>();
   private running = new Map<string, Running>();
-  /** Pairs whose operation is being created (between the decision and the row). */
-  private starting = new Set<string>();
+  /** Pairs whose operation is being created (between the decision or request and the row): its id and kind. */
+  private starting = new Map<string, { id: string; kind: ActiveOp["kind"]; requestedBy: string }>();
+  /** Operation ids this term created or claimed itself: their notifications need no query. */
+  private known = new Set<string>();
+  /** Pairs with an agent acknowledgement whose consequences (publish, decide) are deferred a tick. */
+  private deferred = new Set<string>();
   private lastFinished = new Map<string, FinishedOp>();
   private activeAlarms = new Map<string, { id: string; pairId: string | null }>();
   private waiters = new Set<Waiter>();
@@ -226,6 +232,7 @@ export class ActiveController {
     const link = new AgentLink(h, { controllerId: this.controllerId, epoch: this.epoch, heartbeatTimeoutMs: this.heartbeatFor(h.id), log: this.log });
     this.links.set(h.id, link);
     link.on("snapshot", (s) => this.onSnapshot(h.id, s));
+    link.on("ackSnapshot", (s) => this.onSnapshot(h.id, s, true));
     link.on("event", (e) => this.onEvent(h.id, e));
     link.on("pong", (rtt) => {
       const o = this.obs.get(h.id);
@@ -264,7 +271,12 @@ export class ActiveController {
     return [...this.pairs.values()].filter((p) => p.servers.some((s) => s.hostId === hostId)).map((p) => p.id);
   }
 
-  private onSnapshot(hostId: string, s: AgentSnapshot) {
+  /**
+   * `fromAck`: the snapshot of a command's acknowledgement. The model is updated at once (the runner and
+   * verify read it), but the consequences (waiters, decide, broadcast, persistence) run a tick later, so
+   * that the runner's next command goes out first.
+   */
+  private onSnapshot(hostId: string, s: AgentSnapshot, fromAck = false) {
     const o = this.obs.get(hostId);
     if (!o || this.stopped) return;
     const prev = o.snapshot;
@@ -280,7 +292,16 @@ export class ActiveController {
     o.snapshot = s;
     this.noteModes(hostId, prev, s);
     this.dirtyHosts.add(hostId);
-    for (const p of this.pairsOfHost(hostId)) this.changed(p);
+    for (const p of this.pairsOfHost(hostId)) (fromAck ? this.changedSoon(p) : this.changed(p));
+  }
+
+  private changedSoon(pairId: string) {
+    if (this.deferred.has(pairId)) return;
+    this.deferred.add(pairId);
+    setImmediate(() => {
+      this.deferred.delete(pairId);
+      if (!this.stopped) this.changed(pairId);
+    });
   }
 
   private onEvent(hostId: string, e: AgentEvent) {
@@ -325,7 +346,7 @@ export class ActiveController {
     const activeOp: ActiveOp | null = r
       ? store.toActiveOp(r.op)
       : this.starting.has(pairId)
-        ? { id: "(starting)", kind: "failover", status: "pending", createdAt: this.now(), requestedBy: "controller" }
+        ? { ...this.starting.get(pairId)!, status: "pending", createdAt: this.now() }
         : null;
     const hosts: PairWorld["hosts"] = {};
     for (const s of pair.servers) hosts[s.hostId] = this.obs.get(s.hostId);
@@ -357,14 +378,17 @@ export class ActiveController {
     const now = this.now();
     const d = decide(w, now);
     this.lastReason.set(pairId, d.reason);
-    this.publishPair(pairId, d.reason);
     if (d.action && this.ready && !this.starting.has(pairId) && !this.running.has(pairId)) {
-      // Hot path: the operation row first; alarm writes follow it (they would compete for the database).
+      // Hot path: the operation row's INSERT goes out first (startAutomatic is synchronous up to the query);
+      // the broadcast, the PairStatus write and the alarm writes follow it, and the alarm writes wait for it
+      // (they would compete for the database).
       const started = this.startAutomatic(pairId, d.action);
+      this.publishPair(pairId, d.reason);
       this.alarmChain = this.alarmChain.then(() => started).catch(() => undefined);
       this.syncPairAlarms(pairId, d.alarms);
       return;
     }
+    this.publishPair(pairId, d.reason);
     this.syncPairAlarms(pairId, d.alarms);
     const t = this.wake.get(pairId);
     if (t) clearTimeout(t);
@@ -396,6 +420,79 @@ export class ActiveController {
     return view;
   }
 
+  // ---------------------------------------------------------------- the API of this same process (local.ts)
+
+  /** The handle the API routes of this process use while this term leads (set by index.ts once ready). */
+  localHandle(): LocalController {
+    return {
+      controllerId: this.controllerId,
+      epoch: this.epoch,
+      preflight: (pairId) => this.localPreflight(pairId),
+      requestSwitchover: (pairId, input) => this.localRequest(pairId, input),
+    };
+  }
+
+  private activeOperationOf(pairId: string): { id: string; kind: string } | null {
+    const r = this.running.get(pairId);
+    if (r) return { id: r.op.id, kind: r.op.kind };
+    const s = this.starting.get(pairId);
+    return s ? { id: s.id, kind: s.kind } : null;
+  }
+
+  private localPreflight(pairId: string): LocalPreflight | null {
+    const w = this.world(pairId);
+    if (!w) return null;
+    const view = buildPairView(w, { statusReason: "", operation: null, activeAlarms: 0, now: this.now() });
+    const preflight = computePreflight(view, { maintenance: w.pair.maintenance, activeOperation: this.activeOperationOf(pairId), controllerActive: !this.stopped });
+    return { pairName: w.pair.name, preflight };
+  }
+
+  /**
+   * A manual switchover accepted by this process while it leads: live preflight, then ONE transaction
+   * (Operation already claimed, with its steps, + its audit row), then the demote command at once. No
+   * pg_notify round trip, no claim query. Plain data out (see local.ts).
+   */
+  private async localRequest(pairId: string, input: { reason: string | null; actor: string }): Promise<LocalSwitchoverResult> {
+    const pf = this.localPreflight(pairId);
+    if (!pf) return { kind: "not_found" };
+    const busy = this.activeOperationOf(pairId);
+    if (busy) return { kind: "busy", pairName: pf.pairName, operationId: busy.id.startsWith("(") ? null : busy.id };
+    if (!pf.preflight.ok || !pf.preflight.target || this.stopped || !this.ready) return { kind: "refused", pairName: pf.pairName, preflight: pf.preflight };
+    const pair = this.pairs.get(pairId)!;
+    const ss = serverStates(this.world(pairId)!);
+    const to = ss.find((s) => s.cfg.id === pf.preflight.target!.id)!;
+    const from = ss.find((s) => s !== to)!;
+    const decision = `manual switchover requested by ${input.actor}${input.reason ? ` (${input.reason})` : ""}: demoting ${from.cfg.name} on ${from.cfg.hostName}, promoting ${to.cfg.name} on ${to.cfg.hostName}`;
+    const steps = planSteps("manual_switchover", pair, from.cfg.id, to.cfg.id);
+    const id = randomUUID();
+    this.starting.set(pairId, { id, kind: "manual_switchover", requestedBy: input.actor });
+    this.remember(id); // its INSERT notification needs no query
+    let op: store.LoadedOp | null;
+    try {
+      op = await store.createClaimedManualOperation({
+        id,
+        pairId,
+        actor: input.actor,
+        reason: input.reason,
+        decision,
+        fromServerId: from.cfg.id,
+        toServerId: to.cfg.id,
+        epoch: this.epoch,
+        steps,
+        target: pf.preflight.target,
+      });
+    } finally {
+      this.starting.delete(pairId);
+    }
+    if (!op) return { kind: "busy", pairName: pf.pairName, operationId: null };
+    if (this.stopped) {
+      // Leadership ended during the transaction: the next leader reconciles the committed operation.
+      return { kind: "accepted", operation: store.operationView(op) };
+    }
+    this.run(op, "operation.started", {});
+    return { kind: "accepted", operation: store.operationView(op) };
+  }
+
   /** Live preflight (the API checks the persisted one; the runner re-checks on the live state). */
   preflight(pairId: string) {
     const w = this.world(pairId)!;
@@ -408,7 +505,7 @@ export class ActiveController {
   private async startAutomatic(pairId: string, action: NonNullable<ReturnType<typeof decide>["action"]>) {
     if (this.starting.has(pairId) || this.running.has(pairId)) return;
     const pair = this.pairs.get(pairId)!;
-    this.starting.add(pairId);
+    this.starting.set(pairId, { id: "(starting)", kind: action.kind, requestedBy: store.CONTROLLER_ACTOR });
     const mem = this.memory.get(pairId) ?? emptyMemory();
     const now = this.now();
     if (action.kind === "failover" || action.kind === "disconnect_failover") mem.lastAutoFailoverAt = now;
@@ -436,7 +533,8 @@ export class ActiveController {
   private async onOperationNotify(id: string) {
     const t0 = performance.now();
     try {
-      if ([...this.running.values()].some((r) => r.op.id === id)) return;
+      // Our own operations (created or claimed by this term): nothing to claim, no query.
+      if (this.known.has(id) || [...this.running.values()].some((r) => r.op.id === id)) return;
       const op = await store.loadPendingOperation(id);
       if (!op || this.stopped || !this.ready) return;
       const t1 = performance.now();
@@ -450,12 +548,13 @@ export class ActiveController {
   private async startManual(op: store.LoadedOp) {
     const pair = this.pairs.get(op.pairId);
     if (!pair) return void (await store.failOperation(op, "the pair is not configured (anymore)", this.epoch));
-    if (op.kind !== "manual_switchover") return void (await store.failOperation(op, `a pending ${op.kind} cannot be started by request`, this.epoch));
+    const found = stateSummary(this.world(op.pairId)!);
+    if (op.kind !== "manual_switchover") return void (await store.failOperation(op, `a pending ${op.kind} cannot be started by request`, this.epoch, found));
     if (this.running.has(op.pairId)) return; // the database lets one through only; a resumed one runs
     const pf = this.preflight(op.pairId);
     if (!pf.ok || !pf.target) {
       const w = this.world(op.pairId)!;
-      return void (await store.failOperation(op, `preflight failed when starting: ${describeFailedChecks(pf)} (state found: ${describeState(w)})`, this.epoch));
+      return void (await store.failOperation(op, `preflight failed when starting: ${describeFailedChecks(pf)} (state found: ${describeState(w)})`, this.epoch, found));
     }
     const ss = serverStates(this.world(op.pairId)!);
     const to = ss.find((s) => s.cfg.id === pf.target!.id)!;
@@ -464,16 +563,17 @@ export class ActiveController {
     const steps = planSteps("manual_switchover", pair, from.cfg.id, to.cfg.id);
     const claimed = await store.claimOperation(op, this.epoch, steps, from.cfg.id, to.cfg.id, decision);
     if (!claimed) return;
+    this.remember(claimed.id);
     this.run(claimed, "operation.started", {});
   }
 
   private run(op: store.LoadedOp, auditAction: string, details: Record<string, unknown>) {
     const pairId = op.pairId;
     const recorder = new store.OperationRecorder(op, (err) => this.log.error("controller: recording a step failed", { err, operationId: op.id }));
-    recorder.decision({ ...details, epoch: this.epoch, operationId: op.id }, auditAction);
+    const before = stateSummary(this.world(pairId)!);
     const entry: Running = { op, recorder, done: Promise.resolve() };
     this.running.set(pairId, entry);
-    this.publishPair(pairId);
+    this.remember(op.id);
     const crashAfter = process.env.SWITCHYARD_TEST_CRASH_AFTER_STEP;
     const runnable: RunnableOp = op;
     entry.done = (async () => {
@@ -513,12 +613,21 @@ export class ActiveController {
         this.running.delete(pairId);
         return;
       }
-      await recorder.finish(result.status, result.error, this.epoch, { state: describeState(this.world(pairId)!) });
+      await recorder.finish(result.status, result.error, this.epoch, { before, after: stateSummary(this.world(pairId)!) });
       this.log.info("controller: operation finished", { operationId: op.id, kind: op.kind, status: result.status, error: result.error });
       this.running.delete(pairId);
       if (op.kind !== "restart") this.lastFinished.set(pairId, { id: op.id, kind: op.kind, status: result.status, error: result.error, finishedAt: this.now() });
       this.changed(pairId);
     })();
+    // runOperation above ran synchronously up to its first agent command, which is on the wire now: the
+    // audit row of the decision and the broadcast follow it.
+    recorder.decision({ ...details, epoch: this.epoch, operationId: op.id }, auditAction);
+    this.publishPair(pairId);
+  }
+
+  private remember(id: string) {
+    this.known.add(id);
+    if (this.known.size > 1000) this.known.delete(this.known.values().next().value!);
   }
 
   private waitFor(pairId: string, pred: (w: PairWorld) => boolean, timeoutMs: number): Promise<boolean> {
@@ -551,12 +660,12 @@ export class ActiveController {
       const w = this.world(op.pairId);
       const found = w ? describeState(w) : "pair not configured";
       if (!w) {
-        await store.failOperation(op, `reconciled by epoch ${this.epoch}: ${found}`, this.epoch);
+        await store.failOperation(op, `reconciled by epoch ${this.epoch}: ${found}`, this.epoch, null);
         continue;
       }
       if (op.status === "pending") {
         if (this.now() - op.createdAt > STALE_REQUEST_MS) {
-          await store.failOperation(op, `reconciled by epoch ${this.epoch}: request not started within ${STALE_REQUEST_MS / 1000} s (no controller was active); state found: ${found}`, this.epoch);
+          await store.failOperation(op, `reconciled by epoch ${this.epoch}: request not started within ${STALE_REQUEST_MS / 1000} s (no controller was active); state found: ${found}`, this.epoch, stateSummary(w));
         } else {
           this.ready = true; // startManual's preflight needs the live state only
           await this.startManual(op);
@@ -564,8 +673,13 @@ export class ActiveController {
         }
         continue;
       }
+      if (op.kind === "manual_switchover" && op.steps.every((s) => s.status === "pending") && this.now() - op.createdAt > STALE_REQUEST_MS) {
+        // Accepted by a leader that stopped before its first command: as late as a stale pending request.
+        await store.failOperation(op, `reconciled by epoch ${this.epoch}: request not started within ${STALE_REQUEST_MS / 1000} s (its controller stopped before the first step); state found: ${found}`, this.epoch, stateSummary(w));
+        continue;
+      }
       if (op.steps.length === 0) {
-        await store.failOperation(op, `reconciled by epoch ${this.epoch}: the operation had no recorded steps; state found: ${found}`, this.epoch);
+        await store.failOperation(op, `reconciled by epoch ${this.epoch}: the operation had no recorded steps; state found: ${found}`, this.epoch, stateSummary(w));
         continue;
       }
       const done = op.steps.filter((s) => s.status === "succeeded" || s.status === "skipped").map((s) => `${s.seq} ${s.action}`);

@@ -9,6 +9,7 @@
 import type { Server as SocketIOServer } from "socket.io";
 import { ActiveController, type CtlLog } from "./controller";
 import { Leadership, newControllerId } from "./leader";
+import { clearLocalController, setLocalController, type LocalController } from "./local";
 
 export interface ControllerHandle {
   stop(): Promise<void>;
@@ -34,17 +35,26 @@ export async function startController(deps: ControllerDeps): Promise<ControllerH
   const url = deps.databaseUrl ?? process.env.DATABASE_URL;
   if (!url) throw new Error("controller: DATABASE_URL is not set (call initDatabase first)");
   let active: ActiveController | null = null;
+  let handle: LocalController | null = null;
   const leadership = new Leadership(url, id, {
     log,
     onAcquire: async (term) => {
-      active = new ActiveController(term.epoch, id, log);
+      const a = new ActiveController(term.epoch, id, log);
+      active = a;
       try {
-        await active.start();
+        await a.start();
+        // Ready and still ours: the API routes of this process hand requests to it directly (local.ts).
+        if (active === a && leadership.epoch === term.epoch) {
+          handle = a.localHandle();
+          setLocalController(handle);
+        }
       } catch (err) {
         log.error("controller: start of the term failed", { err, epoch: term.epoch });
       }
     },
     onLose: async () => {
+      if (handle) clearLocalController(handle);
+      handle = null;
       const a = active;
       active = null;
       await a?.stop();

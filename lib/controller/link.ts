@@ -31,6 +31,8 @@ export interface LinkEvents {
   down: [string];
   pong: [number];
   staleEpoch: [number];
+  /** The snapshot carried by a command's acknowledgement (emitted before command() resolves). */
+  ackSnapshot: [AgentSnapshot];
 }
 
 export const COMMAND_TIMEOUT_MS = 8000;
@@ -152,7 +154,7 @@ export class AgentLink extends EventEmitter<LinkEvents> {
     const p = CommandAck.safeParse(raw);
     if (!p.success) throw new Error(`agent of ${this.host.name} sent an invalid acknowledgement: ${p.error.issues[0]?.message}`);
     if (!p.data.ok && p.data.error.code === "STALE_EPOCH") this.emit("staleEpoch", p.data.highestEpoch ?? -1);
-    if (p.data.ok) this.emit("snapshot", p.data.snapshot);
+    if (p.data.ok) this.emit("ackSnapshot", p.data.snapshot);
     return p.data;
   }
 

@@ -171,6 +171,97 @@ export async function createRunningOperation(input: {
   };
 }
 
+const INSERT_RUNNING_OP = `WITH op AS (
+     INSERT INTO "Operation" (id, "pairId", kind, status, "requestedBy", reason, decision, "fromServerId", "toServerId", epoch, "activeKey", "createdAt", "startedAt")
+     VALUES ($1::uuid, $2::uuid, $3::"OperationKind", 'running', $4, $5, $6, $7::uuid, $8::uuid, $9, $2::uuid, $10, $10) RETURNING id)
+   INSERT INTO "OperationStep" (id, "operationId", seq, action, "targetServerId", "targetHostId", target, status)
+   SELECT gen_random_uuid(), op.id, s.seq, s.action, s."targetServerId"::uuid, s."targetHostId"::uuid, s.target, 'pending'
+   FROM op, jsonb_to_recordset($11::jsonb) AS s(seq int, action text, "targetServerId" text, "targetHostId" text, target text)`;
+
+/** A unique violation (the pair's activeKey) from Prisma, whether raised by a model call or a raw query. */
+export function isUniqueViolation(e: unknown): boolean {
+  if (!e || typeof e !== "object") return false;
+  const x = e as { code?: string; meta?: { code?: string; driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } };
+  return (
+    x.code === "P2002" ||
+    x.code === "23505" ||
+    x.meta?.code === "23505" ||
+    x.meta?.driverAdapterError?.cause?.kind === "UniqueConstraintViolation" ||
+    x.meta?.driverAdapterError?.cause?.originalCode === "23505"
+  );
+}
+
+/**
+ * The manual switchover accepted by the leader's own process: in ONE transaction, the Operation already
+ * claimed (running, this epoch, its planned steps: one statement) and its `operation.requested` audit row
+ * (appendAudit: advisory lock, last hash, insert). Nothing else is in front of the commit; the caller
+ * starts the steps right after it. Returns null when another operation holds the pair (unique activeKey).
+ * The INSERT's pg_notify reaches this same leader too: its claim (`WHERE status = 'pending'`) finds
+ * nothing, so the operation can never run twice.
+ */
+export async function createClaimedManualOperation(input: {
+  id: string;
+  pairId: string;
+  actor: string;
+  reason: string | null;
+  decision: string;
+  fromServerId: string;
+  toServerId: string;
+  epoch: number;
+  steps: PlannedStep[];
+  target: { id: string; name: string; hostName: string };
+}): Promise<LoadedOp | null> {
+  const id = input.id;
+  const now = new Date();
+  let auditRow: Awaited<ReturnType<typeof appendAudit>>;
+  try {
+    auditRow = await db.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe(
+        INSERT_RUNNING_OP,
+        id,
+        input.pairId,
+        "manual_switchover",
+        input.actor,
+        input.reason,
+        input.decision,
+        input.fromServerId,
+        input.toServerId,
+        input.epoch,
+        now,
+        JSON.stringify(stepRows(input.steps)),
+      );
+      return appendAudit(tx, {
+        actor: input.actor,
+        action: "operation.requested",
+        targetType: "operation",
+        targetId: id,
+        pairId: input.pairId,
+        outcome: "success",
+        details: { kind: "manual_switchover", reason: input.reason, target: input.target, epoch: input.epoch },
+      });
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) return null;
+    throw e;
+  }
+  setImmediate(() => publishAudit(auditRow)); // after the caller has sent the first command
+  return {
+    id,
+    pairId: input.pairId,
+    kind: "manual_switchover",
+    status: "running",
+    fromServerId: input.fromServerId,
+    toServerId: input.toServerId,
+    requestedBy: input.actor,
+    reason: input.reason,
+    decision: input.decision,
+    createdAt: now.getTime(),
+    startedAt: now.getTime(),
+    epoch: input.epoch,
+    steps: input.steps.map((s) => ({ ...s, status: "pending", startedAt: null, finishedAt: null, ack: null, output: null, error: null })),
+  };
+}
+
 /** Claims a pending operation (from the API) for this epoch and writes its planned steps, in one statement. Null if someone else did. */
 export async function claimOperation(op: LoadedOp, epoch: number, steps: PlannedStep[], fromServerId: string, toServerId: string, decision: string): Promise<LoadedOp | null> {
   const now = new Date();
@@ -254,8 +345,16 @@ export class OperationRecorder {
     private readonly onError: (err: unknown) => void,
   ) {}
 
+  /**
+   * Writes run in order, each one starting no earlier than the next macrotask: the runner sends its next
+   * agent command in the same tick as the acknowledgement that finished a step, so no database work
+   * (not even Prisma's synchronous query building) ever sits in front of that command.
+   */
   private enqueue(fn: () => Promise<void>): Promise<void> {
-    this.chain = this.chain.then(fn).catch(this.onError);
+    this.chain = this.chain
+      .then(() => new Promise<void>((r) => setImmediate(r)))
+      .then(fn)
+      .catch(this.onError);
     return this.chain;
   }
 
@@ -279,6 +378,7 @@ export class OperationRecorder {
   step(s: StepRecord, epoch: number): void {
     const op = this.op;
     const snap = { ...s, output: s.output ? [...s.output] : null };
+    this.publishSoon();
     this.enqueue(() =>
       withAudit(async (tx, audit) => {
         await tx.operationStep.update({
@@ -305,7 +405,17 @@ export class OperationRecorder {
         });
       }),
     );
-    publishOperation(operationView(op));
+  }
+
+  private publishQueued = false;
+  /** The live operation view, a tick later (coalesced): never in front of the next agent command. */
+  private publishSoon() {
+    if (this.publishQueued) return;
+    this.publishQueued = true;
+    setImmediate(() => {
+      this.publishQueued = false;
+      publishOperation(operationView(this.op));
+    });
   }
 
   added(steps: StepRecord[]): void {
@@ -315,8 +425,11 @@ export class OperationRecorder {
     });
   }
 
-  /** Final status, activeKey cleared, audit row; resolves after the commit (and everything queued before). */
-  finish(status: "succeeded" | "failed", error: string | null, epoch: number, extra: Record<string, unknown> = {}): Promise<void> {
+  /**
+   * Final status, activeKey cleared, audit row `operation.finished` with the details the UI's drawer renders
+   * (finishedDetails); resolves after the commit (and everything queued before).
+   */
+  finish(status: "succeeded" | "failed", error: string | null, epoch: number, states: { before: StateSummary | null; after: StateSummary | null }): Promise<void> {
     const op = this.op;
     return this.enqueue(async () => {
       const finishedAt = new Date();
@@ -330,7 +443,7 @@ export class OperationRecorder {
           pairId: op.pairId,
           outcome: status === "succeeded" ? "success" : "failure",
           durationMs: finishedAt.getTime() - (op.startedAt ?? op.createdAt),
-          details: { kind: op.kind, status, error, epoch, steps: op.steps.map((s) => `${s.seq} ${s.action} ${s.status}`), ...extra },
+          details: finishedDetails(op, status, error, epoch, states.before, states.after),
         });
       });
       publishOperation(operationView(op, status, error, finishedAt.getTime()));
@@ -343,11 +456,12 @@ export class OperationRecorder {
 }
 
 /** Marks an operation failed without running it (e.g. stale at takeover, preflight failed at start). */
-export async function failOperation(op: LoadedOp, error: string, epoch: number): Promise<void> {
+export async function failOperation(op: LoadedOp, error: string, epoch: number, state: StateSummary | null = null): Promise<void> {
   const finishedAt = new Date();
   await withAudit(async (tx, audit) => {
     await tx.operation.update({ where: { id: op.id }, data: { status: "failed", error, finishedAt, activeKey: null, epoch } });
     await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: ["pending", "running"] } }, data: { status: "skipped", error: "not run" } });
+    const steps = op.steps.map((s) => (s.status === "pending" || s.status === "running" ? { ...s, status: "skipped" as const, error: "not run" } : s));
     await audit({
       actor: CONTROLLER_ACTOR,
       action: "operation.finished",
@@ -355,10 +469,57 @@ export async function failOperation(op: LoadedOp, error: string, epoch: number):
       targetId: op.id,
       pairId: op.pairId,
       outcome: "failure",
-      details: { kind: op.kind, status: "failed", error, epoch },
+      details: finishedDetails({ ...op, steps }, "failed", error, epoch, state, state),
     });
   });
   publishOperation(operationView(op, "failed", error, finishedAt.getTime()));
+}
+
+/** One server in the before/after summary of an operation. */
+export interface ServerSummary {
+  server: string;
+  host: string;
+  processState: string;
+  mode: string;
+  vip: string;
+}
+export type StateSummary = ServerSummary[];
+
+/**
+ * The details of an `operation.finished` AuditEvent (rendered by the UI's detail drawer):
+ * { kind, status, epoch, error, reason, decision, before, after,
+ *   steps: [{ seq, action, target, status, startedAt, finishedAt, durationMs, error, runs }] }
+ * `runs` are the agent's DriverRun objects (already bounded by the agent); times are ISO strings.
+ */
+export function finishedDetails(
+  op: Pick<LoadedOp, "kind" | "reason" | "decision" | "steps">,
+  status: "succeeded" | "failed",
+  error: string | null,
+  epoch: number,
+  before: StateSummary | null,
+  after: StateSummary | null,
+) {
+  return {
+    kind: op.kind,
+    status,
+    epoch,
+    error,
+    reason: op.reason,
+    decision: op.decision,
+    before,
+    after,
+    steps: op.steps.map((s) => ({
+      seq: s.seq,
+      action: s.action,
+      target: s.target,
+      status: s.status,
+      startedAt: s.startedAt ? new Date(s.startedAt).toISOString() : null,
+      finishedAt: s.finishedAt ? new Date(s.finishedAt).toISOString() : null,
+      durationMs: s.startedAt && s.finishedAt ? s.finishedAt - s.startedAt : null,
+      error: s.error,
+      runs: s.output ?? [],
+    })),
+  };
 }
 
 function alarmJson(a: Prisma.AlarmGetPayload<object>): AlarmJson {

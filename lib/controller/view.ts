@@ -57,3 +57,17 @@ export function buildPairView(
     updatedAt: new Date(opts.now).toISOString(),
   };
 }
+
+/** Short state of both servers ({ server, host, processState, mode, vip }) for the operation's audit. */
+export function stateSummary(world: PairWorld): { server: string; host: string; processState: string; mode: string; vip: string }[] {
+  return serverStates(world).map((s) => {
+    const a = s.connected ? s.app : null;
+    return {
+      server: s.cfg.name,
+      host: s.cfg.hostName,
+      processState: s.connected ? (a ? a.state : "absent") : "unknown (agent disconnected)",
+      mode: a ? a.mode : "unknown",
+      vip: s.connected ? (s.vip?.observed ?? "unknown") : "unknown",
+    };
+  });
+}

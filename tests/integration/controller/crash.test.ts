@@ -41,6 +41,8 @@ it("controller killed mid-switchover: the next leader reconciles and finishes th
 
   const r = await switchover(lab.pairId, { reason: "crash test" });
   expect(r.status).toBe(202);
+  // No controller in this process: the request goes through the database (pending + pg_notify + claim).
+  expect(r.body.operation?.status).toBe("pending");
   const died = await first.exited;
   // tsx forwards its child's death as exit code 128 + 9.
   expect(died.signal === "SIGKILL" || died.code === 137).toBe(true);

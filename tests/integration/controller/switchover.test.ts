@@ -34,7 +34,10 @@ describe("manual switchover", () => {
 
     const r = await switchover(lab.pairId, { reason: "maintenance window" });
     expect(r.status).toBe(202);
-    expect(r.body.operation?.status).toBe("pending");
+    // This process leads: the operation is accepted already claimed by the controller (running, with its
+    // steps) and started before the answer; a standby instance answers "pending" (see crash.test.ts).
+    expect(r.body.operation?.status).toBe("running");
+    expect((r.body.operation as { steps?: { action: string }[] }).steps?.map((s) => s.action)).toEqual(["demote", "vip_disable", "promote", "vip_enable", "verify"]);
     const op = await waitOperationDone(lab.pairId, "manual_switchover");
     expect(op.status).toBe("succeeded");
     expect(steps(op)).toEqual(["demote:succeeded", "vip_disable:succeeded", "promote:succeeded", "vip_enable:succeeded", "verify:succeeded"]);
@@ -67,6 +70,29 @@ describe("manual switchover", () => {
       "operation.step.verify",
     ]);
     expect(actions).toContain("operation.finished");
+    // The details the UI's detail drawer renders.
+    const fin = audit.find((a) => a.action === "operation.finished" && a.targetId === op.id)!;
+    const d = fin.details as Record<string, unknown> & { steps: Record<string, unknown>[]; before: unknown[]; after: unknown[] };
+    expect(Object.keys(d).sort()).toEqual(["after", "before", "decision", "epoch", "error", "kind", "reason", "status", "steps"]);
+    expect(d).toMatchObject({ kind: "manual_switchover", status: "succeeded", epoch: controller.epoch, error: null, reason: "maintenance window" });
+    expect(d.decision).toContain("demoting sip-1");
+    expect(d.before).toEqual([
+      { server: "sip-1", host: lab.hosts[0].name, processState: "running", mode: "primary", vip: "enabled" },
+      { server: "sip-2", host: lab.hosts[1].name, processState: "running", mode: "backup", vip: "disabled" },
+    ]);
+    expect(d.after).toEqual([
+      { server: "sip-1", host: lab.hosts[0].name, processState: "running", mode: "backup", vip: "disabled" },
+      { server: "sip-2", host: lab.hosts[1].name, processState: "running", mode: "primary", vip: "enabled" },
+    ]);
+    expect(d.steps.map((s) => s.action)).toEqual(["demote", "vip_disable", "promote", "vip_enable", "verify"]);
+    for (const s of d.steps) {
+      expect(Object.keys(s).sort()).toEqual(["action", "durationMs", "error", "finishedAt", "runs", "seq", "startedAt", "status", "target"]);
+      expect(s.status).toBe("succeeded");
+      expect(typeof s.durationMs).toBe("number");
+      expect(Array.isArray(s.runs)).toBe(true);
+    }
+    const enableRuns = d.steps[3].runs as { kind: string; action: string; ok: boolean; durationMs: number }[];
+    expect(enableRuns.some((x) => x.kind === "vip" && x.action === "enable" && x.ok && typeof x.durationMs === "number")).toBe(true);
     const modes = audit.filter((a) => a.action === "server.now_primary" || a.action === "server.now_backup");
     expect(modes.some((a) => a.action === "server.now_primary" && (a.details as { code: string }).code === "00-5150" && a.targetId === lab!.hosts[1].serverId)).toBe(true);
     expect(modes.some((a) => a.action === "server.now_backup" && (a.details as { code: string }).code === "00-5151" && a.targetId === lab!.hosts[0].serverId)).toBe(true);
