@@ -5,20 +5,25 @@
  */
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { Fragment, useCallback, useEffect, useMemo, useState } from "react";
 import { Dialog } from "radix-ui";
 import type { DriverRun } from "@/protocol/agent";
 import { api, asList, errorText } from "./api";
-import { duration, stepLabel } from "./format";
+import type { StepView } from "@/lib/views";
+import { duration, OPERATION_KIND } from "./format";
 import type { AuditEventView } from "./live-types";
 import type { PairDto } from "./pairs";
 import { useLive, useLiveState } from "./socket";
-import { Badge, Icon, OutcomeBadge } from "./status";
+import { Icon, ModeBadge, OpStatusBadge, OutcomeBadge, ProcessBadge, VipBadge } from "./status";
+import { StepList } from "./OperationTimeline";
 import { Time } from "./Time";
 import { Button, Empty, ErrorNote, inputClass } from "./ui";
 
 const FILTERS = ["pair", "actor", "action", "outcome", "from", "to", "q"] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
+
+/** Same as the API's search (case-insensitive, literal): used only to decide whether a live event belongs in the list. */
+const searchHay = (e: AuditEventView) => `${e.actor} ${e.action} ${e.targetType ?? ""} ${e.targetId ?? ""} ${JSON.stringify(e.details ?? {})}`.toLowerCase();
 
 /** datetime-local (browser zone) <-> ISO UTC. */
 const toIso = (local: string) => (local ? new Date(local).toISOString() : "");
@@ -33,7 +38,7 @@ const toLocalInput = (iso: string) => {
 function apiQuery(f: Filters): URLSearchParams {
   const q = new URLSearchParams();
   if (f.pair) q.set("pairId", f.pair);
-  for (const k of ["actor", "action", "outcome", "from", "to"] as const) if (f[k]) q.set(k, f[k]);
+  for (const k of ["actor", "action", "outcome", "from", "to", "q"] as const) if (f[k]) q.set(k, f[k]);
   return q;
 }
 
@@ -44,10 +49,7 @@ function matches(e: AuditEventView, f: Filters): boolean {
   if (f.outcome && e.outcome !== f.outcome) return false;
   if (f.from && new Date(e.at) < new Date(f.from)) return false;
   if (f.to && new Date(e.at) > new Date(f.to)) return false;
-  if (f.q) {
-    const hay = `${e.actor} ${e.action} ${e.outcome} ${e.targetType ?? ""} ${e.targetId ?? ""} ${JSON.stringify(e.details ?? {})}`.toLowerCase();
-    if (!hay.includes(f.q.toLowerCase())) return false;
-  }
+  if (f.q && !searchHay(e).includes(f.q.trim().toLowerCase())) return false;
   return true;
 }
 
@@ -98,12 +100,12 @@ export function AuditPage() {
   }, [load, generation]);
 
   useLive("audit:new", (e) => {
-    if (!matches(e, { ...filters, q: "" })) return;
+    if (!matches(e, filters)) return;
     setItems((prev) => (prev.some((x) => x.id === e.id) ? prev : [e, ...prev]));
     setFresh((s) => new Set(s).add(e.id));
   });
 
-  const shown = useMemo(() => (filters.q ? items.filter((e) => matches(e, filters)) : items), [items, filters]);
+  const shown = items;
 
   function apply(e?: React.FormEvent) {
     e?.preventDefault();
@@ -165,7 +167,7 @@ export function AuditPage() {
         </div>
         <div className="flex flex-col gap-1">
           <label htmlFor="f-action" className="text-xs font-semibold uppercase text-muted">Action</label>
-          <input id="f-action" className={inputClass} value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })} placeholder="e.g. pair.switchover" />
+          <input id="f-action" className={inputClass} value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })} placeholder="e.g. operation.finished" />
         </div>
         <div className="flex flex-col gap-1">
           <label htmlFor="f-outcome" className="text-xs font-semibold uppercase text-muted">Outcome</label>
@@ -187,7 +189,7 @@ export function AuditPage() {
         </div>
         <div className="flex flex-col gap-1">
           <label htmlFor="f-q" className="text-xs font-semibold uppercase text-muted">Search</label>
-          <input id="f-q" type="search" className={inputClass} value={draft.q} onChange={(e) => setDraft({ ...draft, q: e.target.value })} placeholder="text in events" />
+          <input id="f-q" type="search" className={inputClass} value={draft.q} onChange={(e) => setDraft({ ...draft, q: e.target.value })} placeholder="actor, target, details…" maxLength={200} />
         </div>
         <div className="flex items-end gap-2">
           <Button type="submit" variant="primary">Apply</Button>
@@ -251,7 +253,7 @@ export function AuditPage() {
             {loading ? "Loading…" : "Load older events"}
           </Button>
         )}
-        <span className="text-sm text-muted">{shown.length} event{shown.length === 1 ? "" : "s"} shown{filters.q ? " (text search applies to the events loaded)" : ""}</span>
+        <span className="text-sm text-muted">{shown.length} event{shown.length === 1 ? "" : "s"} shown{cursor ? "; older ones on request" : ""}</span>
       </div>
 
       <AuditDrawer event={selected} pairName={selected?.pairId ? pairName.get(selected.pairId) : undefined} onClose={() => setSelected(null)} />
@@ -260,25 +262,149 @@ export function AuditPage() {
 }
 
 function isRun(x: unknown): x is DriverRun {
-  return !!x && typeof x === "object" && "driver" in x && "exitCode" in x;
+  return !!x && typeof x === "object" && "driver" in x && "action" in x && "durationMs" in x;
 }
+
+const str = (v: unknown): string | null => (typeof v === "string" && v ? v : null);
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const STEP_STATUSES = ["pending", "running", "succeeded", "failed", "skipped"] as const;
+const stepStatus = (v: unknown): StepView["status"] => (STEP_STATUSES as readonly unknown[]).includes(v) ? (v as StepView["status"]) : "skipped";
+
+/**
+ * Steps recorded in an audit event, as the timeline's StepView. Current `operation.finished` rows carry
+ * objects ({ seq, action, target, status, startedAt, finishedAt, durationMs, error, runs }); older rows
+ * carry lines like "1 demote succeeded"; `operation.step.*` rows are one step ({ seq, step, target, status,
+ * error, runs }).
+ */
+export function auditSteps(event: AuditEventView): StepView[] {
+  const d = (event.details ?? {}) as Record<string, unknown>;
+  const fromObject = (x: Record<string, unknown>, i: number, durationMs: number | null = null): StepView => ({
+    id: `${event.id}-${i}`,
+    seq: num(x.seq) ?? i + 1,
+    action: str(x.action) ?? str(x.step) ?? "step",
+    target: str(x.target) ?? "",
+    status: stepStatus(x.status),
+    startedAt: str(x.startedAt),
+    finishedAt: str(x.finishedAt),
+    durationMs: num(x.durationMs) ?? durationMs,
+    output: Array.isArray(x.runs) ? x.runs.filter(isRun) : Array.isArray(x.output) ? x.output.filter(isRun) : null,
+    error: str(x.error),
+  });
+  if (Array.isArray(d.steps)) {
+    return d.steps.map((x, i) => {
+      if (x && typeof x === "object") return fromObject(x as Record<string, unknown>, i);
+      const line = String(x);
+      const m = /^(\d+)\s+(\S+)\s*(\S*)/.exec(line);
+      return fromObject({ seq: m ? Number(m[1]) : i + 1, action: m?.[2] ?? line, status: m?.[3] || "skipped" }, i);
+    });
+  }
+  if (event.action.startsWith("operation.step.") && (typeof d.step === "string" || Array.isArray(d.runs))) {
+    return [fromObject(d, 0, event.durationMs)];
+  }
+  return [];
+}
+
+interface ServerState {
+  server: string;
+  host: string;
+  processState: string;
+  mode: string;
+  vip: string;
+}
+
+function serverStates(v: unknown): ServerState[] | null {
+  if (!Array.isArray(v) || !v.every((x) => x && typeof x === "object" && typeof (x as { server?: unknown }).server === "string")) return null;
+  return (v as Record<string, unknown>[]).map((x) => ({
+    server: String(x.server),
+    host: str(x.host) ?? "—",
+    processState: str(x.processState) ?? "unknown",
+    mode: str(x.mode) ?? "unknown",
+    vip: str(x.vip) ?? "unknown",
+  }));
+}
+
+/** Before → after, one row per SIP Server; changed values are marked (bold, with an arrow and a word). */
+function BeforeAfter({ before, after }: { before: ServerState[]; after: ServerState[] }) {
+  const names = [...new Set([...before, ...after].map((s) => s.server))];
+  const cols = [
+    { key: "processState", label: "Process", badge: (v: string) => <ProcessBadge state={v} /> },
+    { key: "mode", label: "Mode", badge: (v: string) => <ModeBadge mode={v} /> },
+    { key: "vip", label: "VIP", badge: (v: string) => <VipBadge observed={v} /> },
+  ] as const;
+  return (
+    <div className="overflow-x-auto">
+      <table className="w-full text-left text-sm" data-testid="audit-before-after">
+        <caption className="sr-only">State of each SIP Server before and after the operation</caption>
+        <thead className="text-xs uppercase text-muted">
+          <tr>
+            <th className="py-1 pr-3">Server</th>
+            {cols.map((c) => (
+              <th key={c.key} className="py-1 pr-3">{c.label}: before → after</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {names.map((n) => {
+            const b = before.find((s) => s.server === n);
+            const a = after.find((s) => s.server === n);
+            return (
+              <tr key={n} className="border-t border-line align-top" data-testid="audit-server-state" data-server={n}>
+                <th scope="row" className="py-1.5 pr-3 font-semibold">
+                  {n}
+                  <div className="text-xs font-normal text-muted">{a?.host ?? b?.host}</div>
+                </th>
+                {cols.map((c) => {
+                  const bv = b?.[c.key];
+                  const av = a?.[c.key];
+                  const changed = bv !== av;
+                  return (
+                    <td key={c.key} className="py-1.5 pr-3" data-changed={String(changed)}>
+                      <div className="flex flex-wrap items-center gap-1">
+                        {bv ? c.badge(bv) : <span className="text-muted">—</span>}
+                        {changed && (
+                          <>
+                            <span aria-label="changed to" className="font-bold">→</span>
+                            {av ? c.badge(av) : <span className="text-muted">—</span>}
+                          </>
+                        )}
+                        {!changed && <span className="text-xs text-muted">unchanged</span>}
+                      </div>
+                    </td>
+                  );
+                })}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function JsonBlock({ value, className = "max-h-64" }: { value: unknown; className?: string }) {
+  return <pre className={`overflow-auto whitespace-pre-wrap break-words rounded bg-bg p-2 font-mono text-xs ${className}`}>{JSON.stringify(value ?? null, null, 2)}</pre>;
+}
+
+const SHOWN_KEYS = new Set(["steps", "before", "after", "kind", "status", "error", "reason", "decision", "epoch", "runs", "step", "seq", "target"]);
 
 function AuditDrawer({ event, pairName, onClose }: { event: AuditEventView | null; pairName?: string; onClose: () => void }) {
   const d = (event?.details ?? {}) as Record<string, unknown>;
-  // Steps come as objects (action, target, status, durationMs, output) or as "1 demote succeeded" lines.
-  const steps = Array.isArray(d.steps)
-    ? (d.steps as unknown[]).map((x) => {
-        if (typeof x !== "string") return x as Record<string, unknown>;
-        const [, action = x, status] = /^\d+\s+(\S+)\s*(\S*)/.exec(x) ?? [];
-        return { action, status: status || undefined } as Record<string, unknown>;
-      })
-    : [];
-  const rest = Object.fromEntries(Object.entries(d).filter(([k]) => k !== "steps" && k !== "before" && k !== "after"));
+  const steps = event ? auditSteps(event) : [];
+  const before = serverStates(d.before);
+  const after = serverStates(d.after);
+  const rest = Object.fromEntries(Object.entries(d).filter(([k]) => !SHOWN_KEYS.has(k) || (k === "before" && !before) || (k === "after" && !after)));
+  const kind = str(d.kind);
+  const facts: [string, React.ReactNode][] = [];
+  if (kind) facts.push(["Operation", <>{OPERATION_KIND[kind] ?? kind} <span className="font-mono text-xs text-muted">{kind}</span></>]);
+  if (str(d.status)) facts.push(["Result", <OpStatusBadge key="s" status={String(d.status)} />]);
+  if (str(d.reason)) facts.push(["Reason", d.reason as string]);
+  if (str(d.decision)) facts.push(["Decision", d.decision as string]);
+  if (num(d.epoch) != null) facts.push(["Controller epoch", <span key="e" className="font-mono">{String(d.epoch)}</span>]);
   return (
     <Dialog.Root open={!!event} onOpenChange={(o) => !o && onClose()}>
       <Dialog.Portal>
         <Dialog.Overlay className="fixed inset-0 z-40 bg-black/50" />
-        <Dialog.Content className="fixed inset-y-0 right-0 z-50 flex w-[min(640px,100vw)] flex-col gap-3 overflow-y-auto border-l border-line bg-surface p-5 shadow-2xl" data-testid="audit-drawer">
+        <Dialog.Content className="fixed inset-y-0 right-0 z-50 flex w-[min(720px,100vw)] flex-col gap-4 overflow-y-auto border-l border-line bg-surface p-5 shadow-2xl" data-testid="audit-drawer">
           {event && (
             <>
               <div className="flex items-start justify-between gap-3">
@@ -292,63 +418,55 @@ function AuditDrawer({ event, pairName, onClose }: { event: AuditEventView | nul
                   <Button variant="ghost" aria-label="Close details">✕</Button>
                 </Dialog.Close>
               </div>
-              <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+              <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5 text-sm">
                 <dt className="text-muted">Outcome</dt>
                 <dd><OutcomeBadge outcome={event.outcome} /></dd>
                 <dt className="text-muted">Pair</dt>
                 <dd>{event.pairId ? <Link className="text-accent hover:underline" href={`/pairs/${event.pairId}`}>{pairName ?? event.pairId}</Link> : "—"}</dd>
+                {facts.map(([k, v]) => (
+                  <Fragment key={k}>
+                    <dt className="text-muted">{k}</dt>
+                    <dd>{v}</dd>
+                  </Fragment>
+                ))}
                 <dt className="text-muted">Target</dt>
-                <dd className="break-all">{event.targetType ?? "—"} {event.targetId ?? ""}</dd>
+                <dd className="break-all">{event.targetType ?? "—"} <span className="font-mono text-xs">{event.targetId ?? ""}</span></dd>
                 <dt className="text-muted">Duration</dt>
-                <dd>{event.durationMs != null ? duration(event.durationMs) : "—"}</dd>
-                <dt className="text-muted">Hash</dt>
-                <dd className="break-all font-mono text-xs">{event.hash}</dd>
-                <dt className="text-muted">Previous</dt>
-                <dd className="break-all font-mono text-xs">{event.prevHash}</dd>
+                <dd className="font-mono">{event.durationMs != null ? duration(event.durationMs) : "—"}</dd>
               </dl>
+              {str(d.error) && (
+                <p role="note" className="rounded-md border border-bad/50 bg-bad-bg px-3 py-2 text-sm text-bad" data-testid="audit-error">
+                  <span className="font-bold">Error: </span>
+                  {d.error as string}
+                </p>
+              )}
               {steps.length > 0 && (
-                <section>
-                  <h3 className="mb-1 text-sm font-bold uppercase text-muted">Steps</h3>
-                  <ol className="flex flex-col gap-2">
-                    {steps.map((s, i) => (
-                      <li key={i} className="rounded border border-line p-2 text-sm" data-testid="audit-step">
-                        <div className="flex flex-wrap gap-2">
-                          <span className="font-semibold">{i + 1}. {stepLabel(String(s.action ?? "?"))}</span>
-                          <span className="text-muted">{String(s.target ?? "")}</span>
-                          {typeof s.status === "string" && <Badge tone={s.status === "succeeded" ? "ok" : s.status === "failed" ? "bad" : "idle"}>{s.status}</Badge>}
-                          <span className="ml-auto font-mono">{typeof s.durationMs === "number" ? duration(s.durationMs) : ""}</span>
-                        </div>
-                        {typeof s.error === "string" && s.error && <p className="text-bad">{s.error}</p>}
-                        {Array.isArray(s.output) &&
-                          (s.output as unknown[]).filter(isRun).map((r, k) => (
-                            <details key={k} className="mt-1 text-xs">
-                              <summary className="cursor-pointer text-muted">{r.driver} {r.action} {r.target}: exit {r.exitCode ?? r.signal ?? "—"}, {duration(r.durationMs)}</summary>
-                              <pre className="mt-1 max-h-40 overflow-auto whitespace-pre-wrap rounded bg-bg p-2 font-mono">{r.stdout || "(no stdout)"}{r.stderr ? `\n${r.stderr}` : ""}</pre>
-                            </details>
-                          ))}
-                      </li>
-                    ))}
-                  </ol>
+                <section aria-labelledby="audit-steps-title" data-testid="audit-steps">
+                  <h3 id="audit-steps-title" className="mb-2 text-sm font-bold uppercase text-muted">Steps</h3>
+                  <StepList steps={steps} />
                 </section>
               )}
-              {(d.before !== undefined || d.after !== undefined) && (
-                <section className="grid gap-2 sm:grid-cols-2">
-                  <div>
-                    <h3 className="mb-1 text-sm font-bold uppercase text-muted">Before</h3>
-                    <pre className="max-h-64 overflow-auto rounded bg-bg p-2 font-mono text-xs">{JSON.stringify(d.before ?? null, null, 2)}</pre>
-                  </div>
-                  <div>
-                    <h3 className="mb-1 text-sm font-bold uppercase text-muted">After</h3>
-                    <pre className="max-h-64 overflow-auto rounded bg-bg p-2 font-mono text-xs">{JSON.stringify(d.after ?? null, null, 2)}</pre>
-                  </div>
+              {before && after && (
+                <section aria-labelledby="audit-ba-title">
+                  <h3 id="audit-ba-title" className="mb-1 text-sm font-bold uppercase text-muted">Before → after</h3>
+                  <BeforeAfter before={before} after={after} />
                 </section>
               )}
               {Object.keys(rest).length > 0 && (
                 <section>
-                  <h3 className="mb-1 text-sm font-bold uppercase text-muted">Details</h3>
-                  <pre className="max-h-96 overflow-auto whitespace-pre-wrap break-words rounded bg-bg p-2 font-mono text-xs">{JSON.stringify(rest, null, 2)}</pre>
+                  <h3 className="mb-1 text-sm font-bold uppercase text-muted">{facts.length || steps.length ? "Other details" : "Details"}</h3>
+                  <JsonBlock value={rest} className="max-h-96" />
                 </section>
               )}
+              <details className="text-xs">
+                <summary className="cursor-pointer text-muted hover:text-fg">Hash chain</summary>
+                <dl className="mt-1 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1">
+                  <dt className="text-muted">Hash</dt>
+                  <dd className="break-all font-mono">{event.hash}</dd>
+                  <dt className="text-muted">Previous</dt>
+                  <dd className="break-all font-mono">{event.prevHash}</dd>
+                </dl>
+              </details>
             </>
           )}
         </Dialog.Content>

@@ -81,6 +81,38 @@ export function nextSteps(op: OperationView, pair?: PairView | null): string {
   }
 }
 
+/**
+ * The steps of an operation, in order: status icon and word, duration (live while running), error, and
+ * the expandable script output. Shared by the live timeline and the audit drawer.
+ */
+export function StepList({ steps, now = Date.now(), compact = false, emptyText = "No steps recorded." }: { steps: StepView[]; now?: number; compact?: boolean; emptyText?: string }) {
+  return (
+    <ol className="flex flex-col" aria-label="Steps">
+      {steps.length === 0 && <li className="text-sm text-muted">{emptyText}</li>}
+      {steps.map((s, i) => (
+        <li key={s.id} data-testid="operation-step" data-action={s.action} data-status={s.status} className="relative flex gap-3 pb-3">
+          {i < steps.length - 1 && <span aria-hidden className="absolute left-[9px] top-6 h-[calc(100%-20px)] w-0.5 bg-line" />}
+          <StepIcon status={s.status} />
+          <div className="min-w-0 flex-1">
+            <div className="flex flex-wrap items-baseline gap-x-2">
+              <span className="font-semibold">
+                {i + 1}. {stepLabel(s.action)}
+              </span>
+              <span className="text-sm text-muted">{s.target}</span>
+              <span className="text-xs font-semibold uppercase text-muted">{s.status}</span>
+              <span className="ml-auto font-mono text-sm" data-testid="step-duration">
+                {s.durationMs != null ? duration(s.durationMs) : s.status === "running" ? duration(elapsedMs(s.startedAt, null, now)) : ""}
+              </span>
+            </div>
+            {s.error && <p className="text-sm text-bad">{s.error}</p>}
+            {!compact && <Output step={s} />}
+          </div>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
 export function OperationTimeline({ op, pair, compact = false }: { op: OperationView; pair?: PairView | null; compact?: boolean }) {
   const active = op.status === "running" || op.status === "pending";
   const now = useTick(active);
@@ -102,29 +134,7 @@ export function OperationTimeline({ op, pair, compact = false }: { op: Operation
           {op.decision && <>Decision: <span className="text-fg">{op.decision}</span></>}
         </p>
       )}
-      <ol className="flex flex-col" aria-label="Steps">
-        {op.steps.length === 0 && <li className="text-sm text-muted">{active ? "Waiting for the controller to start…" : "No steps recorded."}</li>}
-        {op.steps.map((s, i) => (
-          <li key={s.id} data-testid="operation-step" data-action={s.action} data-status={s.status} className="relative flex gap-3 pb-3">
-            {i < op.steps.length - 1 && <span aria-hidden className="absolute left-[9px] top-6 h-[calc(100%-20px)] w-0.5 bg-line" />}
-            <StepIcon status={s.status} />
-            <div className="min-w-0 flex-1">
-              <div className="flex flex-wrap items-baseline gap-x-2">
-                <span className="font-semibold">
-                  {i + 1}. {stepLabel(s.action)}
-                </span>
-                <span className="text-sm text-muted">{s.target}</span>
-                <span className="text-xs font-semibold uppercase text-muted">{s.status}</span>
-                <span className="ml-auto font-mono text-sm" data-testid="step-duration">
-                  {s.durationMs != null ? duration(s.durationMs) : s.status === "running" ? duration(elapsedMs(s.startedAt, null, now)) : ""}
-                </span>
-              </div>
-              {s.error && <p className="text-sm text-bad">{s.error}</p>}
-              {!compact && <Output step={s} />}
-            </div>
-          </li>
-        ))}
-      </ol>
+      <StepList steps={op.steps} now={now} compact={compact} emptyText={active ? "Waiting for the controller to start…" : "No steps recorded."} />
       {op.status === "succeeded" && (
         <div role="status" data-testid="operation-result" className="flex items-start gap-2 rounded-md border border-ok/50 bg-ok-bg px-3 py-2 text-sm text-ok">
           <Icon name="check" className="mt-0.5 size-4 shrink-0" />
