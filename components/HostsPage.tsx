@@ -3,56 +3,46 @@
 import { useCallback, useEffect, useState } from "react";
 import type { HostView } from "@/lib/views";
 import { api, asList, errorText } from "./api";
-import { toPairView, type PairDto } from "./pairs";
 import { useLive, useLiveState } from "./socket";
 import { Badge, ModeBadge, ProcessBadge, VipBadge } from "./status";
 import { Time } from "./Time";
 import { Empty, ErrorNote } from "./ui";
 
+/** GET /api/hosts: `status` is what the controller last persisted (null before it has seen the host). */
 interface HostDto {
   id: string;
   name: string;
   address: string;
   agentUrl: string;
-  status: { connected: boolean; lastHeartbeatAt: string | null; rttMs: number | null; agentVersion: string | null } | null;
+  status: (Pick<HostView, "connected" | "lastHeartbeatAt" | "rttMs" | "agentVersion" | "apps" | "vips"> & { updatedAt?: string }) | null;
 }
 
-function fromDto(h: HostDto & Partial<HostView>, prev?: HostView): HostView {
+function fromDto(h: HostDto): HostView & { seen: boolean } {
   return {
     id: h.id,
     name: h.name,
     address: h.address,
     agentUrl: h.agentUrl,
-    connected: h.status?.connected ?? h.connected ?? false,
-    lastHeartbeatAt: h.status?.lastHeartbeatAt ?? h.lastHeartbeatAt ?? null,
-    rttMs: h.status?.rttMs ?? h.rttMs ?? null,
-    agentVersion: h.status?.agentVersion ?? h.agentVersion ?? null,
-    apps: h.apps ?? prev?.apps ?? [],
-    vips: h.vips ?? prev?.vips ?? [],
+    connected: h.status?.connected ?? false,
+    lastHeartbeatAt: h.status?.lastHeartbeatAt ?? null,
+    rttMs: h.status?.rttMs ?? null,
+    agentVersion: h.status?.agentVersion ?? null,
+    apps: h.status?.apps ?? [],
+    vips: h.status?.vips ?? [],
+    seen: h.status !== null,
   };
 }
 
 export function HostsPage() {
-  const [hosts, setHosts] = useState<Map<string, HostView>>(new Map());
+  const [hosts, setHosts] = useState<Map<string, HostView & { seen: boolean }>>(new Map());
   const [flash, setFlash] = useState<Map<string, number>>(new Map());
   const [error, setError] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
   const { generation } = useLiveState();
   const load = useCallback(async () => {
     try {
-      const [hj, pj] = await Promise.all([api<unknown>("/api/hosts"), api<unknown>("/api/pairs").catch(() => null)]);
-      const list = asList<HostDto & Partial<HostView>>(hj, "hosts");
-      // GET /api/hosts has no apps/VIPs: derive them from the pair views until a host:state event brings the agent's own report.
-      const derived = new Map<string, Pick<HostView, "apps" | "vips">>();
-      for (const v of asList<PairDto>(pj, "pairs").map(toPairView)) {
-        for (const sv of v.servers) {
-          const d = derived.get(sv.hostId) ?? { apps: [], vips: [] };
-          d.apps.push({ name: sv.appName, state: sv.processState, mode: sv.mode, vip: v.vip.address });
-          d.vips.push({ name: v.name, address: v.vip.address, observed: sv.vip, duplicate: v.vipHolder === "both" && sv.vip === "enabled" });
-          derived.set(sv.hostId, d);
-        }
-      }
-      setHosts((prev) => new Map(list.map((h) => [h.id, fromDto({ ...derived.get(h.id), ...h }, prev.get(h.id))])));
+      const list = asList<HostDto>(await api<unknown>("/api/hosts"), "hosts");
+      setHosts(new Map(list.map((h) => [h.id, fromDto(h)])));
       setError(null);
     } catch (e) {
       setError(errorText(e));
@@ -64,7 +54,7 @@ export function HostsPage() {
     void load();
   }, [load, generation]);
   useLive("host:state", (h) => {
-    setHosts((m) => new Map(m).set(h.id, h));
+    setHosts((m) => new Map(m).set(h.id, { ...h, seen: true }));
     setFlash((f) => new Map(f).set(h.id, (f.get(h.id) ?? 0) + 1));
   });
   const list = [...hosts.values()].sort((a, b) => Number(a.connected) - Number(b.connected) || a.name.localeCompare(b.name, undefined, { numeric: true }));
@@ -104,11 +94,14 @@ export function HostsPage() {
                 <dd className="truncate font-mono text-xs" title={h.agentUrl}>{h.agentUrl}</dd>
               </div>
             </dl>
-            <div className="mt-3 grid gap-3 sm:grid-cols-2">
+            {!h.connected && (h.apps.length > 0 || h.vips.length > 0) && (
+              <p className="mt-2 text-xs text-warn" data-testid="host-stale">Last reported before the agent disconnected; the real state may differ.</p>
+            )}
+            <div className={`mt-3 grid gap-3 sm:grid-cols-2 ${!h.connected ? "opacity-70" : ""}`}>
               <div>
                 <h3 className="text-xs font-bold uppercase text-muted">Applications</h3>
                 {h.apps.length === 0 ? (
-                  <p className="text-sm text-muted">{h.connected ? "none reported yet" : "unknown while disconnected"}</p>
+                  <p className="text-sm text-muted">{!h.seen ? "not reported yet: the controller has not reached this agent" : h.connected ? "none reported" : "unknown while the agent is disconnected"}</p>
                 ) : (
                   <ul className="mt-1 flex flex-col gap-1">
                     {h.apps.map((a) => (
@@ -125,7 +118,7 @@ export function HostsPage() {
               <div>
                 <h3 className="text-xs font-bold uppercase text-muted">Virtual IPs</h3>
                 {h.vips.length === 0 ? (
-                  <p className="text-sm text-muted">{h.connected ? "none reported yet" : "unknown while disconnected"}</p>
+                  <p className="text-sm text-muted">{!h.seen ? "not reported yet: the controller has not reached this agent" : h.connected ? "none reported" : "unknown while the agent is disconnected"}</p>
                 ) : (
                   <ul className="mt-1 flex flex-col gap-1">
                     {h.vips.map((v) => (

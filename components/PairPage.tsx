@@ -20,7 +20,7 @@ import { samePairState } from "./usePairs";
 interface HostDto {
   id: string;
   name: string;
-  status: { connected: boolean; lastHeartbeatAt: string | null; rttMs: number | null; agentVersion: string | null } | null;
+  status: Pick<HostView, "connected" | "lastHeartbeatAt" | "rttMs" | "agentVersion" | "apps" | "vips"> | null;
 }
 
 function mergeOp(list: OperationView[], o: OperationView): OperationView[] {
@@ -81,7 +81,7 @@ export function PairPage({ id }: { id: string }) {
         .then((j) => {
           const m = new Map<string, HostView>();
           for (const h of asList<HostDto & Partial<HostView>>(j, "hosts"))
-            m.set(h.id, { apps: [], vips: [], address: "", agentUrl: "", ...h, connected: h.status?.connected ?? h.connected ?? false, lastHeartbeatAt: h.status?.lastHeartbeatAt ?? h.lastHeartbeatAt ?? null, rttMs: h.status?.rttMs ?? h.rttMs ?? null, agentVersion: h.status?.agentVersion ?? h.agentVersion ?? null });
+            m.set(h.id, { address: "", agentUrl: "", ...h, apps: h.status?.apps ?? h.apps ?? [], vips: h.status?.vips ?? h.vips ?? [], connected: h.status?.connected ?? h.connected ?? false, lastHeartbeatAt: h.status?.lastHeartbeatAt ?? h.lastHeartbeatAt ?? null, rttMs: h.status?.rttMs ?? h.rttMs ?? null, agentVersion: h.status?.agentVersion ?? h.agentVersion ?? null });
           setHosts(m);
         })
         .catch(() => undefined),
