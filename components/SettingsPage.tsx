@@ -484,11 +484,20 @@ function UsersSettings() {
         <p className="mb-2 text-sm text-muted">Viewer: read only. Operator: also switch over and acknowledge alarms. Admin: everything, including this page.</p>
         <ul className="flex flex-col divide-y divide-line">
           {items.map((u) => (
-            <li key={u.id} className="flex items-center gap-3 py-2">
-              <span className="font-semibold">{u.username}</span>
-              <Badge tone={u.role === "admin" ? "info" : u.role === "operator" ? "ok" : "idle"}>{u.role}</Badge>
-              <span className="text-xs text-muted">since <Time iso={u.createdAt} withDate /></span>
-              <span className="ml-auto">
+            <li key={u.id} className="flex flex-wrap items-center gap-3 py-2" data-testid="settings-user" data-user={u.username}>
+              <div className="flex min-w-0 flex-col">
+                <span className="font-semibold">
+                  {u.username}
+                  {u.username === me?.username && <span className="ml-1 text-xs font-normal text-muted">(you)</span>}
+                </span>
+                <span className="text-xs text-muted">since <Time iso={u.createdAt} withDate /></span>
+              </div>
+              <span className="ml-auto flex flex-wrap items-start gap-2">
+                {u.username === me?.username ? (
+                  <Badge tone={u.role === "admin" ? "info" : u.role === "operator" ? "ok" : "idle"} title="Another admin can change your role">{u.role}</Badge>
+                ) : (
+                  <RoleControl user={u} onSaved={reload} />
+                )}
                 {u.username !== me?.username && <DeleteButton what={u.username} onDelete={async () => { await api(`/api/users/${u.id}`, { method: "DELETE" }); await reload(); }} />}
               </span>
             </li>
@@ -514,6 +523,46 @@ function UsersSettings() {
           <Button type="submit" variant="primary">Create user</Button>
         </form>
       </Panel>
+    </div>
+  );
+}
+
+/** A user's role: pick another and save (PATCH /api/users/:id); the API's refusal (e.g. the last admin) is shown. */
+function RoleControl({ user, onSaved }: { user: UserDto; onSaved: () => Promise<void> }) {
+  const [role, setRole] = useState(user.role);
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState<string | null>(null);
+  useEffect(() => setRole(user.role), [user.role]);
+  const id = `role-${user.id}`;
+  async function save() {
+    setBusy(true);
+    setErr(null);
+    try {
+      await api(`/api/users/${user.id}`, { method: "PATCH", body: { role } });
+      await onSaved();
+    } catch (e) {
+      setErr(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div className="flex flex-col items-end gap-1">
+      <div className="flex items-center gap-2">
+        <label htmlFor={id} className="sr-only">Role of {user.username}</label>
+        <select id={id} className={`${inputClass} w-auto`} value={role} onChange={(e) => { setRole(e.target.value); setErr(null); }} disabled={busy}>
+          <option value="viewer">viewer</option>
+          <option value="operator">operator</option>
+          <option value="admin">admin</option>
+        </select>
+        {role !== user.role && (
+          <>
+            <Button variant="primary" onClick={save} disabled={busy} aria-label={`Save role of ${user.username}`}>Save role</Button>
+            <Button onClick={() => { setRole(user.role); setErr(null); }} disabled={busy}>Cancel</Button>
+          </>
+        )}
+      </div>
+      {err && <p role="alert" className="max-w-xs text-right text-xs text-bad">⚠ {err}</p>}
     </div>
   );
 }
