@@ -17,6 +17,8 @@ test.beforeAll(async ({ baseURL }) => {
   test.setTimeout(120_000);
   mkdirSync(ART, { recursive: true });
   lab = await startUiLab(baseURL!, 2);
+  // Project rule for lab addresses: every VIP the fixture configures is in 198.18.0.0/24.
+  for (const p of lab.pairs) expect(p.vip).toMatch(/^198\.18\.0\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/);
   operator = await lab.createUser("op", "operator");
   operator2 = await lab.createUser("op2", "operator");
   viewer = await lab.createUser("view", "viewer");
@@ -183,7 +185,7 @@ test("audit page shows the switchover with its steps; filters in the URL; export
   const drawer = page.getByTestId("audit-drawer");
   await expect(drawer).toBeVisible();
   await expect(drawer).toContainText("manual_switchover");
-  const steps = await drawer.getByTestId("audit-step").allInnerTexts();
+  const steps = await drawer.getByTestId("operation-step").allInnerTexts();
   expect(steps.join("\n")).toMatch(/Demote[\s\S]*Disable VIP[\s\S]*Promote[\s\S]*Enable VIP/);
   await page.screenshot({ path: `${ART}/audit.png`, fullPage: false });
   await page.keyboard.press("Escape");
@@ -199,6 +201,7 @@ test("audit page shows the switchover with its steps; filters in the URL; export
 
   const csvHref = await page.getByRole("link", { name: "Export CSV" }).getAttribute("href");
   expect(csvHref).toContain(`pairId=${pair.id}`);
+  expect(csvHref).toContain("q=e2e"); // the server applies the search, to the export as well
   const csv = await page.request.get(csvHref!);
   expect(csv.status()).toBe(200);
   expect(await csv.text()).toContain("operation.requested");
@@ -229,4 +232,31 @@ test("alarm acknowledge: a cut-off host raises an alarm the operator acknowledge
   } finally {
     await pair.restartAgent(0);
   }
+});
+
+test("hosts page shows each agent's apps and VIPs as the API reports them", async ({ page }) => {
+  const pair = lab.pairs[1];
+  await signIn(page, viewer, "/hosts");
+  const card = page.locator(`[data-testid="host-card"][data-host="${pair.hostNames[0]}"]`);
+  await expect(card).toHaveAttribute("data-connected", "true");
+  await expect(card).toContainText("sip");
+  await expect(card).toContainText(pair.vip);
+  await expect(card).toContainText(/ms/); // round-trip time
+  await page.screenshot({ path: `${ART}/hosts.png`, fullPage: false });
+});
+
+test("settings: an admin changes a user's role; the last admin cannot be demoted", async ({ page }) => {
+  const who = await lab.createUser("promote", "viewer");
+  await signIn(page, ADMIN, "/settings?tab=users");
+  const entry = page.locator(`[data-testid="settings-user"][data-user="${who.username}"]`);
+  const select = entry.getByLabel(`Role of ${who.username}`);
+  await expect(select).toHaveValue("viewer");
+  await select.selectOption("operator");
+  await entry.getByRole("button", { name: `Save role of ${who.username}` }).click();
+  await expect(entry.getByRole("button", { name: `Save role of ${who.username}` })).toHaveCount(0);
+  await expect(select).toHaveValue("operator");
+  const users = await lab.admin.get("/api/users");
+  expect((await users.json()).users.find((u: { username: string }) => u.username === who.username).role).toBe("operator");
+  // The signed-in admin's own role is shown, not offered for change.
+  await expect(page.locator(`[data-testid="settings-user"][data-user="${ADMIN.username}"]`).getByRole("combobox")).toHaveCount(0);
 });
