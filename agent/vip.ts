@@ -20,6 +20,13 @@ export interface VipResult {
   error?: string;
 }
 
+/**
+ * `ip addr del` of an address that is not there: older iproute2 says "RTNETLINK answers: Cannot assign
+ * requested address", iproute2 >= 5.x (Debian 12: 6.1) says "Error: ipv4: Address not found." or
+ * "Error: ipv6: address not found." (exit 2). All mean the address is already absent.
+ */
+export const ADDRESS_ABSENT = /Cannot assign requested address|\bAddress not found\b/i;
+
 const STDBUF = ["/usr/bin/stdbuf", "/bin/stdbuf"].find((p) => existsSync(p)) ?? null;
 
 export class Vip {
@@ -249,9 +256,15 @@ export class Vip {
       return run.ok ? { ok: true, runs } : { ok: false, runs, error: describeFailure("disable script", run) };
     }
     const del = await this.run("disable", c.commands.ip, ["addr", "del", `${c.address}/${c.prefix}`, "dev", c.interface], 5000);
-    if (!del.ok && /Cannot assign requested address/i.test(del.stderr)) del.ok = true; // already absent
+    if (!del.ok && !del.timedOut && ADDRESS_ABSENT.test(del.stderr)) del.ok = true; // already absent: idempotent
     runs.push(del);
     this.record(del);
+    if (!del.ok && !del.timedOut) {
+      // A message we do not know: the interface decides. Absent there means disabled, whatever ip said.
+      const { observed, run } = await this.read();
+      if (run) runs.push(run);
+      if (observed === "disabled") del.ok = true;
+    }
     await this.observeAfter(gen, del.ok ? "disabled" : "unknown", runs, desiredChanged);
     if (del.ok) this.duplicate = { detected: false, mac: null, at: null };
     return del.ok ? { ok: true, runs } : { ok: false, runs, error: describeFailure("ip addr del", del) };

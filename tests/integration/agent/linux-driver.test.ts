@@ -139,6 +139,24 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
     expect(hasVip(NS.h1)).toBe(false);
   });
 
+  test("disabling an absent VIP succeeds (idempotent: iproute2 6.1 says 'Address not found')", async () => {
+    expect(hasVip(NS.h1)).toBe(false);
+    const off = await client.command({ type: "vip.disable", vip: "vip" });
+    expect(off.ok).toBe(true);
+    if (!off.ok) return;
+    expect(off.runs[0]).toMatchObject({ action: "disable", ok: true });
+    // the real `ip addr del` ran and said the address was not there (exit 2), which counts as done
+    expect(off.runs[0].exitCode).not.toBe(0);
+    expect(off.runs[0].stderr).toMatch(/Address not found|Cannot assign requested address/i);
+    expect(off.snapshot.vips[0]).toMatchObject({ desired: "disabled", observed: "disabled" });
+    // and again after an enable whose address was removed behind the agent's back (the failover case)
+    expect((await client.command({ type: "vip.enable", vip: "vip" })).ok).toBe(true);
+    ip("-n", NS.h1, "addr", "del", `${VIP}/24`, "dev", "eth0");
+    const again = await client.command({ type: "vip.disable", vip: "vip" });
+    expect(again.ok && again.snapshot.vips[0].observed).toBe("disabled");
+    expect(hasVip(NS.h1)).toBe(false);
+  });
+
   test("observed state comes from the interface: an address added behind the agent's back is reported", async () => {
     const since = client.events.length;
     ip("-n", NS.h1, "addr", "add", `${VIP}/24`, "dev", "eth0");
