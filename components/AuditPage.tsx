@@ -19,6 +19,33 @@ import { StepList } from "./OperationTimeline";
 import { Time } from "./Time";
 import { Button, Empty, ErrorNote, inputClass } from "./ui";
 
+/** Common actions, offered as suggestions for the exact-match Action filter. */
+const KNOWN_ACTIONS = [
+  "operation.requested",
+  "operation.refused",
+  "operation.started",
+  "operation.finished",
+  "server.now_primary",
+  "server.now_backup",
+  "alarm.raised",
+  "alarm.ack",
+  "alarm.cleared",
+  "pair.create",
+  "pair.update",
+  "pair.delete",
+  "host.create",
+  "host.update",
+  "host.delete",
+  "user.create",
+  "user.role",
+  "user.delete",
+  "auth.login",
+  "auth.logout",
+  "token.create",
+  "token.delete",
+  "request.denied",
+];
+
 const FILTERS = ["pair", "actor", "action", "outcome", "from", "to", "q"] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
 
@@ -167,7 +194,12 @@ export function AuditPage() {
         </div>
         <div className="flex flex-col gap-1">
           <label htmlFor="f-action" className="text-xs font-semibold uppercase text-muted">Action</label>
-          <input id="f-action" className={inputClass} value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })} placeholder="e.g. operation.finished" />
+          <input id="f-action" list="f-action-list" className={inputClass} value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })} placeholder="e.g. pair.create" title="The exact action name; pick one from the list" />
+          <datalist id="f-action-list">
+            {KNOWN_ACTIONS.map((a) => (
+              <option key={a} value={a} />
+            ))}
+          </datalist>
         </div>
         <div className="flex flex-col gap-1">
           <label htmlFor="f-outcome" className="text-xs font-semibold uppercase text-muted">Outcome</label>

@@ -66,7 +66,7 @@ function PairRow({ p, flashKey }: { p: PairView; flashKey: number }) {
         <div className="truncate font-mono text-xs text-muted">
           VIP {p.vip.address}/{p.vip.prefix} · {p.vip.interface}
         </div>
-        <div className="truncate text-xs text-muted" title={p.statusReason}>{p.statusReason}</div>
+        <div className="line-clamp-2 break-words text-xs leading-4 text-muted" title={p.statusReason}>{p.statusReason}</div>
       </div>
       <div className="text-sm">
         <div className="text-xs text-muted">VIP held by</div>

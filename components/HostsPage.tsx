@@ -1,6 +1,6 @@
 "use client";
 /** Hosts: each agent's connection, last heartbeat, round-trip time, version, reported apps and VIPs. */
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { HostView } from "@/lib/views";
 import { api, asList, errorText } from "./api";
 import { useLive, useLiveState } from "./socket";
@@ -33,6 +33,9 @@ function fromDto(h: HostDto): HostView & { seen: boolean } {
   };
 }
 
+/** What a changed card is highlighted for: connection, version, apps and VIPs (not heartbeat times or RTT). */
+const meaningful = (h: HostView) => JSON.stringify([h.connected, h.agentVersion, h.apps, h.vips]);
+
 export function HostsPage() {
   const [hosts, setHosts] = useState<Map<string, HostView & { seen: boolean }>>(new Map());
   const [flash, setFlash] = useState<Map<string, number>>(new Map());
@@ -53,9 +56,13 @@ export function HostsPage() {
   useEffect(() => {
     void load();
   }, [load, generation]);
+  const current = useRef(hosts);
+  current.current = hosts;
   useLive("host:state", (h) => {
+    const prev = current.current.get(h.id);
     setHosts((m) => new Map(m).set(h.id, { ...h, seen: true }));
-    setFlash((f) => new Map(f).set(h.id, (f.get(h.id) ?? 0) + 1));
+    // Heartbeats and RTT change all the time: flash only when something an operator acts on changed.
+    if (prev && meaningful(prev) !== meaningful(h)) setFlash((f) => new Map(f).set(h.id, (f.get(h.id) ?? 0) + 1));
   });
   const list = [...hosts.values()].sort((a, b) => Number(a.connected) - Number(b.connected) || a.name.localeCompare(b.name, undefined, { numeric: true }));
   return (
@@ -91,7 +98,7 @@ export function HostsPage() {
               </div>
               <div>
                 <dt className="text-xs text-muted">Agent URL</dt>
-                <dd className="truncate font-mono text-xs" title={h.agentUrl}>{h.agentUrl}</dd>
+                <dd className="break-all font-mono text-xs">{h.agentUrl}</dd>
               </div>
             </dl>
             {!h.connected && (h.apps.length > 0 || h.vips.length > 0) && (
@@ -109,7 +116,11 @@ export function HostsPage() {
                         <span className="font-semibold">{a.name}</span>
                         <ProcessBadge state={a.state} />
                         <ModeBadge mode={a.mode} />
-                        {a.vip && <span className="text-xs text-muted">VIP {a.vip}</span>}
+                        {a.vip && (
+                          <span className="text-xs text-muted" title={`VIP "${a.vip}" in the agent's configuration`}>
+                            follows VIP <span className="font-mono">{h.vips.find((v) => v.name === a.vip)?.address ?? a.vip}</span>
+                          </span>
+                        )}
                       </li>
                     ))}
                   </ul>

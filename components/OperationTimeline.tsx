@@ -43,7 +43,7 @@ function Output({ step }: { step: StepView }) {
               <span className="font-semibold text-fg">
                 {r.kind} · {r.driver} · {r.action} {r.target}
               </span>
-              <span>exit {r.exitCode ?? r.signal ?? "—"}</span>
+              {r.exitCode != null ? <span>exit {r.exitCode}</span> : r.signal ? <span>killed by {r.signal}</span> : null}
               <span>{duration(r.durationMs)}</span>
               {r.timedOut && <Badge tone="bad">timed out</Badge>}
               {r.ok ? <Badge tone="ok" icon="check">ok</Badge> : <Badge tone="bad" icon="x">failed</Badge>}
@@ -94,13 +94,15 @@ export function StepList({ steps, now = Date.now(), compact = false, emptyText =
           {i < steps.length - 1 && <span aria-hidden className="absolute left-[9px] top-6 h-[calc(100%-20px)] w-0.5 bg-line" />}
           <StepIcon status={s.status} />
           <div className="min-w-0 flex-1">
-            <div className="flex flex-wrap items-baseline gap-x-2">
-              <span className="font-semibold">
-                {i + 1}. {stepLabel(s.action)}
-              </span>
-              <span className="text-sm text-muted">{s.target}</span>
-              <span className="text-xs font-semibold uppercase text-muted">{s.status}</span>
-              <span className="ml-auto font-mono text-sm" data-testid="step-duration">
+            <div className="flex items-baseline gap-x-3">
+              <div className="flex min-w-0 flex-1 flex-wrap items-baseline gap-x-2">
+                <span className="font-semibold">
+                  {i + 1}. {stepLabel(s.action)}
+                </span>
+                <span className="break-words text-sm text-muted">{s.target}</span>
+              </div>
+              <span className={`shrink-0 text-xs font-semibold uppercase ${s.status === "failed" ? "text-bad" : "text-muted"}`}>{s.status}</span>
+              <span className="w-16 shrink-0 text-right font-mono text-sm" data-testid="step-duration">
                 {s.durationMs != null ? duration(s.durationMs) : s.status === "running" ? duration(elapsedMs(s.startedAt, null, now)) : ""}
               </span>
             </div>
