@@ -20,7 +20,24 @@ import { createUser } from "@/lib/queries/users";
 import { createToken } from "@/lib/queries/tokens";
 import type { PairView } from "@/lib/views";
 import { POST as switchoverPOST } from "@/app/api/pairs/[id]/switchover/route";
+import pg from "pg";
 import { buildBinaries, closeDbQuietly, configureLab, db, startSimHost, type SimHost } from "./simlab";
+
+/**
+ * BENCH_COUNT_QUERIES=1: print the SQL statements sent while the first switchover API call is in flight
+ * (the database round trips on the API path; the controller's own background writes may interleave).
+ */
+const countQueries = !!process.env.BENCH_COUNT_QUERIES;
+let sqlLog: string[] | null = null;
+if (countQueries) {
+  const orig = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+  (pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: pg.Client, ...a: unknown[]) {
+    const q = a[0];
+    const text = typeof q === "string" ? q : ((q as { text?: string })?.text ?? "?");
+    sqlLog?.push(`${performance.now().toFixed(2)} ${text.replace(/\s+/g, " ").slice(0, 110)}`);
+    return orig.apply(this, a);
+  };
+}
 
 /** Lab addresses come from 198.18.0.0/24 only (simulated driver: nothing touches the network). */
 const BENCH_VIP = "198.18.0.190";
@@ -172,6 +189,7 @@ async function main() {
       const b = 1 - p;
       const probe = firstOk(hosts[b].spec.sipPort);
       await new Promise((r) => setTimeout(r, 20));
+      if (countQueries && i === 1) sqlLog = [];
       const t0 = performance.now();
       const res = await switchoverPOST(
         new Request(`http://localhost/api/pairs/${pairId}/switchover`, {
@@ -183,6 +201,10 @@ async function main() {
       );
       if (res.status !== 202) throw new Error(`switchover refused: ${res.status} ${await res.text()}`);
       const tApi = performance.now();
+      if (sqlLog) {
+        console.log(`SQL sent during the API call (${sqlLog.length}), t0 = ${t0.toFixed(2)}, answered at ${tApi.toFixed(2)}:\n  ${sqlLog.join("\n  ")}`);
+        sqlLog = null;
+      }
       const t1 = await probe.done;
       switchover.push(t1 - t0);
       if (verbose) console.log(t0.toFixed(1), "switchover: api", (tApi - t0).toFixed(1), "first 200", (t1 - t0).toFixed(1));

@@ -126,6 +126,9 @@ export class ActiveController {
   private ready = false;
   private stopped = false;
   private reloadTimer: NodeJS.Timeout | null = null;
+  /** For the term's hot-path connection (defaults to DATABASE_URL). */
+  databaseUrl: string | null = null;
+  private readonly hot = new store.HotConnection((err) => this.log.warn("controller: hot-path connection lost (using the pool)", { err: (err as Error).message }));
 
   constructor(
     readonly epoch: number,
@@ -137,6 +140,8 @@ export class ActiveController {
   // ---------------------------------------------------------------- start, stop, configuration
 
   async start(): Promise<void> {
+    const url = this.databaseUrl ?? process.env.DATABASE_URL;
+    if (url) await this.hot.open(url).catch((err) => this.log.warn("controller: no hot-path connection (using the pool)", { err: (err as Error).message }));
     const [cfg, statuses, lastFinished, alarms] = await Promise.all([
       store.loadConfig(),
       db.pairStatus.findMany(),
@@ -173,6 +178,7 @@ export class ActiveController {
       await this.persist();
     }
     await Promise.race([Promise.all([this.alarmChain, this.persistChain]), new Promise((r) => setTimeout(r, 2000))]);
+    await this.hot.close();
   }
 
   onNotify(channel: string, payload: string): void {
@@ -312,7 +318,9 @@ export class ActiveController {
     if (o.snapshot === prev) return;
     this.noteModes(hostId, prev, o.snapshot);
     this.dirtyHosts.add(hostId);
-    for (const p of this.pairsOfHost(hostId)) this.changed(p);
+    // A pair with an operation running decides nothing new: its consequences wait a tick, so that an event
+    // read in the same chunk as a command's acknowledgement never delays the next command.
+    for (const p of this.pairsOfHost(hostId)) (this.running.has(p) ? this.changedSoon(p) : this.changed(p));
   }
 
   private onDown(hostId: string, reason: string) {
@@ -516,7 +524,7 @@ export class ActiveController {
     const t0 = performance.now();
     try {
       const steps = planSteps(action.kind, pair, action.fromServerId, action.toServerId);
-      op = await store.createRunningOperation({ pairId, kind: action.kind, fromServerId: action.fromServerId, toServerId: action.toServerId, decision: action.reason, epoch: this.epoch, steps });
+      op = await store.createRunningOperation({ pairId, kind: action.kind, fromServerId: action.fromServerId, toServerId: action.toServerId, decision: action.reason, epoch: this.epoch, steps }, this.hot.exec);
     } catch (err) {
       this.log.error("controller: could not record the operation", { err, pairId });
     } finally {
@@ -561,7 +569,7 @@ export class ActiveController {
     const from = ss.find((s) => s !== to)!;
     const decision = `manual switchover requested by ${op.requestedBy}${op.reason ? ` (${op.reason})` : ""}: demoting ${from.cfg.name} on ${from.cfg.hostName}, promoting ${to.cfg.name} on ${to.cfg.hostName}`;
     const steps = planSteps("manual_switchover", pair, from.cfg.id, to.cfg.id);
-    const claimed = await store.claimOperation(op, this.epoch, steps, from.cfg.id, to.cfg.id, decision);
+    const claimed = await store.claimOperation(op, this.epoch, steps, from.cfg.id, to.cfg.id, decision, this.hot.exec);
     if (!claimed) return;
     this.remember(claimed.id);
     this.run(claimed, "operation.started", {});

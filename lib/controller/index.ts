@@ -40,6 +40,7 @@ export async function startController(deps: ControllerDeps): Promise<ControllerH
     log,
     onAcquire: async (term) => {
       const a = new ActiveController(term.epoch, id, log);
+      a.databaseUrl = url;
       active = a;
       try {
         await a.start();

@@ -3,6 +3,7 @@
  * Every state change is written with its audit row in the same transaction; broadcasts happen after commit.
  */
 import { randomUUID } from "node:crypto";
+import pg from "pg";
 import { db, getPool, Prisma } from "@/lib/db";
 import { appendAudit, type AuditInput } from "@/lib/audit";
 import { publishAlarm, publishAudit, publishOperation } from "@/lib/realtime/publish";
@@ -128,6 +129,41 @@ function stepRows(steps: PlannedStep[]) {
  * steps, in one transaction. The audit row of the decision follows off the hot path (recordDecision).
  * Returns null when another operation holds the pair (unique activeKey).
  */
+/** Runs one statement: the term's dedicated hot-path connection when it has one (HotConnection), else the pool. */
+export type Exec = (text: string, values: unknown[]) => Promise<{ rowCount: number | null }>;
+const poolExec: Exec = (text, values) => getPool().query(text, values);
+
+/**
+ * A connection of the leader's term kept for the statements in front of an agent command (the failover's
+ * Operation insert, the claim of a standby's request): never queued behind background writes or
+ * broadcasts on the shared pool, never paying a connect. Falls back to the pool when it is down.
+ */
+export class HotConnection {
+  private client: pg.Client | null = null;
+  constructor(private readonly onError: (err: unknown) => void) {}
+
+  async open(url: string): Promise<void> {
+    const c = new pg.Client({ connectionString: url, application_name: "switchyard-controller-hot", keepAlive: true, query_timeout: 5000 });
+    c.on("error", (err) => {
+      if (this.client === c) this.client = null;
+      this.onError(err);
+    });
+    c.on("end", () => {
+      if (this.client === c) this.client = null;
+    });
+    await c.connect();
+    this.client = c;
+  }
+
+  readonly exec: Exec = (text, values) => (this.client ? this.client.query(text, values) : poolExec(text, values));
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    await c?.end().catch(() => undefined);
+  }
+}
+
 export async function createRunningOperation(input: {
   pairId: string;
   kind: OperationKindName;
@@ -136,12 +172,12 @@ export async function createRunningOperation(input: {
   decision: string;
   epoch: number;
   steps: PlannedStep[];
-}): Promise<LoadedOp | null> {
+}, exec: Exec = poolExec): Promise<LoadedOp | null> {
   // One statement (atomic, one round trip): this is on the failover hot path.
   const id = randomUUID();
   const now = new Date();
   try {
-    await getPool().query(
+    await exec(
       `WITH op AS (
          INSERT INTO "Operation" (id, "pairId", kind, status, "requestedBy", decision, "fromServerId", "toServerId", epoch, "activeKey", "createdAt", "startedAt")
          VALUES ($1, $2, $3::"OperationKind", 'running', $4, $5, $6, $7, $8, $2, $9, $9) RETURNING id)
@@ -263,9 +299,9 @@ export async function createClaimedManualOperation(input: {
 }
 
 /** Claims a pending operation (from the API) for this epoch and writes its planned steps, in one statement. Null if someone else did. */
-export async function claimOperation(op: LoadedOp, epoch: number, steps: PlannedStep[], fromServerId: string, toServerId: string, decision: string): Promise<LoadedOp | null> {
+export async function claimOperation(op: LoadedOp, epoch: number, steps: PlannedStep[], fromServerId: string, toServerId: string, decision: string, exec: Exec = poolExec): Promise<LoadedOp | null> {
   const now = new Date();
-  const r = await getPool().query(
+  const r = await exec(
     `WITH op AS (
        UPDATE "Operation" SET status = 'running', epoch = $2, "startedAt" = $3, "fromServerId" = $4, "toServerId" = $5, decision = $6
        WHERE id = $1 AND status = 'pending' RETURNING id)
@@ -375,12 +411,20 @@ export class OperationRecorder {
     );
   }
 
+  /** The latest state of each step not yet written: a write superseded before it starts is skipped. */
+  private latest = new Map<number, StepRecord>();
+
   step(s: StepRecord, epoch: number): void {
     const op = this.op;
     const snap = { ...s, output: s.output ? [...s.output] : null };
+    this.latest.set(snap.seq, snap);
     this.publishSoon();
-    this.enqueue(() =>
-      withAudit(async (tx, audit) => {
+    this.enqueue(async () => {
+      // "running" then "succeeded" of the same step queued behind other writes: write the latter only.
+      // (A "running" row is informational: reconciliation re-runs running steps, all idempotent.)
+      if (this.latest.get(snap.seq) !== snap) return;
+      this.latest.delete(snap.seq);
+      await withAudit(async (tx, audit) => {
         await tx.operationStep.update({
           where: { operationId_seq: { operationId: op.id, seq: snap.seq } },
           data: {
@@ -403,8 +447,8 @@ export class OperationRecorder {
           durationMs: snap.startedAt && snap.finishedAt ? snap.finishedAt - snap.startedAt : undefined,
           details: { seq: snap.seq, step: snap.action, target: snap.target, status: snap.status, error: snap.error, ack: snap.ack, runs: snap.output, epoch },
         });
-      }),
-    );
+      });
+    });
   }
 
   private publishQueued = false;
