@@ -245,7 +245,7 @@ test("hosts page shows each agent's apps and VIPs as the API reports them", asyn
   await page.screenshot({ path: `${ART}/hosts.png`, fullPage: false });
 });
 
-test("settings: an admin changes a user's role; the last admin cannot be demoted", async ({ page }) => {
+test("settings: an admin changes a user's role; their own role is shown, not offered", async ({ page }) => {
   const who = await lab.createUser("promote", "viewer");
   await signIn(page, ADMIN, "/settings?tab=users");
   const entry = page.locator(`[data-testid="settings-user"][data-user="${who.username}"]`);
