@@ -14,6 +14,7 @@ import { alarmKey } from "./decide";
 import type { ActiveOp, FinishedOp, HostCfg, OperationKindName, PairCfg } from "./model";
 import type { PlannedStep } from "./plan";
 import type { RunnableOp, StepRecord } from "./runner";
+import { finishedDetails, type StateSummary } from "./view";
 
 export const CONTROLLER_ACTOR = "controller";
 
@@ -517,53 +518,6 @@ export async function failOperation(op: LoadedOp, error: string, epoch: number, 
     });
   });
   publishOperation(operationView(op, "failed", error, finishedAt.getTime()));
-}
-
-/** One server in the before/after summary of an operation. */
-export interface ServerSummary {
-  server: string;
-  host: string;
-  processState: string;
-  mode: string;
-  vip: string;
-}
-export type StateSummary = ServerSummary[];
-
-/**
- * The details of an `operation.finished` AuditEvent (rendered by the UI's detail drawer):
- * { kind, status, epoch, error, reason, decision, before, after,
- *   steps: [{ seq, action, target, status, startedAt, finishedAt, durationMs, error, runs }] }
- * `runs` are the agent's DriverRun objects (already bounded by the agent); times are ISO strings.
- */
-export function finishedDetails(
-  op: Pick<LoadedOp, "kind" | "reason" | "decision" | "steps">,
-  status: "succeeded" | "failed",
-  error: string | null,
-  epoch: number,
-  before: StateSummary | null,
-  after: StateSummary | null,
-) {
-  return {
-    kind: op.kind,
-    status,
-    epoch,
-    error,
-    reason: op.reason,
-    decision: op.decision,
-    before,
-    after,
-    steps: op.steps.map((s) => ({
-      seq: s.seq,
-      action: s.action,
-      target: s.target,
-      status: s.status,
-      startedAt: s.startedAt ? new Date(s.startedAt).toISOString() : null,
-      finishedAt: s.finishedAt ? new Date(s.finishedAt).toISOString() : null,
-      durationMs: s.startedAt && s.finishedAt ? s.finishedAt - s.startedAt : null,
-      error: s.error,
-      runs: s.output ?? [],
-    })),
-  };
 }
 
 function alarmJson(a: Prisma.AlarmGetPayload<object>): AlarmJson {

@@ -1,6 +1,7 @@
 /** Pure: the PairView (lib/views.ts) computed from the controller's model. */
 import type { PairHealth, PairView, ServerView, OperationSummary } from "../views";
 import { type PairWorld, type ServerState, isObservedPrimary, serverStates } from "./model";
+import type { StepRecord } from "./runner";
 
 function serverView(s: ServerState): ServerView {
   const a = s.connected ? s.app : null;
@@ -58,8 +59,55 @@ export function buildPairView(
   };
 }
 
+/** One server in the before/after summary of an operation. */
+export interface ServerSummary {
+  server: string;
+  host: string;
+  processState: string;
+  mode: string;
+  vip: string;
+}
+export type StateSummary = ServerSummary[];
+
+/**
+ * The details of an `operation.finished` AuditEvent (rendered by the UI's detail drawer):
+ * { kind, status, epoch, error, reason, decision, before, after,
+ *   steps: [{ seq, action, target, status, startedAt, finishedAt, durationMs, error, runs }] }
+ * `runs` are the agent's DriverRun objects (already bounded by the agent); times are ISO strings.
+ */
+export function finishedDetails(
+  op: { kind: string; reason: string | null; decision: string | null; steps: StepRecord[] },
+  status: "succeeded" | "failed",
+  error: string | null,
+  epoch: number,
+  before: StateSummary | null,
+  after: StateSummary | null,
+) {
+  return {
+    kind: op.kind,
+    status,
+    epoch,
+    error,
+    reason: op.reason,
+    decision: op.decision,
+    before,
+    after,
+    steps: op.steps.map((s) => ({
+      seq: s.seq,
+      action: s.action,
+      target: s.target,
+      status: s.status,
+      startedAt: s.startedAt ? new Date(s.startedAt).toISOString() : null,
+      finishedAt: s.finishedAt ? new Date(s.finishedAt).toISOString() : null,
+      durationMs: s.startedAt && s.finishedAt ? s.finishedAt - s.startedAt : null,
+      error: s.error,
+      runs: s.output ?? [],
+    })),
+  };
+}
+
 /** Short state of both servers ({ server, host, processState, mode, vip }) for the operation's audit. */
-export function stateSummary(world: PairWorld): { server: string; host: string; processState: string; mode: string; vip: string }[] {
+export function stateSummary(world: PairWorld): StateSummary {
   return serverStates(world).map((s) => {
     const a = s.connected ? s.app : null;
     return {

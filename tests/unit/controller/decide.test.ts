@@ -143,8 +143,8 @@ describe("decide", () => {
     const w = withHost(healthy(), "h1", host("h1", snap(app({ mode: "primary" }), vip({ observed: "enabled", desired: "enabled", lastRun: run, duplicate: { detected: true, mac: "02:00:00:00:00:09", at: "" } }))));
     const d = decide(w, T0);
     expect(d.alarms.map((a) => a.message)).toEqual([
-      "VIP 10.0.0.10 is answered by another machine (MAC 02:00:00:00:00:09), seen from host-a1",
-      "VIP enable for 10.0.0.10 failed on host-a1 (script: exit code 2): RTNETLINK answers: File exists",
+      "VIP 198.18.0.110 is answered by another machine (MAC 02:00:00:00:00:09), seen from host-a1",
+      "VIP enable for 198.18.0.110 failed on host-a1 (script: exit code 2): RTNETLINK answers: File exists",
     ]);
     expect(alarmKey(d.alarms[0])).toBe("duplicate_vip:p1:h1");
   });

@@ -7,7 +7,7 @@ export function pairCfg(over: Partial<PairCfg> = {}): PairCfg {
   return {
     id: "p1",
     name: "pair-a",
-    vipAddress: "10.0.0.10",
+    vipAddress: "198.18.0.110",
     vipPrefix: 24,
     vipInterface: "eth0",
     autoFailover: true,
@@ -43,7 +43,7 @@ export function app(over: Partial<AppSnapshot> = {}): AppSnapshot {
 export function vip(over: Partial<VipSnapshot> = {}): VipSnapshot {
   return {
     name: "vip",
-    address: "10.0.0.10",
+    address: "198.18.0.110",
     prefix: 24,
     interface: "eth0",
     driver: "simulated",
