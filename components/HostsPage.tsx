@@ -83,7 +83,7 @@ export function HostsPage() {
               {h.connected ? <Badge tone="ok" icon="link">agent connected</Badge> : <Badge tone="bad" icon="unlink">agent disconnected</Badge>}
               <span className="ml-auto font-mono text-xs text-muted">{h.address}</span>
             </div>
-            <dl className="mt-2 grid grid-cols-2 gap-x-4 gap-y-1 text-sm sm:grid-cols-4">
+            <dl className="mt-2 grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-[max-content_max-content_max-content_minmax(0,1fr)]">
               <div>
                 <dt className="text-xs text-muted">Last heartbeat</dt>
                 <dd><Time iso={h.lastHeartbeatAt} relative /></dd>
@@ -98,7 +98,7 @@ export function HostsPage() {
               </div>
               <div>
                 <dt className="text-xs text-muted">Agent URL</dt>
-                <dd className="break-all font-mono text-xs">{h.agentUrl}</dd>
+                <dd className="font-mono text-xs [overflow-wrap:anywhere]">{h.agentUrl}</dd>
               </div>
             </dl>
             {!h.connected && (h.apps.length > 0 || h.vips.length > 0) && (
