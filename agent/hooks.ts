@@ -14,9 +14,23 @@ export interface HttpResult {
   timedOut: boolean;
 }
 
-export function httpRequest(url: string, method: "GET" | "PUT", body: string | null, timeoutMs: number): Promise<HttpResult> {
+/**
+ * Keep-alive agents for mode hooks and HTTP probes: the connection to the app's control endpoint stays
+ * open (warmed by the get-mode call after start), so a set-mode call is one write and one read, without a
+ * TCP handshake. Nagle off: a request is one small write and nothing may wait for a delayed ACK.
+ */
+const keepAlive = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 4, maxFreeSockets: 2, scheduling: "lifo" as const };
+const httpAgent = new http.Agent(keepAlive);
+const httpsAgent = new https.Agent(keepAlive);
+
+/** Errors of a pooled connection the server closed meanwhile: the request never reached it. */
+const STALE_SOCKET = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+
+export function httpRequest(url: string, method: "GET" | "PUT", body: string | null, timeoutMs: number, onSent?: () => void): Promise<HttpResult> {
+  const deadline = performance.now() + timeoutMs;
   return new Promise((resolve) => {
     let done = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (r: HttpResult) => {
       if (done) return;
       done = true;
@@ -24,30 +38,49 @@ export function httpRequest(url: string, method: "GET" | "PUT", body: string | n
       resolve(r);
     };
     const u = new URL(url);
-    const mod = u.protocol === "https:" ? https : http;
-    const req = mod.request(
-      u,
-      {
-        method,
-        agent: false, // a fresh loopback connection costs well under a millisecond; no stale keep-alive sockets
-        headers: body !== null ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {},
-      },
-      (res) => {
-        let data = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          if (data.length < 8192) data += c;
-        });
-        res.on("end", () => finish({ status: res.statusCode ?? null, body: data, error: null, timedOut: false }));
-        res.on("error", (e) => finish({ status: res.statusCode ?? null, body: data, error: e.message, timedOut: false }));
-      },
-    );
-    const timer = setTimeout(() => {
-      req.destroy();
-      finish({ status: null, body: "", error: `timed out after ${timeoutMs} ms`, timedOut: true });
-    }, timeoutMs);
-    req.on("error", (e) => finish({ status: null, body: "", error: e.message, timedOut: false }));
-    req.end(body ?? undefined);
+    const isHttps = u.protocol === "https:";
+    const mod = isHttps ? https : http;
+    const attempt = (retry: boolean) => {
+      let gotResponse = false;
+      const req = mod.request(
+        u,
+        {
+          method,
+          agent: isHttps ? httpsAgent : httpAgent,
+          headers: body !== null ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {},
+        },
+        (res) => {
+          gotResponse = true;
+          let data = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => {
+            if (data.length < 8192) data += c;
+          });
+          res.on("end", () => finish({ status: res.statusCode ?? null, body: data, error: null, timedOut: false }));
+          res.on("error", (e) => finish({ status: res.statusCode ?? null, body: data, error: e.message, timedOut: false }));
+        },
+      );
+      req.on("socket", (sock) => sock.setNoDelay(true));
+      if (onSent) req.once("finish", onSent); // the whole request has been handed to the kernel
+      clearTimeout(timer);
+      timer = setTimeout(
+        () => {
+          req.destroy();
+          finish({ status: null, body: "", error: `timed out after ${timeoutMs} ms`, timedOut: true });
+        },
+        Math.max(1, deadline - performance.now()),
+      );
+      req.on("error", (e: NodeJS.ErrnoException) => {
+        if (done) return;
+        // A kept-alive connection closed by the server (idle timeout, app restarted) just as we reused it:
+        // the request did not get an answer; send it once more on a new connection (GET and PUT of the
+        // same mode are idempotent).
+        if (retry && !gotResponse && req.reusedSocket && STALE_SOCKET.has(e.code ?? "")) return attempt(false);
+        finish({ status: null, body: "", error: e.message, timedOut: false });
+      });
+      req.end(body ?? undefined);
+    };
+    attempt(true);
   });
 }
 
@@ -74,7 +107,8 @@ export interface HookResult {
  * Runs the app's mode hook. `mode` null = read the current mode (get-mode). The mode never comes from
  * the wire as a string to execute: it is one of two enum values, passed as SWITCHYARD_MODE or JSON.
  */
-export async function runModeHook(app: AppConfig, hook: ModeHook, mode: Mode | null): Promise<HookResult> {
+/** `onSent`: called once the request is on its way (http: written to the socket; command: spawned). */
+export async function runModeHook(app: AppConfig, hook: ModeHook, mode: Mode | null, onSent?: () => void): Promise<HookResult> {
   const action = mode ? "set-mode" : "get-mode";
   if (hook.type === "command") {
     const run = await runCommand({
@@ -87,6 +121,7 @@ export async function runModeHook(app: AppConfig, hook: ModeHook, mode: Mode | n
       env: { SWITCHYARD_APP: app.name, SWITCHYARD_ACTION: action, ...(mode ? { SWITCHYARD_MODE: mode } : {}) },
       cwd: app.cwd,
       timeoutMs: hook.timeoutMs,
+      onSpawn: onSent ? (child) => child.once("spawn", onSent) : undefined,
     });
     const said = modeFromText(run.stdout);
     const confirmed: ObservedMode = !run.ok ? "unknown" : (said ?? mode ?? "unknown");
@@ -94,7 +129,7 @@ export async function runModeHook(app: AppConfig, hook: ModeHook, mode: Mode | n
   }
   const t0 = performance.now();
   const startedAt = nowIso();
-  const r = await httpRequest(hook.url, mode ? "PUT" : "GET", mode ? JSON.stringify({ mode }) : null, hook.timeoutMs);
+  const r = await httpRequest(hook.url, mode ? "PUT" : "GET", mode ? JSON.stringify({ mode }) : null, hook.timeoutMs, onSent);
   const ok2xx = r.status !== null && r.status >= 200 && r.status < 300;
   const said = ok2xx ? modeFromText(r.body) : null;
   const ok = ok2xx && (mode === null ? said !== null : said === null || said === mode);

@@ -94,10 +94,15 @@ async function main() {
         if (m !== "primary" && m !== "backup") return send(400, { error: "mode: expected primary or backup" });
         const previous = mode;
         mode = m;
+        send(200, { mode }); // answer first: the agent's promotion waits for this reply, not for our log line
         out({ event: "mode", mode, previous });
-        send(200, { mode });
       });
     });
+    // The agent keeps one connection open for its mode hook (no TCP handshake on a failover): do not close
+    // idle connections after Node's default 5 s.
+    srv.keepAliveTimeout = 0;
+    srv.headersTimeout = 10_000;
+    srv.requestTimeout = 10_000;
     await new Promise<void>((resolve) => {
       srv.once("error", (e) => {
         process.stderr.write(`switchyard-sim: control: ${e.message}\n`);
