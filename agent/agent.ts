@@ -26,7 +26,13 @@ import {
 } from "../protocol/agent";
 import { App, type EmitFn } from "./app";
 import type { AgentConfig } from "./config";
-import { runModeHook } from "./hooks";
+import { runModeHook, type HookResult } from "./hooks";
+
+/**
+ * Promotion with the linux driver: run `ip addr add` in parallel with the mode hook (the first gratuitous
+ * ARP still waits for the app's confirmation). See docs/agent.md, "Performance".
+ */
+const PARALLEL_ADD = true;
 import { StateStore } from "./store";
 import { KeyedLock, log, nowIso } from "./util";
 import { Vip } from "./vip";
@@ -108,8 +114,13 @@ export class Agent {
     const vip = app.cfg.vip ? this.vips.get(app.cfg.vip) : undefined;
     if (!vip) return;
     if (vip.desired === "disabled" && vip.observed === "disabled") return;
-    void this.lock.run(`vip:${vip.cfg.name}`, () => vip.disable()).then((r) => {
-      log(r.ok ? "info" : "error", "VIP disabled after app failure", { app: app.name, vip: vip.cfg.name, reason, ok: r.ok, error: r.error });
+    // The app.state event has been emitted already; setImmediate lets socket.io finish writing it (a packet
+    // queued behind an earlier one is flushed on a nextTick) before `ip addr del` is spawned, which blocks
+    // this thread for a few ms: the controller's promotion of the peer must not wait for our clean-up.
+    setImmediate(() => {
+      void this.lock.run(`vip:${vip.cfg.name}`, () => vip.disable()).then((r) => {
+        log(r.ok ? "info" : "error", "VIP disabled after app failure", { app: app.name, vip: vip.cfg.name, reason, ok: r.ok, error: r.error });
+      });
     });
   }
 
@@ -333,9 +344,7 @@ export class Agent {
     }
     let hookOk = true;
     let hookError = "";
-    if (app.cfg.modeHook) {
-      const h = await runModeHook(app.cfg, app.cfg.modeHook, mode);
-      runs.push(h.run);
+    const hookOutcome = (h: HookResult) => {
       if (h.confirmed === mode) app.setMode(mode, h.run);
       else {
         hookOk = false;
@@ -344,6 +353,36 @@ export class Agent {
           : `mode hook did not confirm ${mode} (${h.run.stderr.trim() || h.run.stdout.trim() || `exit ${h.run.exitCode}`})`;
         app.setMode(h.confirmed, h.run);
       }
+    };
+    if (mode === "primary" && vip && app.cfg.modeHook && vip.cfg.driver === "linux" && PARALLEL_ADD) {
+      // Promotion, linux driver: `ip addr add` runs while the app answers its mode hook; the first
+      // gratuitous ARP waits for the app's confirmation (the gate), and a refusal removes the address again.
+      // The address without an ARP moves no client: they still resolve the VIP to the old holder's MAC.
+      let open!: (ok: boolean) => void;
+      const gate = new Promise<boolean>((r) => (open = r));
+      let startVip!: () => void;
+      const sent = new Promise<void>((r) => (startVip = r));
+      const hookP = runModeHook(app.cfg, app.cfg.modeHook, mode, () => startVip());
+      // Spawn `ip` once the hook request is on its way (not before: the spawn blocks this thread for a
+      // few ms, the app can answer meanwhile).
+      const vipP = Promise.race([sent, hookP]).then(() => this.lock.run(`vip:${vip.cfg.name}`, () => vip.enable(gate)));
+      let h: HookResult;
+      try {
+        h = await hookP;
+        hookOutcome(h);
+      } finally {
+        open(hookOk);
+      }
+      const r = await vipP;
+      runs.push(h.run, ...r.runs); // in order: mode hook, ip addr add, first ARP (or the roll-back)
+      if (!hookOk) return { ok: false, code: h.run.timedOut ? "TIMEOUT" : "FAILED", error: `${hookError}; VIP ${vip.cfg.name}: ${r.ok ? "enabled" : r.error}`, runs };
+      if (!r.ok) return { ok: false, code: "FAILED", error: `VIP ${vip.cfg.name}: ${r.error}`, runs };
+      return { ok: true, runs };
+    }
+    if (app.cfg.modeHook) {
+      const h = await runModeHook(app.cfg, app.cfg.modeHook, mode);
+      runs.push(h.run);
+      hookOutcome(h);
     } else app.setMode(mode, null); // no hook: the agent records the mode itself
     if (vip) {
       if (mode === "primary" && hookOk) {
@@ -364,6 +403,7 @@ export class Agent {
   async close() {
     for (const a of this.apps.values()) a.close();
     for (const v of this.vips.values()) v.close();
+    this.store.flush();
     await new Promise<void>((r) => (this.io ? this.io.close(() => r()) : r()));
   }
 }

@@ -89,7 +89,7 @@ export class App {
     const rec = this.store.state.apps[this.name];
     if (rec && rec.mode !== mode) {
       rec.mode = mode;
-      this.store.save();
+      this.store.saveSoon(); // not between the mode hook and the VIP
     }
     if (changed || run) this.hooks.emit({ type: "app.mode", app: this.name, mode, run });
   }
@@ -254,7 +254,7 @@ export class App {
     if (!wasStopping) this.hooks.onFailure(this, reason);
     if (this.store.state.apps[this.name]?.pid === pid) {
       delete this.store.state.apps[this.name];
-      this.store.save();
+      this.store.saveSoon();
     }
     if (this.mode !== "unknown") this.setMode("unknown", null);
     const w = this.exitWaiters;

@@ -1,9 +1,14 @@
 /**
  * VIP drivers: linux (ip addr + arping), script (operator's VIP control scripts), simulated (in memory).
  *
- * Hot path (enable): `ip addr add` → spawn the first gratuitous ARP at once → resolve as soon as arping
- * announces it is sending (line-buffered stdout through stdbuf) → remaining ARPs in the background, every
- * garp.intervalMs. No sleeps and no polling before the first ARP.
+ * Hot path (enable): `ip addr add` → spawn the first gratuitous ARP at once (before any event, state file
+ * write or re-read) → resolve as soon as arping announces it is sending (its stdout made line-buffered by
+ * preloading coreutils' libstdbuf, without the extra exec of the `stdbuf` wrapper) → remaining ARPs in the
+ * background, every garp.intervalMs. No sleeps and no polling before the first ARP.
+ *
+ * Acknowledgements wait for the action only: the observed state is taken from the successful action at
+ * once, and confirmed by re-reading the interface (or the status script) in the background; a re-read
+ * that disagrees is reported as a vip.state event.
  */
 import { existsSync } from "node:fs";
 import type { AgentEvent, DriverRun, VipObserved, VipSnapshot } from "../protocol/agent";
@@ -27,7 +32,25 @@ export interface VipResult {
  */
 export const ADDRESS_ABSENT = /Cannot assign requested address|\bAddress not found\b/i;
 
-const STDBUF = ["/usr/bin/stdbuf", "/bin/stdbuf"].find((p) => existsSync(p)) ?? null;
+/**
+ * coreutils' libstdbuf (what `stdbuf -oL` preloads): arping's stdout to a pipe is block-buffered, so its
+ * "ARPING ..." line, printed just before the first packet is sent, would only arrive when arping exits
+ * (about 1 s after `-c 1`). Preloading the library directly makes it line-buffered without exec'ing the
+ * `stdbuf` wrapper first (measured: first ARP on the wire ~2 ms earlier). Only as root: with file
+ * capabilities and a non-root agent the loader ignores LD_PRELOAD (secure execution), so the first ARP is
+ * then acknowledged when arping has been exec'd.
+ */
+const LIBSTDBUF =
+  process.getuid?.() === 0
+    ? (["/usr/libexec/coreutils/libstdbuf.so", "/usr/lib/coreutils/libstdbuf.so", "/usr/lib/x86_64-linux-gnu/coreutils/libstdbuf.so", "/usr/lib/aarch64-linux-gnu/coreutils/libstdbuf.so"].find((p) => existsSync(p)) ?? null)
+    : null;
+
+/**
+ * The background re-read after an action is started this long after it, so that its process spawn does
+ * not compete for the CPU with the rest of the move (the peer's promotion runs right after a demote's
+ * ack). Nothing waits for it; the periodic observe (observeIntervalMs) reads the state anyway.
+ */
+export const CONFIRM_AFTER_MS = 100;
 
 export class Vip {
   desired: "enabled" | "disabled";
@@ -37,6 +60,7 @@ export class Vip {
   private gen = 0;
   private arpTimers: NodeJS.Timeout[] = [];
   private observeTimer?: NodeJS.Timeout;
+  private confirmTimer?: NodeJS.Timeout;
   private dadTimer?: NodeJS.Timeout;
   private dadRunning = false;
   private closed = false;
@@ -90,6 +114,7 @@ export class Vip {
   close() {
     this.closed = true;
     clearTimeout(this.observeTimer);
+    clearTimeout(this.confirmTimer);
     clearTimeout(this.dadTimer);
     for (const t of this.arpTimers) clearTimeout(t);
   }
@@ -122,7 +147,7 @@ export class Vip {
     this.emit({ type: "vip.state", vip: this.cfg.name, observed: o, desired: this.desired });
   }
 
-  private run(action: string, file: string, args: string[], timeoutMs: number, onSpawn?: Parameters<typeof runCommand>[0]["onSpawn"]) {
+  private run(action: string, file: string, args: string[], timeoutMs: number, onSpawn?: Parameters<typeof runCommand>[0]["onSpawn"], extraEnv?: Record<string, string>) {
     return runCommand({
       kind: "vip",
       driver: this.cfg.driver,
@@ -130,13 +155,18 @@ export class Vip {
       target: this.cfg.name,
       file,
       args,
-      env: this.env(action),
+      env: extraEnv ? { ...this.env(action), ...extraEnv } : this.env(action),
       timeoutMs,
       onSpawn,
     });
   }
 
-  async enable(): Promise<VipResult> {
+  /**
+   * Enables the VIP. `gate` (linux driver only): `ip addr add` runs at once, but the first gratuitous ARP
+   * waits for the gate; if it resolves false (the app did not confirm primary) the address is removed again
+   * (`ip addr del`) and no ARP is sent. Without an ARP no client on the segment moves to this host.
+   */
+  async enable(gate?: Promise<boolean>): Promise<VipResult> {
     const gen = ++this.gen;
     const desiredChanged = this.setDesired("enabled");
     const runs: DriverRun[] = [];
@@ -152,34 +182,61 @@ export class Vip {
       this.setObserved("enabled", desiredChanged);
       return { ok: true, runs };
     }
-    this.store.save();
     if (c.driver === "script") {
+      this.store.saveSoon();
       const run = await this.run("enable", c.scripts!.enable, ["enable"], c.scripts!.timeoutMs);
       runs.push(run);
       this.record(run);
-      await this.observeAfter(gen, run.ok ? "enabled" : "unknown", runs, desiredChanged);
+      await this.afterAction(gen, run.ok, "enabled", runs, desiredChanged);
       return run.ok ? { ok: true, runs } : { ok: false, runs, error: describeFailure("enable script", run) };
     }
     // linux
     if (c.dad.beforeEnable) {
       const d = await this.checkDuplicate();
       if (d) runs.push(d.run);
-      if (d?.duplicate) return { ok: false, runs, error: `duplicate address: ${c.address} answered by ${d.mac ?? "another host"}` };
+      if (d?.duplicate) {
+        this.store.saveSoon();
+        return { ok: false, runs, error: `duplicate address: ${c.address} answered by ${d.mac ?? "another host"}` };
+      }
     }
     const add = await this.run("enable", c.commands.ip, ["addr", "add", `${c.address}/${c.prefix}`, "dev", c.interface], 5000);
     const already = !add.ok && /File exists|already assigned/i.test(add.stderr);
     if (already) add.ok = true;
     runs.push(add);
-    this.record(add);
     if (!add.ok) {
-      await this.observeAfter(gen, "unknown", runs, desiredChanged);
+      this.record(add);
+      this.store.saveSoon();
+      await this.afterAction(gen, false, "enabled", runs, desiredChanged);
       return { ok: false, runs, error: describeFailure("ip addr add", add) };
     }
-    // First gratuitous ARP at once, and read the interface in parallel (neither waits for the other).
-    const [arp] = await Promise.all([this.firstArp(gen), this.observeAfter(gen, "enabled", runs, desiredChanged, true)]);
+    if (gate && !(await gate)) return this.rollBack(gen, add, runs);
+    // The first gratuitous ARP is spawned here, synchronously, before anything else happens: the add's
+    // vip.run event, the vip.state event and the state file write come after it.
+    const first = this.firstArp(gen);
+    this.record(add);
+    this.store.saveSoon(); // desired: enabled (kept for an agent restart)
+    await this.afterAction(gen, true, "enabled", runs, desiredChanged);
+    const arp = await first;
     runs.push(arp);
     this.lastRun = arp;
     return { ok: true, runs };
+  }
+
+  /** The gate of enable() said no: take the just-added address away again (no ARP was sent). */
+  private async rollBack(gen: number, add: DriverRun, runs: DriverRun[]): Promise<VipResult> {
+    const c = this.cfg;
+    this.record(add);
+    this.setDesired("disabled");
+    this.store.saveSoon();
+    if (gen !== this.gen) return { ok: false, runs, error: "VIP enable cancelled (the app did not confirm primary)" };
+    const del = await this.run("disable", c.commands.ip, ["addr", "del", `${c.address}/${c.prefix}`, "dev", c.interface], 5000);
+    if (!del.ok && !del.timedOut && ADDRESS_ABSENT.test(del.stderr)) del.ok = true;
+    runs.push(del);
+    this.record(del);
+    await this.afterAction(gen, del.ok, "disabled", runs, false);
+    if (del.ok) return { ok: false, runs, error: "rolled back: the app did not confirm primary, the address was removed again" };
+    log("error", "VIP roll-back failed: the address may still be on the interface (no gratuitous ARP was sent)", { vip: c.name, stderr: del.stderr.slice(0, 200) });
+    return { ok: false, runs, error: describeFailure("roll-back ip addr del", del) };
   }
 
   /** Starts the GARP burst; resolves when the first ARP is on its way (arping's header line, or its exit). */
@@ -191,30 +248,22 @@ export class Vip {
       return Promise.resolve(syntheticRun({ kind: "vip", driver: "linux", action: "arp", target: c.name }, performance.now(), nowIso(), true, "gratuitous ARP disabled (garp.count 0)"));
     const send = (i: number, onLine?: (line: string) => void) => {
       const args = ["-U", "-c", "1", "-I", c.interface, c.address];
-      const [file, argv] = STDBUF ? [STDBUF, ["-oL", c.commands.arping, ...args]] : [c.commands.arping, args];
-      return this.run(`arp`, file, argv, 5000, (child) => {
+      return this.run(`arp`, c.commands.arping, args, 5000, (child) => {
         if (!onLine) return;
         child.stdout!.once("data", (b: Buffer) => onLine(String(b)));
         child.once("spawn", () => {
-          if (!STDBUF) onLine("(spawned)");
+          if (!LIBSTDBUF) onLine("(spawned)");
         });
-      }).then((run) => {
+      }, LIBSTDBUF ? preloadEnv(LIBSTDBUF) : undefined).then((run) => {
         run.stdout = boundText(`[${i + 1}/${c.garp.count}] ${run.stdout}`);
         this.emit({ type: "vip.run", vip: c.name, run });
         if (!run.ok) log("warn", "gratuitous ARP failed", { vip: c.name, exitCode: run.exitCode, stderr: run.stderr });
         return run;
       });
     };
-    for (let i = 1; i < c.garp.count; i++) {
-      this.arpTimers.push(
-        setTimeout(() => {
-          if (gen === this.gen && this.desired === "enabled") void send(i);
-        }, i * c.garp.intervalMs),
-      );
-    }
     const t0 = performance.now();
     const startedAt = nowIso();
-    return new Promise((resolve) => {
+    const p = new Promise<DriverRun>((resolve) => {
       let done = false;
       const first = send(0, (line) => {
         if (done) return;
@@ -227,6 +276,14 @@ export class Vip {
         resolve(run);
       });
     });
+    for (let i = 1; i < c.garp.count; i++) {
+      this.arpTimers.push(
+        setTimeout(() => {
+          if (gen === this.gen && this.desired === "enabled") void send(i);
+        }, i * c.garp.intervalMs),
+      );
+    }
+    return p;
   }
 
   async disable(): Promise<VipResult> {
@@ -247,37 +304,65 @@ export class Vip {
       this.setObserved("disabled", desiredChanged);
       return { ok: true, runs };
     }
-    this.store.save();
     if (c.driver === "script") {
+      this.store.saveSoon();
       const run = await this.run("disable", c.scripts!.disable, ["disable"], c.scripts!.timeoutMs);
       runs.push(run);
       this.record(run);
-      await this.observeAfter(gen, run.ok ? "disabled" : "unknown", runs, desiredChanged);
+      await this.afterAction(gen, run.ok, "disabled", runs, desiredChanged);
       return run.ok ? { ok: true, runs } : { ok: false, runs, error: describeFailure("disable script", run) };
     }
     const del = await this.run("disable", c.commands.ip, ["addr", "del", `${c.address}/${c.prefix}`, "dev", c.interface], 5000);
     if (!del.ok && !del.timedOut && ADDRESS_ABSENT.test(del.stderr)) del.ok = true; // already absent: idempotent
     runs.push(del);
     this.record(del);
+    this.store.saveSoon(); // desired: disabled (after the action: not on its path)
     if (!del.ok && !del.timedOut) {
       // A message we do not know: the interface decides. Absent there means disabled, whatever ip said.
       const { observed, run } = await this.read();
       if (run) runs.push(run);
       if (observed === "disabled") del.ok = true;
     }
-    await this.observeAfter(gen, del.ok ? "disabled" : "unknown", runs, desiredChanged);
+    await this.afterAction(gen, del.ok, "disabled", runs, desiredChanged);
     if (del.ok) this.duplicate = { detected: false, mac: null, at: null };
     return del.ok ? { ok: true, runs } : { ok: false, runs, error: describeFailure("ip addr del", del) };
   }
 
-  /** After an action: read the real state (linux, script with status) or take the action's result. */
-  private async observeAfter(gen: number, fallback: VipObserved, runs: DriverRun[], force: boolean, quiet = false) {
+  /**
+   * After an action. Success: the observed state is what the action did, at once (the ack does not wait
+   * for a re-read); the interface / status script is re-read in the background and a disagreement is
+   * reported as vip.state. Failure (not on the hot path): read the real state before answering.
+   */
+  private async afterAction(gen: number, ok: boolean, result: "enabled" | "disabled", runs: DriverRun[], force: boolean) {
     const c = this.cfg;
-    if (c.driver === "linux" || (c.driver === "script" && c.scripts?.status)) {
-      const { observed, run } = await this.read();
-      if (run && !quiet && c.driver === "script") runs.push(run);
-      if (gen === this.gen) this.setObserved(observed, force);
-    } else if (gen === this.gen) this.setObserved(fallback, force);
+    const readable = c.driver === "linux" || (c.driver === "script" && !!c.scripts?.status);
+    if (ok) {
+      if (gen === this.gen) this.setObserved(result, force);
+      if (readable) this.confirmLater(gen);
+      return;
+    }
+    if (!readable) {
+      if (gen === this.gen) this.setObserved("unknown", force);
+      return;
+    }
+    const { observed, run } = await this.read();
+    if (run && c.driver === "script") runs.push(run);
+    if (gen === this.gen) this.setObserved(observed, force);
+  }
+
+  private confirmLater(gen: number) {
+    clearTimeout(this.confirmTimer);
+    this.confirmTimer = setTimeout(() => {
+      if (this.closed || gen !== this.gen) return;
+      void this.read()
+        .then(({ observed, run }) => {
+          if (gen !== this.gen || this.closed) return;
+          if (observed !== this.observed) log("warn", "VIP re-read after the action disagrees", { vip: this.cfg.name, observed, after: this.observed, exitCode: run?.exitCode ?? null, stderr: run?.stderr.slice(0, 200) });
+          this.setObserved(observed);
+        })
+        .catch((e: unknown) => log("error", "VIP re-read failed", { vip: this.cfg.name, error: String(e) }));
+    }, CONFIRM_AFTER_MS);
+    this.confirmTimer.unref();
   }
 
   private async read(): Promise<{ observed: VipObserved; run: DriverRun | null }> {
@@ -339,6 +424,11 @@ export class Vip {
       this.dadRunning = false;
     }
   }
+}
+
+function preloadEnv(lib: string): Record<string, string> {
+  const prev = process.env.LD_PRELOAD;
+  return { LD_PRELOAD: prev ? `${lib}:${prev}` : lib, _STDBUF_O: "L" };
 }
 
 function describeFailure(what: string, run: DriverRun) {

@@ -140,6 +140,9 @@ describe("agent managing a simulated SIP Server", () => {
     expect(failed.type === "app.state" && failed.exit?.signal).toBe("SIGKILL");
     expect(delay).toBeLessThan(1000);
     await client.waitEvent((e) => e.type === "vip.state" && e.observed === "disabled", 2000, since);
+    // the failure is reported before the agent starts its own VIP clean-up (the controller must not wait on it)
+    const dis = await client.waitEvent((e) => e.type === "vip.run" && e.run.action === "disable", 2000, since);
+    expect(dis.seq).toBeGreaterThan(failed.seq);
     // restart policy on-failure with backoff: running again, in its initial mode (backup)
     const running = await client.waitEvent((e) => e.type === "app.state" && e.state === "running", 5000, since);
     expect(running.type === "app.state" && running.pid).not.toBe(pid);
@@ -372,6 +375,32 @@ describe("supervision details", () => {
     expect(!t.ok && t.error.message).toMatch(/timed out/);
     rmDir(dir);
   });
+});
+
+test("acks do not wait for the re-read: observed state from the action at once, a disagreeing re-read is reported after", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sya-confirm-"));
+  const mk = (n: string, body: string) => {
+    const f = path.join(dir, n);
+    writeFileSync(f, `#!/bin/sh\n${body}\n`);
+    chmodSync(f, 0o755);
+    return f;
+  };
+  // enable "succeeds" but the address never shows up: the status script says disabled (exit 3)
+  const vip = { name: "liar", address: "198.18.0.223", interface: "eth7", driver: "script", observeIntervalMs: 60_000, scripts: { enable: mk("en.sh", "exit 0"), disable: mk("dis.sh", "exit 0"), status: mk("st.sh", "exit 3") } };
+  const a = await startAgent({ config: { vips: [vip] } });
+  agents.push(a);
+  const c = track(new AgentClient(a.url));
+  await c.ready();
+  const since = c.events.length;
+  const en = await c.command({ type: "vip.enable", vip: "liar" });
+  expect(en.ok).toBe(true);
+  if (!en.ok) return;
+  expect(en.runs.map((r) => r.action)).toEqual(["enable"]); // no status run before the ack
+  expect(en.snapshot.vips[0].observed).toBe("enabled");
+  // the background re-read (long before the 60 s periodic observe) disagrees: reported as vip.state
+  const ev = await c.waitEvent((e) => e.type === "vip.state" && e.observed === "disabled", 3000, since);
+  expect(ev.type === "vip.state" && ev.desired).toBe("enabled");
+  rmDir(dir);
 });
 
 test("the example config is valid", async () => {

@@ -11,6 +11,9 @@
  * leftovers from an interrupted run are removed first. Needs root (CI runs as root).
  */
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { AgentClient, buildBundles, startAgent, type RunningAgent } from "./helpers";
 
@@ -20,6 +23,8 @@ const H1 = "198.18.0.201";
 const H2 = "198.18.0.202";
 const ROOT = "198.18.0.250";
 const VIP = "198.18.0.210";
+const VIP2 = "198.18.0.211";
+const REFUSE = path.join(mkdtempSync(path.join(os.tmpdir(), "sya-refuse-")), "refuse");
 
 const sh = (args: string[], allowFail = false): string => {
   try {
@@ -72,7 +77,7 @@ function setup() {
 }
 
 const mac = (ns: string) => ip("-n", ns, "-o", "link", "show", "eth0").match(/link\/ether ([0-9a-f:]{17})/)![1];
-const hasVip = (ns: string) => new RegExp(`inet ${VIP.replace(/\./g, "\\.")}/24`).test(ip("-n", ns, "-o", "addr", "show", "dev", "eth0"));
+const hasVip = (ns: string, vip = VIP) => new RegExp(`inet ${vip.replace(/\./g, "\\.")}/24`).test(ip("-n", ns, "-o", "addr", "show", "dev", "eth0"));
 
 describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when not root: needs netns and ip addr)", () => {
   let agent: RunningAgent;
@@ -96,6 +101,17 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
             dad: { enabled: true, intervalMs: 300, timeoutMs: 1000 },
             observeIntervalMs: 300,
           },
+          { name: "vip2", address: VIP2, prefix: 24, interface: "eth0", driver: "linux", garp: { count: 1, intervalMs: 100 }, dad: { enabled: false }, observeIntervalMs: 300 },
+        ],
+        apps: [
+          {
+            // a stand-in app: runs until killed; its mode hook confirms, or refuses primary while REFUSE exists
+            name: "app",
+            command: process.execPath,
+            args: ["-e", "setInterval(() => {}, 1 << 30)"],
+            modeHook: { type: "command", command: "/bin/sh", args: ["-c", `[ "$SWITCHYARD_MODE" = primary ] && [ -e ${REFUSE} ] && exit 1; echo "$SWITCHYARD_MODE"`], timeoutMs: 3000 },
+            vip: "vip2",
+          },
         ],
       },
     });
@@ -106,7 +122,8 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
   afterAll(async () => {
     client?.close();
     await agent?.stop();
-    teardown();
+    teardown(); // kills every process in the namespaces, the stand-in app too
+    rmSync(path.dirname(REFUSE), { recursive: true, force: true });
   });
 
   test("enable: address added, first gratuitous ARP sent before the ack, seen by the neighbour; disable removes it", async () => {
@@ -155,6 +172,50 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
     const again = await client.command({ type: "vip.disable", vip: "vip" });
     expect(again.ok && again.snapshot.vips[0].observed).toBe("disabled");
     expect(hasVip(NS.h1)).toBe(false);
+  });
+
+  test("promotion: ip addr add runs with the mode hook, the ARP waits for the app; a refusal removes the address again", async () => {
+    const h1mac = mac(NS.h1);
+    const st = await client.command({ type: "app.start", app: "app" });
+    expect(st.ok).toBe(true);
+    ip("-n", NS.h2, "neigh", "replace", VIP2, "lladdr", "02:00:00:00:00:98", "dev", "eth0", "nud", "stale");
+    const t0 = performance.now();
+    const p = await client.command({ type: "app.setMode", app: "app", mode: "primary" });
+    const ms = performance.now() - t0;
+    expect(p.ok).toBe(true);
+    if (!p.ok) return;
+    console.log(`app.setMode primary (command hook ∥ ip addr add, then first ARP) acknowledged in ${ms.toFixed(1)} ms; runs: ${p.runs.map((r) => `${r.action} ${r.durationMs} ms`).join(", ")}`);
+    // the runs read in order: mode hook, ip addr add, first ARP
+    expect(p.runs.map((r) => `${r.kind}:${r.action}:${r.ok}`)).toEqual(["mode-hook:set-mode:true", "vip:enable:true", "vip:arp:true"]);
+    expect(p.snapshot.apps[0].mode).toBe("primary");
+    expect(hasVip(NS.h1, VIP2)).toBe(true);
+    let neigh = "";
+    for (let i = 0; i < 40 && !neigh.includes(h1mac); i++) {
+      neigh = ip("-n", NS.h2, "neigh", "show", VIP2, "dev", "eth0");
+      if (!neigh.includes(h1mac)) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(neigh).toContain(h1mac);
+
+    const b = await client.command({ type: "app.setMode", app: "app", mode: "backup" });
+    expect(b.ok && b.snapshot.vips[1].observed).toBe("disabled");
+    expect(hasVip(NS.h1, VIP2)).toBe(false);
+
+    // the app refuses primary: the address added in parallel is removed again, no gratuitous ARP is sent
+    writeFileSync(REFUSE, "");
+    ip("-n", NS.h2, "neigh", "replace", VIP2, "lladdr", "02:00:00:00:00:98", "dev", "eth0", "nud", "stale");
+    const since = client.events.length;
+    const r = await client.command({ type: "app.setMode", app: "app", mode: "primary" });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe("FAILED");
+    expect(r.error.message).toMatch(/mode hook did not confirm primary/);
+    expect(r.runs.map((x) => `${x.kind}:${x.action}:${x.ok}`)).toEqual(["mode-hook:set-mode:false", "vip:enable:true", "vip:disable:true"]);
+    expect(hasVip(NS.h1, VIP2)).toBe(false);
+    const s = await client.command({ type: "state.get" });
+    expect(s.ok && s.snapshot.vips[1]).toMatchObject({ desired: "disabled", observed: "disabled" });
+    expect(client.events.slice(since).some((e) => e.type === "vip.run" && e.vip === "vip2" && e.run.action === "arp")).toBe(false);
+    expect(ip("-n", NS.h2, "neigh", "show", VIP2, "dev", "eth0")).not.toContain(h1mac);
+    rmSync(REFUSE, { force: true });
   });
 
   test("observed state comes from the interface: an address added behind the agent's back is reported", async () => {
