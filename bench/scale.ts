@@ -348,11 +348,13 @@ async function main() {
     flush(results);
     void cleanup().finally(() => process.exit(2));
   }, BUDGET_MS);
-  let cleaned = false;
-  async function cleanup() {
-    if (cleaned) return;
-    cleaned = true;
-    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch((e) => console.error("cleanup:", (e as Error).message));
+  let cleaning: Promise<void> | null = null;
+  /** Idempotent: every caller (watchdog, signal, the main flow's finally) awaits the same teardown. */
+  function cleanup(): Promise<void> {
+    cleaning ??= (async () => {
+      for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch((e) => console.error("cleanup:", (e as Error).message));
+    })();
+    return cleaning;
   }
   process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
   process.once("SIGTERM", () => void cleanup().finally(() => process.exit(143)));
@@ -620,6 +622,7 @@ async function main() {
     note(`server after load: RSS ${mb(end.rss)} MB, heap ${mb(end.heapUsed)} / ${mb(end.heapTotal)} MB`);
     note("wrote bench/results/scale.json and scale.md");
   } catch (e) {
+    if (cleaning) await cleaning; // stopped by the watchdog or a signal: the exit follows the teardown
     const errs = serverOutput().split("\n").filter((l) => /"level":"(error|warn)"/.test(l));
     if (errs.length) console.error(`--- server warnings/errors (last 15 of ${errs.length}) ---\n${errs.slice(-15).map((l) => l.slice(0, 1500)).join("\n")}`);
     throw e;
