@@ -6,6 +6,8 @@
  *   - hosts and pairs configured in the database, created or updated by name (audited)
  *   - the panel (server.ts, with the controller) on PORT (default 3000)
  * Prints the URL and the admin credentials. Ctrl-C stops every child.
+ * `npm run demo` builds the panel first and runs it in production mode; `npm run demo:dev` runs Next in
+ * development mode (hot reload, slower first page loads).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -81,7 +83,7 @@ async function main() {
 
   const server = spawn(path.join(repoRoot, "node_modules/.bin/tsx"), [path.join(repoRoot, "server.ts")], {
     cwd: repoRoot,
-    env: { ...process.env, DATABASE_URL: database.url, PORT: String(PORT), ADMIN_USERNAME: process.env.ADMIN_USERNAME ?? "admin", ADMIN_PASSWORD: secrets.adminPassword, NODE_ENV: process.env.NODE_ENV ?? "development" },
+    env: { ...process.env, DATABASE_URL: database.url, PORT: String(PORT), ADMIN_USERNAME: process.env.ADMIN_USERNAME ?? "admin", ADMIN_PASSWORD: secrets.adminPassword, NODE_ENV: process.env.NODE_ENV ?? "production" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.push(server);
