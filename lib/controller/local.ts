@@ -10,7 +10,7 @@
  * back to the database path: Operation pending + pg_notify, claimed by the leader with an idempotent
  * UPDATE ... WHERE status = 'pending'.
  */
-import type { OperationView, Preflight } from "../views";
+import type { OperationView, PairView, Preflight } from "../views";
 
 export interface LocalPreflight {
   pairName: string;
@@ -36,6 +36,8 @@ export interface LocalController {
    * started at once, before this promise resolves.
    */
   requestSwitchover(pairId: string, input: { reason: string | null; actor: string }): Promise<LocalSwitchoverResult>;
+  /** The last published view of every configured pair (the socket.io snapshot at connect; no query). */
+  pairViews?(): PairView[];
 }
 
 const KEY = Symbol.for("switchyard.controller.local");

@@ -2,13 +2,16 @@
  * socket.io on the panel's HTTP server. Every socket authenticates at connect from the session cookie or
  * an API token (`auth.token` or `Authorization: Bearer`); unauthenticated connections are refused.
  * Sockets join `pairs` and `role:<role>` and get a `pairs:snapshot`; `pair:subscribe` joins `pair:<id>`.
- * With several panel instances, @socket.io/postgres-adapter relays broadcasts through Postgres
- * (REALTIME_ADAPTER=postgres, the default; =memory turns it off).
+ * One instance (the default, REALTIME_ADAPTER=memory): broadcasts are delivered in-process, never waiting
+ * for the database. Several panel instances on one database: REALTIME_ADAPTER=postgres, and
+ * @socket.io/postgres-adapter relays broadcasts through Postgres on its OWN small pool (never the Prisma
+ * pool, so a broadcast never queues behind transactions).
  */
 import type { Server as HttpServer } from "node:http";
 import { Server as SocketIOServer } from "socket.io";
 import { createAdapter } from "@socket.io/postgres-adapter";
-import { getPool } from "@/lib/db";
+import pg from "pg";
+import { getLocalController } from "@/lib/controller/local";
 import { authenticateCredentials, bearerFrom } from "@/lib/auth/principal";
 import { canRead } from "@/lib/auth/roles";
 import { isAllowedOrigin } from "@/lib/http/origin";
@@ -27,6 +30,18 @@ import { getIo, setIo, type RealtimeServer } from "./io";
 
 /** Table the Postgres adapter uses for payloads over 8000 bytes (created by a migration). */
 export const ADAPTER_TABLE = "socket_io_attachments";
+/** Connections of the adapter's own pool: one held for LISTEN, the rest for pg_notify / attachments. */
+export const ADAPTER_POOL_MAX = 3;
+
+const POOL_KEY = Symbol.for("switchyard.realtime.pool");
+type PoolHolder = Record<symbol, pg.Pool | undefined>;
+
+export function realtimeAdapterKind(): "memory" | "postgres" {
+  const v = (process.env.REALTIME_ADAPTER ?? "memory").trim().toLowerCase();
+  if (v === "" || v === "memory") return "memory";
+  if (v === "postgres") return "postgres";
+  throw new Error(`REALTIME_ADAPTER must be "memory" or "postgres" (got ${JSON.stringify(process.env.REALTIME_ADAPTER)})`);
+}
 
 function fail(code: string, message: string): Ack {
   return { ok: false, error: { code, message } };
@@ -43,16 +58,21 @@ export function attachRealtime(httpServer: HttpServer, deps: { log: Logger }): R
     pingTimeout: 10_000,
   });
 
-  if ((process.env.REALTIME_ADAPTER ?? "postgres") === "postgres") {
+  if (realtimeAdapterKind() === "postgres") {
     try {
+      const url = process.env.DATABASE_URL;
+      if (!url) throw new Error("DATABASE_URL is not set");
+      const pool = new pg.Pool({ connectionString: url, max: ADAPTER_POOL_MAX, application_name: "switchyard-realtime", keepAlive: true });
+      pool.on("error", (err) => log.warn("realtime: adapter pool connection lost", { err: err.message }));
+      (globalThis as unknown as PoolHolder)[POOL_KEY] = pool;
       io.adapter(
-        createAdapter(getPool(), {
+        createAdapter(pool, {
           tableName: ADAPTER_TABLE,
           errorHandler: (err) => log.warn("postgres adapter error", { err: err.message }),
         }),
       );
-      log.info("realtime: postgres adapter on (broadcasts reach every panel instance)");
-      getPool()
+      log.info("realtime: postgres adapter on, own pool (broadcasts reach every panel instance)", { poolMax: ADAPTER_POOL_MAX });
+      pool
         .query("SELECT to_regclass($1) IS NOT NULL AS present", [ADAPTER_TABLE])
         .then((r) => {
           if (r.rows[0]?.present !== true) log.warn(`realtime: table ${ADAPTER_TABLE} is missing; broadcasts over 8 kB will fail`);
@@ -61,6 +81,8 @@ export function attachRealtime(httpServer: HttpServer, deps: { log: Logger }): R
     } catch (err) {
       log.warn("realtime: postgres adapter unavailable; using the in-memory adapter (single instance only)", { err });
     }
+  } else {
+    log.info("realtime: in-memory adapter (single panel instance; REALTIME_ADAPTER=postgres for several)");
   }
 
   io.use(async (socket, next) => {
@@ -89,7 +111,9 @@ export function attachRealtime(httpServer: HttpServer, deps: { log: Logger }): R
     void socket.join([ROOM_PAIRS, roleRoom(d.role), credentialRoom(d.kind, d.credentialId), userRoom(d.userId)]);
     log.debug("socket connected", { socketId: socket.id, username: d.username, role: d.role });
 
-    listPairViews()
+    // The leader serves the snapshot from its live views (no query); other instances read PairStatus.
+    const live = getLocalController()?.pairViews?.() ?? null;
+    (live ? Promise.resolve(live) : listPairViews())
       .then((views) => socket.emit("pairs:snapshot", views))
       .catch((err) => log.warn("pairs snapshot failed", { err }));
 
@@ -132,4 +156,8 @@ export async function closeRealtime(): Promise<void> {
   // io.close() would also close the HTTP server, which the caller owns: close the engine and adapter only.
   io.engine.close();
   await io.of("/").adapter.close?.();
+  const holder = globalThis as unknown as PoolHolder;
+  const pool = holder[POOL_KEY];
+  holder[POOL_KEY] = undefined;
+  await pool?.end().catch(() => undefined);
 }
