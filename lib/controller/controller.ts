@@ -10,9 +10,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { AgentEvent, AgentSnapshot } from "../../protocol/agent";
-import { db, Prisma } from "@/lib/db";
+import { db } from "@/lib/db";
 import { publishHostState, publishPairState } from "@/lib/realtime/publish";
-import type { HostView } from "@/lib/views";
+import type { HostView, PairView } from "@/lib/views";
 import { type AlarmSpec, alarmKey, decide, hostAlarms } from "./decide";
 import { AgentLink } from "./link";
 import {
@@ -46,6 +46,12 @@ export const SNAPSHOT_WAIT_MS = 3000;
 /** A switchover request not started within this long after it was made is refused at takeover. */
 export const STALE_REQUEST_MS = 60_000;
 const PERSIST_DELAY_MS = 50;
+/** A heartbeat (lastHeartbeatAt, rttMs) is persisted and re-broadcast at most this often per host. */
+export const HEARTBEAT_REFRESH_MS = 5000;
+/** Status rows per statement in persist(). */
+export const PERSIST_CHUNK = 100;
+/** After a failed status write, the retry waits this long (the items stay dirty). */
+const PERSIST_RETRY_MS = 1000;
 
 interface Running {
   op: store.LoadedOp;
@@ -120,6 +126,17 @@ export class ActiveController {
   private pendingModes: ModeChange[] = [];
   private dirtyPairs = new Set<string>();
   private dirtyHosts = new Set<string>();
+  /** Hosts whose snapshot changed since their HostStatus row was last written (else a heartbeat-only update). */
+  private dirtySnapshots = new Set<string>();
+  /** Hosts with a full HostStatus row written in this term. */
+  private hostWritten = new Set<string>();
+  private hostPersistedAt = new Map<string, number>();
+  /** Per host: key of the last broadcast host:state (without heartbeat/RTT) and when it went out. */
+  private hostPublished = new Map<string, { key: string; at: number }>();
+  /** Per pair: the last published view and its comparison keys (without updatedAt / heartbeat times). */
+  private published = new Map<string, { view: PairView; key: string; memoryKey: string }>();
+  /** hostId -> ids of the pairs with a server on it (rebuilt with the configuration). */
+  private hostPairs = new Map<string, string[]>();
   private persistTimer: NodeJS.Timeout | null = null;
   private alarmChain: Promise<void> = Promise.resolve();
   private persistChain: Promise<void> = Promise.resolve();
@@ -129,6 +146,8 @@ export class ActiveController {
   /** For the term's hot-path connection (defaults to DATABASE_URL). */
   databaseUrl: string | null = null;
   private readonly hot = new store.HotConnection((err) => this.log.warn("controller: hot-path connection lost (using the pool)", { err: (err as Error).message }));
+  /** The term's own connection for status persistence: never competes with the pool (API, operation records). */
+  private readonly statusConn = new store.HotConnection((err) => this.log.warn("controller: status connection lost (using the pool)", { err: (err as Error).message }), "switchyard-controller-status");
 
   constructor(
     readonly epoch: number,
@@ -142,6 +161,7 @@ export class ActiveController {
   async start(): Promise<void> {
     const url = this.databaseUrl ?? process.env.DATABASE_URL;
     if (url) await this.hot.open(url).catch((err) => this.log.warn("controller: no hot-path connection (using the pool)", { err: (err as Error).message }));
+    if (url) await this.statusConn.open(url).catch((err) => this.log.warn("controller: no status connection (using the pool)", { err: (err as Error).message }));
     const [cfg, statuses, lastFinished, alarms] = await Promise.all([
       store.loadConfig(),
       db.pairStatus.findMany(),
@@ -179,6 +199,7 @@ export class ActiveController {
     }
     await Promise.race([Promise.all([this.alarmChain, this.persistChain]), new Promise((r) => setTimeout(r, 2000))]);
     await this.hot.close();
+    await this.statusConn.close();
   }
 
   onNotify(channel: string, payload: string): void {
@@ -195,8 +216,13 @@ export class ActiveController {
     try {
       const cfg = await store.loadConfig();
       if (this.stopped) return;
+      const before = this.pairs;
       this.applyConfig(cfg);
-      for (const id of this.pairs.keys()) this.changed(id);
+      // Only the pairs whose configuration changed (or are new): O(changed), not O(all pairs), per reload.
+      for (const [id, p] of this.pairs) {
+        const old = before.get(id);
+        if (!old || JSON.stringify(old) !== JSON.stringify(p)) this.changed(id);
+      }
       this.syncHostAlarms();
     } catch (err) {
       this.log.error("controller: configuration reload failed", { err });
@@ -205,13 +231,21 @@ export class ActiveController {
 
   private heartbeatFor(hostId: string): number {
     let ms = Infinity;
-    for (const p of this.pairs.values()) if (p.servers.some((s) => s.hostId === hostId)) ms = Math.min(ms, p.heartbeatTimeoutMs);
+    for (const id of this.hostPairs.get(hostId) ?? []) ms = Math.min(ms, this.pairs.get(id)?.heartbeatTimeoutMs ?? Infinity);
     return Number.isFinite(ms) ? ms : 1500;
   }
 
   private applyConfig(cfg: { hosts: HostCfg[]; pairs: PairCfg[] }) {
     const nextHosts = new Map(cfg.hosts.map((h) => [h.id, h]));
     this.pairs = new Map(cfg.pairs.map((p) => [p.id, p]));
+    this.hostPairs = new Map();
+    for (const p of cfg.pairs) {
+      for (const hostId of new Set(p.servers.map((s) => s.hostId))) {
+        const list = this.hostPairs.get(hostId);
+        if (list) list.push(p.id);
+        else this.hostPairs.set(hostId, [p.id]);
+      }
+    }
     for (const [id, link] of this.links) {
       const h = nextHosts.get(id);
       if (!h || h.agentUrl !== link.host.agentUrl || h.agentToken !== link.host.agentToken) {
@@ -232,6 +266,16 @@ export class ActiveController {
       this.openLink(h);
     }
     for (const id of this.memory.keys()) if (!this.pairs.has(id)) this.memory.delete(id);
+    for (const id of this.published.keys()) if (!this.pairs.has(id)) this.published.delete(id);
+    for (const id of this.dirtyPairs) if (!this.pairs.has(id)) this.dirtyPairs.delete(id);
+    for (const id of [...this.hostPublished.keys()]) {
+      if (this.hosts.has(id)) continue;
+      this.hostPublished.delete(id);
+      this.hostPersistedAt.delete(id);
+      this.hostWritten.delete(id);
+      this.dirtyHosts.delete(id);
+      this.dirtySnapshots.delete(id);
+    }
   }
 
   private openLink(h: HostCfg) {
@@ -243,10 +287,15 @@ export class ActiveController {
     link.on("pong", (rtt) => {
       const o = this.obs.get(h.id);
       if (!o) return;
-      o.lastHeartbeatAt = this.now();
+      const now = this.now();
+      o.lastHeartbeatAt = now;
       o.rttMs = rtt;
-      this.dirtyHosts.add(h.id);
-      this.schedulePersist();
+      // In memory at once (decisions read it); persisted and re-broadcast at most every HEARTBEAT_REFRESH_MS.
+      if (now - (this.hostPersistedAt.get(h.id) ?? 0) >= HEARTBEAT_REFRESH_MS) {
+        this.hostPersistedAt.set(h.id, now);
+        this.dirtyHosts.add(h.id);
+        this.schedulePersist();
+      }
     });
     link.on("down", (reason) => this.onDown(h.id, reason));
     link.on("staleEpoch", (highest) => this.log.warn("controller: agent refused our epoch (a newer controller exists)", { host: h.name, epoch: this.epoch, highest }));
@@ -274,7 +323,14 @@ export class ActiveController {
   // ---------------------------------------------------------------- observations
 
   private pairsOfHost(hostId: string): string[] {
-    return [...this.pairs.values()].filter((p) => p.servers.some((s) => s.hostId === hostId)).map((p) => p.id);
+    return this.hostPairs.get(hostId) ?? [];
+  }
+
+  /** The pairs an event can change: those running the event's app on that host (any event without an app: all of the host's). */
+  private pairsOfEvent(hostId: string, e: AgentEvent): string[] {
+    const all = this.pairsOfHost(hostId);
+    if (!("app" in e) || typeof e.app !== "string") return all;
+    return all.filter((id) => this.pairs.get(id)?.servers.some((s) => s.hostId === hostId && s.appName === e.app));
   }
 
   /**
@@ -297,7 +353,7 @@ export class ActiveController {
     }
     o.snapshot = s;
     this.noteModes(hostId, prev, s);
-    this.dirtyHosts.add(hostId);
+    this.markHostDirty(hostId);
     for (const p of this.pairsOfHost(hostId)) (fromAck ? this.changedSoon(p) : this.changed(p));
   }
 
@@ -317,10 +373,10 @@ export class ActiveController {
     o.snapshot = applyEvent(prev, e);
     if (o.snapshot === prev) return;
     this.noteModes(hostId, prev, o.snapshot);
-    this.dirtyHosts.add(hostId);
+    this.markHostDirty(hostId);
     // A pair with an operation running decides nothing new: its consequences wait a tick, so that an event
     // read in the same chunk as a command's acknowledgement never delays the next command.
-    for (const p of this.pairsOfHost(hostId)) (this.running.has(p) ? this.changedSoon(p) : this.changed(p));
+    for (const p of this.pairsOfEvent(hostId, e)) (this.running.has(p) ? this.changedSoon(p) : this.changed(p));
   }
 
   private onDown(hostId: string, reason: string) {
@@ -330,7 +386,7 @@ export class ActiveController {
     o.connected = false;
     if (wasUp || o.disconnectedAt === null) o.disconnectedAt = this.now();
     if (wasUp) this.log.warn("controller: agent disconnected", { host: this.hosts.get(hostId)?.name, reason });
-    this.dirtyHosts.add(hostId);
+    this.markHostDirty(hostId, false);
     this.syncHostAlarms();
     for (const p of this.pairsOfHost(hostId)) this.changed(p);
   }
@@ -422,10 +478,40 @@ export class ActiveController {
       activeAlarms: [...this.activeAlarms.values()].filter((a) => a.pairId === pairId).length,
       now: this.now(),
     });
+    // Publish only what changed: the same view (apart from its timestamps) is not sent again.
+    const key = viewKey(view);
+    const memoryKey = JSON.stringify(this.memory.get(pairId) ?? emptyMemory());
+    const last = this.published.get(pairId);
+    if (last && last.key === key) {
+      if (last.memoryKey !== memoryKey) {
+        last.memoryKey = memoryKey;
+        this.dirtyPairs.add(pairId);
+        this.schedulePersist();
+      }
+      return last.view;
+    }
+    this.published.set(pairId, { view, key, memoryKey });
     publishPairState(view);
     this.dirtyPairs.add(pairId);
     this.schedulePersist();
     return view;
+  }
+
+  private markHostDirty(hostId: string, snapshot = true) {
+    this.dirtyHosts.add(hostId);
+    if (snapshot) this.dirtySnapshots.add(hostId);
+    this.hostPersistedAt.set(hostId, this.now());
+    this.schedulePersist();
+  }
+
+  /** The last published view of every configured pair, by name (the socket.io snapshot on connect). */
+  pairViews(): PairView[] {
+    const out: PairView[] = [];
+    for (const id of this.pairs.keys()) {
+      const v = this.published.get(id)?.view;
+      if (v) out.push(v);
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- the API of this same process (local.ts)
@@ -437,6 +523,7 @@ export class ActiveController {
       epoch: this.epoch,
       preflight: (pairId) => this.localPreflight(pairId),
       requestSwitchover: (pairId, input) => this.localRequest(pairId, input),
+      pairViews: () => this.pairViews(),
     };
   }
 
@@ -730,12 +817,12 @@ export class ActiveController {
 
   // ---------------------------------------------------------------- persistence (coalesced, off the hot path)
 
-  private schedulePersist() {
+  private schedulePersist(delayMs = PERSIST_DELAY_MS) {
     if (this.persistTimer || this.stopped) return;
     this.persistTimer = setTimeout(() => {
       this.persistTimer = null;
       this.persistChain = this.persistChain.then(() => this.persist()).catch((err) => this.log.error("controller: status persist failed", { err }));
-    }, PERSIST_DELAY_MS);
+    }, delayMs);
   }
 
   private hostView(h: HostCfg): HostView {
@@ -755,67 +842,81 @@ export class ActiveController {
     };
   }
 
+  /**
+   * Writes the dirty PairStatus and HostStatus rows on the term's own status connection, in bounded
+   * statements (PERSIST_CHUNK rows each, no long transaction), then the "now primary/backup" audit rows.
+   * A failed write puts its items back in the dirty sets and retries later: no status is lost.
+   */
   private async persist() {
     const pairs = [...this.dirtyPairs];
     const hosts = [...this.dirtyHosts];
+    const snaps = this.dirtySnapshots;
     const modes = this.pendingModes;
     this.dirtyPairs = new Set();
     this.dirtyHosts = new Set();
+    this.dirtySnapshots = new Set();
     this.pendingModes = [];
     if (!pairs.length && !hosts.length && !modes.length) return;
-    const views = pairs.flatMap((id) => {
+    const pairRows = pairs.flatMap((id) => {
       const w = this.world(id);
       if (!w) return [];
-      const r = this.running.get(id);
-      const view = buildPairView(w, {
-        statusReason: this.lastReason.get(id) ?? "",
-        operation: r ? { id: r.op.id, kind: r.op.kind, status: "running", createdAt: new Date(r.op.createdAt).toISOString(), requestedBy: r.op.requestedBy } : null,
-        activeAlarms: [...this.activeAlarms.values()].filter((a) => a.pairId === id).length,
-        now: this.now(),
-      });
-      return [{ id, view, memory: this.memory.get(id) ?? emptyMemory() }];
+      const view = this.published.get(id)?.view ?? this.publishPair(id);
+      if (!view) return [];
+      return [{ id, status: view.status, state: { ...view, memory: this.memory.get(id) ?? emptyMemory(), epoch: this.epoch } }];
     });
-    const hostRows = hosts.flatMap((id) => {
-      const h = this.hosts.get(id);
+    const full: store.HostStatusRow[] = [];
+    const beats: store.HostBeatRow[] = [];
+    for (const id of hosts) {
       const o = this.obs.get(id);
-      return h && o ? [{ h, o }] : [];
-    });
-    try {
-      await this.writeStatus(views, hostRows, modes);
-    } catch (err) {
-      if ((err as { code?: string }).code !== "P2003") throw err;
-      // A pair or host was deleted while we wrote: once more (the live filter now excludes it).
-      await this.writeStatus(views, hostRows, modes);
+      if (!o || !this.hosts.has(id)) continue;
+      const lastHeartbeatAt = o.lastHeartbeatAt ? new Date(o.lastHeartbeatAt).toISOString() : null;
+      if (snaps.has(id) || !this.hostWritten.has(id)) {
+        full.push({ id, connected: o.connected, lastHeartbeatAt, rttMs: o.rttMs, agentVersion: o.snapshot?.version ?? null, snapshot: o.snapshot ?? null });
+      } else beats.push({ id, connected: o.connected, lastHeartbeatAt, rttMs: o.rttMs });
     }
-    for (const { h } of hostRows) publishHostState(this.hostView(h));
+    try {
+      for (let i = 0; i < pairRows.length; i += PERSIST_CHUNK) await store.upsertPairStatus(this.statusConn.exec, pairRows.slice(i, i + PERSIST_CHUNK));
+      for (let i = 0; i < full.length; i += PERSIST_CHUNK) await store.upsertHostStatus(this.statusConn.exec, full.slice(i, i + PERSIST_CHUNK));
+      for (let i = 0; i < beats.length; i += PERSIST_CHUNK) await store.updateHostBeats(this.statusConn.exec, beats.slice(i, i + PERSIST_CHUNK));
+    } catch (err) {
+      // Nothing lost: everything of this round is dirty again (a newer state written later is the same rows).
+      for (const id of pairs) this.dirtyPairs.add(id);
+      for (const id of hosts) this.dirtyHosts.add(id);
+      for (const id of snaps) this.dirtySnapshots.add(id);
+      this.pendingModes = modes.concat(this.pendingModes);
+      this.schedulePersist(PERSIST_RETRY_MS);
+      throw err;
+    }
+    for (const r of full) this.hostWritten.add(r.id);
+    const now = this.now();
+    for (const id of hosts) {
+      const h = this.hosts.get(id);
+      if (!h) continue;
+      // host:state only on a meaningful change (link, version, apps, VIPs), or the periodic heartbeat refresh.
+      const view = this.hostView(h);
+      const key = hostKey(view);
+      const last = this.hostPublished.get(id);
+      if (last && last.key === key && now - last.at < HEARTBEAT_REFRESH_MS - 500) continue;
+      this.hostPublished.set(id, { key, at: now });
+      publishHostState(view);
+    }
+    if (modes.length) {
+      try {
+        await this.auditModes(modes);
+      } catch (err) {
+        this.pendingModes = modes.concat(this.pendingModes);
+        this.schedulePersist(PERSIST_RETRY_MS);
+        throw err;
+      }
+    }
   }
 
-  private async writeStatus(
-    views: { id: string; view: ReturnType<typeof buildPairView>; memory: PairMemory }[],
-    hostRows: { h: HostCfg; o: HostObs }[],
-    modes: ModeChange[],
-  ) {
-    await store.withAudit(async (tx, audit) => {
-      // Pairs or hosts deleted since (the reload follows the notification): skip them.
-      const livePairs = new Set((await tx.pair.findMany({ where: { id: { in: views.map((v) => v.id) } }, select: { id: true } })).map((p) => p.id));
-      const liveHosts = new Set((await tx.host.findMany({ where: { id: { in: hostRows.map((r) => r.h.id) } }, select: { id: true } })).map((h) => h.id));
-      for (const v of views) {
-        if (!livePairs.has(v.id)) continue;
-        const state = JSON.parse(JSON.stringify({ ...v.view, memory: v.memory, epoch: this.epoch })) as Prisma.InputJsonValue;
-        await tx.pairStatus.upsert({ where: { pairId: v.id }, create: { pairId: v.id, status: v.view.status, state }, update: { status: v.view.status, state } });
-      }
-      for (const { h, o } of hostRows) {
-        if (!liveHosts.has(h.id)) continue;
-        const data = {
-          connected: o.connected,
-          lastHeartbeatAt: o.lastHeartbeatAt ? new Date(o.lastHeartbeatAt) : null,
-          rttMs: o.rttMs,
-          agentVersion: o.snapshot?.version ?? null,
-          snapshot: o.snapshot ? (JSON.parse(JSON.stringify(o.snapshot)) as Prisma.InputJsonValue) : Prisma.DbNull,
-        };
-        await tx.hostStatus.upsert({ where: { hostId: h.id }, create: { hostId: h.id, ...data }, update: data });
-      }
-      for (const m of modes) {
+  private async auditModes(modes: ModeChange[]) {
+    const live = new Set(this.pairs.keys());
+    const todo = modes.filter((m) => live.has(m.pairId));
+    if (!todo.length) return;
+    await store.withAudit(async (_tx, audit) => {
+      for (const m of todo) {
         await audit({
           actor: store.CONTROLLER_ACTOR,
           action: m.mode === "primary" ? "server.now_primary" : "server.now_backup",
@@ -832,4 +933,14 @@ export class ActiveController {
       }
     });
   }
+}
+
+/** A pair view's identity for "did it change": everything but its timestamps (updatedAt, heartbeat times). */
+function viewKey(v: PairView): string {
+  return JSON.stringify({ ...v, updatedAt: null, servers: v.servers.map((s) => ({ ...s, lastHeartbeatAt: null })) });
+}
+
+/** A host view's identity for "did it change": everything but the heartbeat time and the RTT. */
+function hostKey(v: HostView): string {
+  return JSON.stringify({ ...v, lastHeartbeatAt: null, rttMs: null });
 }

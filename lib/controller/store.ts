@@ -141,10 +141,13 @@ const poolExec: Exec = (text, values) => getPool().query(text, values);
  */
 export class HotConnection {
   private client: pg.Client | null = null;
-  constructor(private readonly onError: (err: unknown) => void) {}
+  constructor(
+    private readonly onError: (err: unknown) => void,
+    private readonly applicationName = "switchyard-controller-hot",
+  ) {}
 
   async open(url: string): Promise<void> {
-    const c = new pg.Client({ connectionString: url, application_name: "switchyard-controller-hot", keepAlive: true, query_timeout: 5000 });
+    const c = new pg.Client({ connectionString: url, application_name: this.applicationName, keepAlive: true, query_timeout: 5000 });
     c.on("error", (err) => {
       if (this.client === c) this.client = null;
       this.onError(err);
@@ -333,6 +336,79 @@ export async function loadPendingOperation(id: string): Promise<LoadedOp | null>
   const o = r.rows[0];
   if (!o) return null;
   return { id: o.id, pairId: o.pairId, kind: o.kind, status: "pending", fromServerId: null, toServerId: null, requestedBy: o.requestedBy, reason: o.reason, decision: null, createdAt: o.createdAt.getTime(), startedAt: null, epoch: null, steps: [] };
+}
+
+// ---------------------------------------------------------------- observed status (bounded multi-row statements)
+
+export interface PairStatusRow {
+  id: string;
+  status: string;
+  state: unknown;
+}
+export interface HostBeatRow {
+  id: string;
+  connected: boolean;
+  lastHeartbeatAt: string | null;
+  rttMs: number | null;
+}
+export interface HostStatusRow extends HostBeatRow {
+  agentVersion: string | null;
+  snapshot: unknown;
+}
+
+/** Foreign key violation: a pair or host deleted between the check and the insert. Retried once. */
+async function retryFk<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if ((e as { code?: string }).code !== "23503") throw e;
+    return fn();
+  }
+}
+
+// TIMESTAMP(3) columns hold UTC (Prisma's convention): convert explicitly, whatever the session time zone.
+const UTC_NOW = `(now() AT TIME ZONE 'UTC')`;
+
+/** One statement: upserts up to a chunk of PairStatus rows; pairs deleted meanwhile are skipped. */
+export async function upsertPairStatus(exec: Exec, rows: PairStatusRow[]): Promise<void> {
+  if (!rows.length) return;
+  await retryFk(() =>
+    exec(
+      `INSERT INTO "PairStatus" ("pairId", status, state, "updatedAt")
+       SELECT s.id::uuid, s.status, s.state, ${UTC_NOW}
+       FROM jsonb_to_recordset($1::jsonb) AS s(id text, status text, state jsonb)
+       WHERE EXISTS (SELECT 1 FROM "Pair" p WHERE p.id = s.id::uuid)
+       ON CONFLICT ("pairId") DO UPDATE SET status = EXCLUDED.status, state = EXCLUDED.state, "updatedAt" = EXCLUDED."updatedAt"`,
+      [JSON.stringify(rows)],
+    ),
+  );
+}
+
+/** One statement: upserts up to a chunk of full HostStatus rows (with the snapshot); deleted hosts skipped. */
+export async function upsertHostStatus(exec: Exec, rows: HostStatusRow[]): Promise<void> {
+  if (!rows.length) return;
+  await retryFk(() =>
+    exec(
+      `INSERT INTO "HostStatus" ("hostId", connected, "lastHeartbeatAt", "rttMs", "agentVersion", snapshot, "updatedAt")
+       SELECT s.id::uuid, s.connected, (s."lastHeartbeatAt"::timestamptz AT TIME ZONE 'UTC'), s."rttMs", s."agentVersion", s.snapshot, ${UTC_NOW}
+       FROM jsonb_to_recordset($1::jsonb) AS s(id text, connected boolean, "lastHeartbeatAt" text, "rttMs" double precision, "agentVersion" text, snapshot jsonb)
+       WHERE EXISTS (SELECT 1 FROM "Host" h WHERE h.id = s.id::uuid)
+       ON CONFLICT ("hostId") DO UPDATE SET connected = EXCLUDED.connected, "lastHeartbeatAt" = EXCLUDED."lastHeartbeatAt",
+         "rttMs" = EXCLUDED."rttMs", "agentVersion" = EXCLUDED."agentVersion", snapshot = EXCLUDED.snapshot, "updatedAt" = EXCLUDED."updatedAt"`,
+      [JSON.stringify(rows.map((r) => ({ ...r, snapshot: r.snapshot ?? null })))],
+    ),
+  );
+}
+
+/** One statement: the heartbeat columns of up to a chunk of existing HostStatus rows (snapshot untouched). */
+export async function updateHostBeats(exec: Exec, rows: HostBeatRow[]): Promise<void> {
+  if (!rows.length) return;
+  await exec(
+    `UPDATE "HostStatus" h SET connected = s.connected, "lastHeartbeatAt" = (s."lastHeartbeatAt"::timestamptz AT TIME ZONE 'UTC'), "rttMs" = s."rttMs", "updatedAt" = ${UTC_NOW}
+     FROM jsonb_to_recordset($1::jsonb) AS s(id text, connected boolean, "lastHeartbeatAt" text, "rttMs" double precision)
+     WHERE h."hostId" = s.id::uuid`,
+    [JSON.stringify(rows)],
+  );
 }
 
 /** Runs `fn` in a transaction with audit rows, publishing them after the commit. */
