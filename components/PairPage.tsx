@@ -175,7 +175,15 @@ export function PairPage({ id }: { id: string }) {
                   {!s.healthy && <Badge tone="bad" icon="warn">unhealthy</Badge>}
                 </div>
                 <div className="mt-1 text-xs text-muted">
-                  last heartbeat <Time iso={s.lastHeartbeatAt} relative />
+                  {/* The view is republished on changes, not on every heartbeat: while the link is up the
+                      controller's deadline guarantees heartbeats are on time; the time matters once it is lost. */}
+                  {s.agentConnected ? (
+                    "heartbeats on time"
+                  ) : (
+                    <>
+                      last heartbeat <Time iso={s.lastHeartbeatAt} relative />
+                    </>
+                  )}
                   {s.pid ? ` · pid ${s.pid}` : ""}
                 </div>
               </div>
