@@ -411,12 +411,84 @@ export async function updateHostBeats(exec: Exec, rows: HostBeatRow[]): Promise<
   );
 }
 
-/** Runs `fn` in a transaction with audit rows, publishing them after the commit. */
-export async function withAudit<T>(fn: (tx: Prisma.TransactionClient, audit: (e: AuditInput) => Promise<void>) => Promise<T>): Promise<T> {
-  const rows: Awaited<ReturnType<typeof appendAudit>>[] = [];
-  const out = await db.$transaction(async (tx) => fn(tx, async (e) => void rows.push(await appendAudit(tx, e))));
-  for (const r of rows) publishAudit(r);
-  return out;
+type AuditFn<T> = (tx: Prisma.TransactionClient, audit: (e: AuditInput) => Promise<void>) => Promise<T>;
+
+interface RecordJob {
+  fn: AuditFn<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Most jobs (a step row and its audit row) in one transaction of the controller's record writer. */
+export const RECORD_BATCH_MAX = 25;
+const RECORD_TX = { maxWait: 10_000, timeout: 30_000 };
+
+/**
+ * The controller's records (operation steps, decisions, final status, alarms, mode audits) all take the
+ * audit chain's global lock, so they are serial anyway. Instead of one pool connection per record waiting
+ * for that lock (which starved the pool: "Unable to start a transaction in the given time", 0 of 50
+ * failovers recorded), ONE writer runs them in order, everything queued so far in one transaction (at most
+ * RECORD_BATCH_MAX). If a batch fails, its jobs run again one by one, so one bad record (e.g. a pair
+ * deleted meanwhile) fails alone. Each job's promise resolves after its commit; audit:new after the commit.
+ */
+class RecordWriter {
+  private queue: RecordJob[] = [];
+  private pumping = false;
+
+  run<T>(fn: AuditFn<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn: fn as AuditFn<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.pumping) void this.pump();
+    });
+  }
+
+  private async pump() {
+    this.pumping = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, RECORD_BATCH_MAX);
+        if (batch.length > 1) {
+          try {
+            const { results, rows } = await this.transact(batch);
+            for (const r of rows) publishAudit(r);
+            batch.forEach((j, i) => j.resolve(results[i]));
+            continue;
+          } catch {
+            // one by one below: the failing job fails alone
+          }
+        }
+        for (const j of batch) {
+          try {
+            const { results, rows } = await this.transact([j]);
+            for (const r of rows) publishAudit(r);
+            j.resolve(results[0]);
+          } catch (e) {
+            j.reject(e);
+          }
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async transact(jobs: RecordJob[]) {
+    const rows: Awaited<ReturnType<typeof appendAudit>>[] = [];
+    const results = await db.$transaction(async (tx) => {
+      rows.length = 0;
+      const out: unknown[] = [];
+      for (const j of jobs) out.push(await j.fn(tx, async (e) => void rows.push(await appendAudit(tx, e))));
+      return out;
+    }, RECORD_TX);
+    return { results, rows };
+  }
+}
+
+const recordWriter = new RecordWriter();
+
+/** Runs `fn` in a transaction with audit rows (the record writer's, possibly shared with other records), publishing them after the commit. */
+export function withAudit<T>(fn: AuditFn<T>): Promise<T> {
+  return recordWriter.run(fn);
 }
 
 export function operationView(o: LoadedOp, status?: string, error?: string | null, finishedAt?: number | null): OperationView {
