@@ -15,6 +15,7 @@ import type { AgentEvent, DriverRun, VipObserved, VipSnapshot } from "../protoco
 import type { VipConfig } from "./config";
 import type { StateStore } from "./store";
 import { boundText, log, nowIso, runCommand, syntheticRun } from "./util";
+import { VipHelper } from "./vip-helper";
 
 type EmitFn = (e: DistributiveOmit<AgentEvent, "seq" | "at">) => void;
 type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
@@ -52,6 +53,12 @@ const LIBSTDBUF =
  */
 export const CONFIRM_AFTER_MS = 100;
 
+/**
+ * The resident shell helper for the linux driver (agent/vip-helper.ts): on unless SWITCHYARD_VIP_HELPER=0
+ * (then every `ip` and arping is a direct spawn from Node, as before; kept for A/B measurements).
+ */
+const USE_HELPER = process.env.SWITCHYARD_VIP_HELPER !== "0";
+
 export class Vip {
   desired: "enabled" | "disabled";
   observed: VipObserved = "unknown";
@@ -64,6 +71,8 @@ export class Vip {
   private dadTimer?: NodeJS.Timeout;
   private dadRunning = false;
   private closed = false;
+  /** linux driver: resident shell running `ip addr add/del` and the first ARP (null: direct spawns only). */
+  readonly helper: VipHelper | null = null;
 
   constructor(
     readonly cfg: VipConfig,
@@ -73,6 +82,8 @@ export class Vip {
     const saved = store.state.vips[cfg.name];
     this.desired = saved?.desired ?? "disabled";
     if (cfg.driver === "simulated") this.observed = saved?.simulated ? "enabled" : "disabled";
+    if (cfg.driver === "linux" && USE_HELPER)
+      this.helper = new VipHelper({ name: cfg.name, ip: cfg.commands.ip, arping: cfg.commands.arping, address: cfg.address, prefix: cfg.prefix, interface: cfg.interface, libstdbuf: LIBSTDBUF });
   }
 
   snapshot(): VipSnapshot {
@@ -91,6 +102,7 @@ export class Vip {
 
   /** Reads the observed state once, then every observeIntervalMs; periodic DAD for the linux driver. */
   async start() {
+    this.helper?.start();
     await this.observe();
     const tick = () => {
       if (this.closed) return;
@@ -113,6 +125,7 @@ export class Vip {
 
   close() {
     this.closed = true;
+    this.helper?.close();
     clearTimeout(this.observeTimer);
     clearTimeout(this.confirmTimer);
     clearTimeout(this.dadTimer);
@@ -199,7 +212,7 @@ export class Vip {
         return { ok: false, runs, error: `duplicate address: ${c.address} answered by ${d.mac ?? "another host"}` };
       }
     }
-    const add = await this.run("enable", c.commands.ip, ["addr", "add", `${c.address}/${c.prefix}`, "dev", c.interface], 5000);
+    const add = await this.ipAddr("add", "enable");
     const already = !add.ok && /File exists|already assigned/i.test(add.stderr);
     if (already) add.ok = true;
     runs.push(add);
@@ -222,6 +235,14 @@ export class Vip {
     return { ok: true, runs };
   }
 
+  /** `ip addr add|del CIDR dev IF`: through the resident helper when it is up, else a direct spawn. */
+  private async ipAddr(step: "add" | "del", action: "enable" | "disable"): Promise<DriverRun> {
+    const c = this.cfg;
+    const viaHelper = await this.helper?.ipAddr(step, action, 5000);
+    if (viaHelper) return viaHelper;
+    return this.run(action, c.commands.ip, ["addr", step, `${c.address}/${c.prefix}`, "dev", c.interface], 5000);
+  }
+
   /** The gate of enable() said no: take the just-added address away again (no ARP was sent). */
   private async rollBack(gen: number, add: DriverRun, runs: DriverRun[]): Promise<VipResult> {
     const c = this.cfg;
@@ -229,7 +250,7 @@ export class Vip {
     this.setDesired("disabled");
     this.store.saveSoon();
     if (gen !== this.gen) return { ok: false, runs, error: "VIP enable cancelled (the app did not confirm primary)" };
-    const del = await this.run("disable", c.commands.ip, ["addr", "del", `${c.address}/${c.prefix}`, "dev", c.interface], 5000);
+    const del = await this.ipAddr("del", "disable");
     if (!del.ok && !del.timedOut && ADDRESS_ABSENT.test(del.stderr)) del.ok = true;
     runs.push(del);
     this.record(del);
@@ -248,13 +269,18 @@ export class Vip {
       return Promise.resolve(syntheticRun({ kind: "vip", driver: "linux", action: "arp", target: c.name }, performance.now(), nowIso(), true, "gratuitous ARP disabled (garp.count 0)"));
     const send = (i: number, onLine?: (line: string) => void) => {
       const args = ["-U", "-c", "1", "-I", c.interface, c.address];
-      return this.run(`arp`, c.commands.arping, args, 5000, (child) => {
+      // The first ARP through the resident helper (no Node fork on the hot path); the later ones, 100 ms
+      // and more after, and any ARP while the helper is down, as direct spawns.
+      const viaHelper = i === 0 ? this.helper?.arp("arp", 5000, onLine) : null;
+      const direct = () => this.run(`arp`, c.commands.arping, args, 5000, (child) => {
         if (!onLine) return;
         child.stdout!.once("data", (b: Buffer) => onLine(String(b)));
         child.once("spawn", () => {
           if (!LIBSTDBUF) onLine("(spawned)");
         });
-      }, LIBSTDBUF ? preloadEnv(LIBSTDBUF) : undefined).then((run) => {
+      }, LIBSTDBUF ? preloadEnv(LIBSTDBUF) : undefined);
+      const p = viaHelper ? viaHelper.then((r) => r ?? direct()) : direct();
+      return p.then((run) => {
         run.stdout = boundText(`[${i + 1}/${c.garp.count}] ${run.stdout}`);
         this.emit({ type: "vip.run", vip: c.name, run });
         if (!run.ok) log("warn", "gratuitous ARP failed", { vip: c.name, exitCode: run.exitCode, stderr: run.stderr });
@@ -312,7 +338,7 @@ export class Vip {
       await this.afterAction(gen, run.ok, "disabled", runs, desiredChanged);
       return run.ok ? { ok: true, runs } : { ok: false, runs, error: describeFailure("disable script", run) };
     }
-    const del = await this.run("disable", c.commands.ip, ["addr", "del", `${c.address}/${c.prefix}`, "dev", c.interface], 5000);
+    const del = await this.ipAddr("del", "disable");
     if (!del.ok && !del.timedOut && ADDRESS_ABSENT.test(del.stderr)) del.ok = true; // already absent: idempotent
     runs.push(del);
     this.record(del);

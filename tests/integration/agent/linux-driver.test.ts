@@ -11,7 +11,7 @@
  * leftovers from an interrupted run are removed first. Needs root (CI runs as root).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -243,5 +243,41 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
     }
     const off = await client.command({ type: "vip.disable", vip: "vip" });
     expect(off.ok && off.snapshot.vips[0].duplicate.detected).toBe(false);
+  });
+
+  test("resident helper (agent/vip-helper.ts): one per linux VIP; killed, the agent falls back to direct spawns and restarts it", async () => {
+    // The helper is `/bin/sh -c SCRIPT switchyard-vip-helper ...`; its background ARP subshells share its
+    // command line, so the helpers are those whose parent is not one.
+    const helpers = () => {
+      const procs = sh(["ip", "netns", "pids", NS.h1]).split(/\s+/).filter(Boolean).flatMap((pid) => {
+        try {
+          if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("switchyard-vip-helper")) return [];
+          return [{ pid, ppid: readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1] }];
+        } catch {
+          return []; // exited meanwhile
+        }
+      });
+      const pids = new Set(procs.map((p) => p.pid));
+      return procs.filter((p) => !pids.has(p.ppid)).map((p) => p.pid);
+    };
+    const before = helpers();
+    expect(before).toHaveLength(2);
+    for (const pid of before) process.kill(Number(pid), "SIGKILL");
+    // at once (helper down or just restarting): the VIP still moves, with direct spawns if need be
+    const en = await client.command({ type: "vip.enable", vip: "vip" });
+    expect(en.ok && en.runs.map((r) => `${r.action}:${r.ok}`)).toEqual(["enable:true", "arp:true"]);
+    expect(hasVip(NS.h1)).toBe(true);
+    let after: string[] = [];
+    for (let i = 0; i < 60 && after.length !== 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = helpers();
+    }
+    expect(after).toHaveLength(2);
+    expect(after.some((p) => before.includes(p))).toBe(false);
+    const off = await client.command({ type: "vip.disable", vip: "vip" });
+    expect(off.ok && off.runs[0]).toMatchObject({ action: "disable", ok: true, exitCode: 0 });
+    expect(hasVip(NS.h1)).toBe(false);
+    const again = await client.command({ type: "vip.disable", vip: "vip" });
+    expect(again.ok && again.runs[0].stderr).toMatch(/Address not found|Cannot assign requested address/i);
   });
 });
