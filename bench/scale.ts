@@ -47,7 +47,7 @@ const FAILOVERS = 50;
 const BUDGET_MS = Number(process.env.SCALE_BUDGET_MS ?? 170_000);
 const REG_CONCURRENCY = Number(arg("concurrency", "4"));
 /** The server's realtime adapter: "postgres" (its default) or "memory" (to isolate the adapter's cost). */
-const ADAPTER = arg("adapter", "postgres");
+const ADAPTER = arg("adapter", "memory");
 if (ADAPTER !== "postgres" && ADAPTER !== "memory") throw new Error("--adapter: postgres or memory");
 if (!Number.isInteger(HOSTS) || HOSTS < 2 || (2 * PAIRS) % HOSTS !== 0) throw new Error(`--hosts must divide ${2 * PAIRS} (got ${HOSTS})`);
 if (!Number.isInteger(EVENTS) || EVENTS < 1 || EVENTS * CLIENTS.length + 2 * BURST + FAILOVERS > PAIRS) throw new Error("--events too large for 1,000 distinct pairs");
