@@ -624,8 +624,9 @@ export class OperationRecorder {
    */
   finish(status: "succeeded" | "failed", error: string | null, epoch: number, states: { before: StateSummary | null; after: StateSummary | null }): Promise<void> {
     const op = this.op;
+    // The operation ended now, not when its queued records reach the database.
+    const finishedAt = new Date();
     return this.enqueue(async () => {
-      const finishedAt = new Date();
       await withAudit(async (tx, audit) => {
         await tx.operation.update({ where: { id: op.id }, data: { status, error, finishedAt, activeKey: null } });
         await audit({
