@@ -15,6 +15,7 @@
  *
  * Every line is one short write to the pipe (atomic), so background lines may interleave with a foreground
  * step's lines only as whole lines. The agent times each step itself (write of the word → `@@end` line).
+ * On end of input (the agent closed it, or died) the shell removes its scratch directory and exits.
  * When the helper is not running (not started yet, died, restarting) the caller falls back to direct spawns.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -53,6 +54,7 @@ while read -r cmd arg; do
     *) printf '@@bad %s\\n' "$cmd" ;;
   esac
 done
+rm -rf -- "$dir"
 `;
 
 export interface HelperSpec {
@@ -86,14 +88,12 @@ export class VipHelper {
   private fg: Pending[] = [];
   private bg = new Map<number, Pending>();
   private nextArp = 1;
-  private dir: string;
+  private dir: string | null = null;
   private backoffMs = 100;
   private restartTimer?: NodeJS.Timeout;
   private startedAt = 0;
 
-  constructor(private readonly spec: HelperSpec) {
-    this.dir = mkdtempSync(path.join(os.tmpdir(), "switchyard-vip-"));
-  }
+  constructor(private readonly spec: HelperSpec) {}
 
   get available() {
     return this.ready && !this.closed;
@@ -108,6 +108,8 @@ export class VipHelper {
     const s = this.spec;
     let child: ChildProcess;
     try {
+      // private (0700) scratch directory for the steps' stdout/stderr files
+      this.dir ??= mkdtempSync(path.join(os.tmpdir(), "switchyard-vip-"));
       child = spawn("/bin/sh", ["-c", HELPER_SCRIPT, "switchyard-vip-helper", s.ip, s.arping, `${s.address}/${s.prefix}`, s.interface, s.address, this.dir, s.libstdbuf ?? ""], {
         stdio: ["pipe", "pipe", "pipe"],
         detached: true,
@@ -167,7 +169,7 @@ export class VipHelper {
         if (c.pid) process.kill(-c.pid, "SIGTERM");
       } catch {}
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Kills the helper (tests: the agent must fall back and restart it). */
