@@ -6,6 +6,10 @@
  * preloading coreutils' libstdbuf, without the extra exec of the `stdbuf` wrapper) → remaining ARPs in the
  * background, every garp.intervalMs. No sleeps and no polling before the first ARP.
  *
+ * `ip addr add/del` and the first ARP go through a resident `/bin/sh` per VIP (agent/vip-helper.ts: a fixed
+ * script, configuration values as arguments) so that the hot path does not fork the Node process; direct
+ * spawns whenever the helper is not up.
+ *
  * Acknowledgements wait for the action only: the observed state is taken from the successful action at
  * once, and confirmed by re-reading the interface (or the status script) in the background; a re-read
  * that disagrees is reported as a vip.state event.
