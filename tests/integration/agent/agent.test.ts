@@ -2,8 +2,7 @@
  * The host agent with real processes: a real agent (bundled, as shipped) managing a real simulated SIP
  * Server, driven over socket.io. No mocks.
  */
-import { readFileSync, writeFileSync, chmodSync, mkdtempSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, writeFileSync, chmodSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { sipOptions } from "../../../sim/probe";
@@ -16,7 +15,9 @@ import {
   killGroup,
   rmDir,
   simApp,
+  removeTempDirs,
   startAgent,
+  tempDir,
   TEST_TOKEN,
   type RunningAgent,
 } from "./helpers";
@@ -54,7 +55,7 @@ afterAll(async () => {
     killGroup(p, "SIGCONT");
     killGroup(p, "SIGKILL");
   }
-  for (const a of agents) rmDir(a.dir);
+  removeTempDirs();
 });
 
 describe("agent managing a simulated SIP Server", () => {
@@ -257,7 +258,7 @@ describe("security, fencing, heartbeat, config", () => {
   });
 
   test("a bad config file is refused with a message naming the file and the field", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "sya-cfg-"));
+    const dir = tempDir("cfg-");
     const f = path.join(dir, "agent.yaml");
     writeFileSync(f, `tokens: [${TEST_TOKEN}]\nstateDir: ./s\napps:\n  - name: sip\n    command: /bin/true\n    stopTimeoutMs: soon\n`);
     const r = await agentMustFail(f);
@@ -270,7 +271,7 @@ describe("security, fencing, heartbeat, config", () => {
   });
 
   test("no token: refused unless --insecure on loopback", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "sya-cfg-"));
+    const dir = tempDir("cfg-");
     const f = path.join(dir, "agent.json");
     writeFileSync(f, JSON.stringify({ stateDir: path.join(dir, "s"), listen: { host: "0.0.0.0", port: 0 } }));
     expect((await agentMustFail(f)).stderr).toMatch(/no token configured/);
@@ -341,7 +342,7 @@ describe("supervision details", () => {
   });
 
   test("script driver: operator scripts run with the documented environment and bounded output", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "sya-script-"));
+    const dir = tempDir("script-");
     const flag = path.join(dir, "vip-on");
     const mk = (n: string, body: string) => {
       const f = path.join(dir, n);
@@ -378,7 +379,7 @@ describe("supervision details", () => {
 });
 
 test("acks do not wait for the re-read: observed state from the action at once, a disagreeing re-read is reported after", async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "sya-confirm-"));
+  const dir = tempDir("confirm-");
   const mk = (n: string, body: string) => {
     const f = path.join(dir, n);
     writeFileSync(f, `#!/bin/sh\n${body}\n`);

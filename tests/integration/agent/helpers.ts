@@ -24,11 +24,27 @@ import {
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
+/**
+ * Every temp folder of a test file (bundles, agent configs and state) lives under one root, removed by
+ * removeTempDirs() after the file's tests.
+ */
+let tempRoot: string | null = null;
+export function tempDir(prefix: string): string {
+  tempRoot ??= mkdtempSync(path.join(os.tmpdir(), "sya-test-"));
+  return mkdtempSync(path.join(tempRoot, prefix));
+}
+/** Removes every folder tempDir made (and the bundles): call it from the test file's afterAll. */
+export function removeTempDirs() {
+  if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
+  tempRoot = null;
+  bundles = null;
+}
+
 let bundles: Promise<{ agent: string; sim: string; dir: string }> | null = null;
 /** esbuild bundles of agent/main.ts and sim/main.ts in a temp dir (once per test process). */
 export function buildBundles() {
   bundles ??= (async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "sya-bundle-"));
+    const dir = tempDir("bundle-");
     const common = { bundle: true, platform: "node" as const, format: "esm" as const, target: "node20", logLevel: "error" as const };
     await Promise.all([
       build({
@@ -126,7 +142,7 @@ export interface StartAgentOptions {
 /** Spawns `node agent.mjs --config FILE` and resolves once it logs "agent listening" (with its port). */
 export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   const { agent } = await buildBundles();
-  const dir = o.dir ?? mkdtempSync(path.join(os.tmpdir(), "sya-agent-"));
+  const dir = o.dir ?? tempDir("agent-");
   const stateDir = path.join(dir, "state");
   const config = { listen: { host: "127.0.0.1", port: 0 }, tokens: [TEST_TOKEN], stateDir, heartbeat: { timeoutMs: 5000 }, ...o.config };
   const configFile = path.join(dir, "agent.json");

@@ -11,11 +11,10 @@
  * leftovers from an interrupted run are removed first. Needs root (CI runs as root).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { AgentClient, buildBundles, startAgent, type RunningAgent } from "./helpers";
+import { AgentClient, buildBundles, removeTempDirs, startAgent, tempDir, type RunningAgent } from "./helpers";
 
 const isRoot = process.getuid?.() === 0;
 const NS = { br: "sya-br", h1: "sya-h1", h2: "sya-h2" };
@@ -24,7 +23,7 @@ const H2 = "198.18.0.202";
 const ROOT = "198.18.0.250";
 const VIP = "198.18.0.210";
 const VIP2 = "198.18.0.211";
-const REFUSE = path.join(mkdtempSync(path.join(os.tmpdir(), "sya-refuse-")), "refuse");
+const REFUSE = path.join(tempDir("refuse-"), "refuse");
 
 const sh = (args: string[], allowFail = false): string => {
   try {
@@ -123,7 +122,7 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
     client?.close();
     await agent?.stop();
     teardown(); // kills every process in the namespaces, the stand-in app too
-    rmSync(path.dirname(REFUSE), { recursive: true, force: true });
+    removeTempDirs();
   });
 
   test("enable: address added, first gratuitous ARP sent before the ack, seen by the neighbour; disable removes it", async () => {
