@@ -3,34 +3,9 @@
  * the controller has observed the pair). The panel draws views; before the first observation it draws
  * an "unknown" view built from the configuration.
  */
-import type { PairView, ServerView } from "@/lib/views";
+import type { PairDto, PairView, ServerDto, ServerView } from "@/lib/views";
 
-export interface ServerDto {
-  id: string;
-  name: string;
-  hostId: string;
-  hostName: string;
-  appName: string;
-  configuredRole: "primary" | "backup";
-}
-
-export interface PairDto {
-  id: string;
-  name: string;
-  vipAddress: string;
-  vipPrefix: number;
-  vipInterface: string;
-  autoFailover: boolean;
-  disconnectGraceSeconds: number;
-  heartbeatTimeoutMs: number;
-  autoRestart: boolean;
-  holdDownSeconds: number;
-  maintenance: boolean;
-  createdAt: string;
-  updatedAt: string;
-  servers: ServerDto[];
-  view: PairView | null;
-}
+export type { PairDto, ServerDto } from "@/lib/views";
 
 function unknownServer(s: ServerDto | undefined, role: "primary" | "backup"): ServerView {
   return {

@@ -102,3 +102,33 @@ export interface Preflight {
   /** The server that would become primary. */
   target: { id: string; name: string; hostName: string } | null;
 }
+
+/** A pair as the API returns it (GET /api/pairs): configuration plus the controller's latest view. */
+export interface ServerDto {
+  id: string;
+  name: string;
+  hostId: string;
+  hostName: string;
+  appName: string;
+  configuredRole: "primary" | "backup";
+}
+
+export interface PairDto {
+  id: string;
+  name: string;
+  vipAddress: string;
+  vipPrefix: number;
+  vipInterface: string;
+  autoFailover: boolean;
+  disconnectGraceSeconds: number;
+  heartbeatTimeoutMs: number;
+  autoRestart: boolean;
+  holdDownSeconds: number;
+  maintenance: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** [SIP Server 1 (configured primary), SIP Server 2 (configured backup)]. */
+  servers: ServerDto[];
+  /** The controller's latest view of the pair; null until it has observed it. */
+  view: PairView | null;
+}

@@ -3,37 +3,10 @@ import { db } from "@/lib/db";
 import { ApiError, badRequest, conflict, notFound } from "@/lib/http/errors";
 import type { PairCreate, PairUpdate, ServerInput } from "@/lib/validation/pairs";
 import { PairVip } from "@/lib/validation/pairs";
-import type { PairView } from "@/lib/views";
+import type { PairDto, PairView, ServerDto } from "@/lib/views";
 import { audited, type Tx } from "./tx";
 
-export interface ServerDto {
-  id: string;
-  name: string;
-  hostId: string;
-  hostName: string;
-  appName: string;
-  configuredRole: "primary" | "backup";
-}
-
-export interface PairDto {
-  id: string;
-  name: string;
-  vipAddress: string;
-  vipPrefix: number;
-  vipInterface: string;
-  autoFailover: boolean;
-  disconnectGraceSeconds: number;
-  heartbeatTimeoutMs: number;
-  autoRestart: boolean;
-  holdDownSeconds: number;
-  maintenance: boolean;
-  createdAt: string;
-  updatedAt: string;
-  /** [SIP Server 1 (configured primary), SIP Server 2 (configured backup)]. */
-  servers: ServerDto[];
-  /** The controller's latest view of the pair; null until it has observed it. */
-  view: PairView | null;
-}
+export type { PairDto, ServerDto } from "@/lib/views";
 
 const include = {
   servers: { include: { host: { select: { name: true } } } },
