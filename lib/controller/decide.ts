@@ -54,6 +54,8 @@ export interface Decision {
 }
 
 const iso = (t: number) => new Date(t).toISOString();
+/** Time of day for operator-facing alarm text (the alarm's raisedAt carries the full time). */
+const clock = (t: number) => `${new Date(t).toISOString().slice(11, 19)} UTC`;
 
 export function restartBackoffMs(holdDownSeconds: number): number {
   return Math.max(2000, Math.min(holdDownSeconds, 30) * 1000);
@@ -135,7 +137,7 @@ export function hostAlarms(host: HostCfg, obs: HostObs | undefined): AlarmSpec[]
       severity: "major",
       pairId: null,
       hostId: host.id,
-      message: `agent of ${host.name} (${host.agentUrl}) is disconnected since ${iso(obs.disconnectedAt)}`,
+      message: `agent of ${host.name} (${host.agentUrl}) is disconnected since ${clock(obs.disconnectedAt)}`,
       details: { agentUrl: host.agentUrl },
     },
   ];
