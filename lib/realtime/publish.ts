@@ -35,20 +35,7 @@ export function publishAudit(event: AuditSummary | AuditRowLike): void {
 }
 
 /** The shape appendAudit returns (bigint id, Date at). */
-export interface AuditRowLike {
-  id: bigint | string;
-  at: Date | string;
-  actor: string;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  pairId: string | null;
-  outcome: string;
-  durationMs: number | null;
-  details: unknown;
-  hash: string;
-  prevHash: string;
-}
+export type AuditRowLike = Omit<AuditSummary, "id" | "at"> & { id: bigint | string; at: Date | string };
 
 function toSummary(e: Record<string, unknown>): AuditSummary {
   const at = e.at instanceof Date ? e.at.toISOString() : String(e.at);
