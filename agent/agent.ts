@@ -50,6 +50,26 @@ export interface AgentOptions {
 
 export class StartupError extends Error {}
 
+/**
+ * zod compiles a schema's fast path on its first parse: measured 0.7-2.6 ms for a command type's first
+ * parse, then 0.05 ms. Without this, the first `app.setMode` of an agent's life (typically the promote of
+ * a failover) pays it between its arrival and the mode hook request. Validation only: nothing is executed.
+ */
+function warmCommandParser() {
+  const base = { id: "warm-up", epoch: 0 };
+  for (const c of [
+    { type: "state.get" },
+    { type: "app.start", app: "x", mode: "backup" },
+    { type: "app.stop", app: "x" },
+    { type: "app.restart", app: "x", mode: "backup" },
+    { type: "app.setMode", app: "x", mode: "primary" },
+    { type: "app.setMode", app: "x", mode: "backup" },
+    { type: "vip.enable", vip: "x" },
+    { type: "vip.disable", vip: "x" },
+  ])
+    Command.safeParse({ ...base, ...c });
+}
+
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 
 export function isLoopback(host: string) {
@@ -132,6 +152,7 @@ export class Agent {
   }
 
   async start(): Promise<{ port: number; host: string }> {
+    warmCommandParser(); // before listening: no command waits for it
     // Re-adopt processes from a previous run before anything else: an agent restart changes nothing.
     for (const app of this.apps.values()) await app.tryAdopt();
     await Promise.all([...this.vips.values()].map((v) => v.start()));
