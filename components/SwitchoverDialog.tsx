@@ -77,7 +77,7 @@ function SwitchoverDialogBody({ pair, onClose }: { pair: PairView; onClose: () =
     setBusy(true);
     setSubmitError(null);
     try {
-      const res = asOne<OperationView>(await api<unknown>(`/api/pairs/${pair.id}/switchover`, { method: "POST", body: reason.trim() ? { reason: reason.trim() } : {} }), "operation");
+      const res = asOne<OperationView>(await api<unknown>(`/api/pairs/${pair.id}/switchover`, { method: "POST", body: { ...(reason.trim() ? { reason: reason.trim() } : {}), ...(preflight?.target ? { toServerId: preflight.target.id } : {}) } }), "operation");
       opIdRef.current = res.id;
       setOp((prev) => laterOp(prev, res));
       setPhase({ kind: "running", opId: res.id });

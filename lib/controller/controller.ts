@@ -28,7 +28,7 @@ import {
   updateMemory,
 } from "./model";
 import { planSteps } from "./plan";
-import { computePreflight, describeFailedChecks } from "./preflight";
+import { computePreflight, describeFailedChecks, withRequestedTarget } from "./preflight";
 import { type RunnableOp, type StepRecord, describeState, runOperation } from "./runner";
 import * as store from "./store";
 import { buildPairView, stateSummary } from "./view";
@@ -547,9 +547,10 @@ export class ActiveController {
    * (Operation already claimed, with its steps, + its audit row), then the demote command at once. No
    * pg_notify round trip, no claim query. Plain data out (see local.ts).
    */
-  private async localRequest(pairId: string, input: { reason: string | null; actor: string }): Promise<LocalSwitchoverResult> {
-    const pf = this.localPreflight(pairId);
-    if (!pf) return { kind: "not_found" };
+  private async localRequest(pairId: string, input: { reason: string | null; actor: string; toServerId?: string }): Promise<LocalSwitchoverResult> {
+    const found = this.localPreflight(pairId);
+    if (!found) return { kind: "not_found" };
+    const pf = { ...found, preflight: withRequestedTarget(found.preflight, input.toServerId) };
     const busy = this.activeOperationOf(pairId);
     if (busy) return { kind: "busy", pairName: pf.pairName, operationId: busy.id.startsWith("(") ? null : busy.id };
     if (!pf.preflight.ok || !pf.preflight.target || this.stopped || !this.ready) return { kind: "refused", pairName: pf.pairName, preflight: pf.preflight };

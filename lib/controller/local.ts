@@ -35,7 +35,7 @@ export interface LocalController {
    * epoch, its planned steps) and its `operation.requested` audit row; after the commit the operation is
    * started at once, before this promise resolves.
    */
-  requestSwitchover(pairId: string, input: { reason: string | null; actor: string }): Promise<LocalSwitchoverResult>;
+  requestSwitchover(pairId: string, input: { reason: string | null; actor: string; toServerId?: string }): Promise<LocalSwitchoverResult>;
   /** The last published view of every configured pair (the socket.io snapshot at connect; no query). */
   pairViews?(): PairView[];
 }

@@ -52,3 +52,19 @@ export function computePreflight(view: PairView | null, ctx: PreflightContext): 
 export function describeFailedChecks(p: Preflight): string {
   return p.checks.filter((c) => !c.ok).map((c) => c.detail).join("; ");
 }
+
+/**
+ * A request names the server it means to make primary (the dialog's "Make sip-2 primary"): if that server is
+ * not the backup any more (a switchover finished in between, e.g. a second operator's), the request is stale
+ * and refused instead of switching the pair back.
+ */
+export function withRequestedTarget(preflight: Preflight, toServerId: string | undefined): Preflight {
+  if (!toServerId || !preflight.target || preflight.target.id === toServerId) return preflight;
+  const check = {
+    id: "direction",
+    label: "Requested direction still valid",
+    ok: false,
+    detail: `the server this request would make primary is already primary or no longer the backup (${preflight.target.name} is the backup now): the pair changed since the request was prepared`,
+  };
+  return { ...preflight, ok: false, checks: [...preflight.checks, check] };
+}

@@ -17,11 +17,15 @@ import { conflict, notFound } from "@/lib/http/errors";
 import { audited } from "@/lib/queries/tx";
 import { toOperationView } from "@/lib/queries/operations";
 import type { OperationView, PairView, Preflight } from "@/lib/views";
-import { computePreflight, describeFailedChecks } from "./preflight";
+import { computePreflight, describeFailedChecks, withRequestedTarget } from "./preflight";
 import { getLocalController } from "./local";
 
 export const SwitchoverRequest = z
-  .object({ reason: z.string().trim().max(500, "must be at most 500 characters").optional() })
+  .object({
+    reason: z.string().trim().max(500, "must be at most 500 characters").optional(),
+    /** The server the caller means to make primary; refused (409) if it is not the backup any more. */
+    toServerId: z.uuid("must be a server id").optional(),
+  })
   .strict();
 export type SwitchoverRequest = z.infer<typeof SwitchoverRequest>;
 
@@ -66,7 +70,7 @@ async function refusalAudit(pairId: string, input: SwitchoverRequest, actor: str
 export async function requestSwitchover(pairId: string, input: SwitchoverRequest, actor: string): Promise<OperationView> {
   const local = getLocalController();
   if (local) {
-    const r = await local.requestSwitchover(pairId, { reason: input.reason ?? null, actor });
+    const r = await local.requestSwitchover(pairId, { reason: input.reason ?? null, actor, toServerId: input.toServerId });
     switch (r.kind) {
       case "accepted":
         return r.operation;
@@ -85,7 +89,9 @@ export async function requestSwitchover(pairId: string, input: SwitchoverRequest
 }
 
 async function requestThroughDatabase(pairId: string, input: SwitchoverRequest, actor: string): Promise<OperationView> {
-  const { pairName, preflight } = await getPreflightFromDb(pairId);
+  const fromDb = await getPreflightFromDb(pairId);
+  const pairName = fromDb.pairName;
+  const preflight = withRequestedTarget(fromDb.preflight, input.toServerId);
   const busy = () =>
     activeOperationOf(pairId).then((a) =>
       conflict(`a switchover is already running for ${pairName}${a ? ` (operation ${a.id})` : ""}`),

@@ -98,6 +98,12 @@ describe("manual switchover", () => {
     expect(modes.some((a) => a.action === "server.now_primary" && (a.details as { code: string }).code === "00-5150" && a.targetId === lab!.hosts[1].serverId)).toBe(true);
     expect(modes.some((a) => a.action === "server.now_backup" && (a.details as { code: string }).code === "00-5151" && a.targetId === lab!.hosts[0].serverId)).toBe(true);
 
+    // A stale request (made against the state before this switchover: "make sip-2 primary") is refused,
+    // never turned into a switch back.
+    const stale = await switchover(lab.pairId, { toServerId: lab.hosts[1].serverId });
+    expect(stale.status).toBe(409);
+    expect(JSON.stringify(stale.body)).toMatch(/refused.*already primary or no longer the backup/);
+
     // Switch back.
     const back = await switchover(lab.pairId, {});
     expect(back.status).toBe(202);
