@@ -4,6 +4,7 @@
  * Pure types and helpers: no I/O, safe for unit tests.
  */
 import type { AgentSnapshot, AppSnapshot, VipSnapshot } from "../../protocol/agent";
+import type { PairDto, ServerDto } from "../views";
 
 export type OperationKindName =
   | "manual_switchover"
@@ -25,27 +26,11 @@ export type AlarmKindName =
 
 export type AlarmSeverityName = "critical" | "major" | "minor" | "warning";
 
-export interface ServerCfg {
-  id: string;
-  name: string;
-  hostId: string;
-  hostName: string;
-  appName: string;
-  configuredRole: "primary" | "backup";
-}
+/** A server as configured (the same fields the API returns). */
+export type ServerCfg = ServerDto;
 
-export interface PairCfg {
-  id: string;
-  name: string;
-  vipAddress: string;
-  vipPrefix: number;
-  vipInterface: string;
-  autoFailover: boolean;
-  disconnectGraceSeconds: number;
-  heartbeatTimeoutMs: number;
-  autoRestart: boolean;
-  holdDownSeconds: number;
-  maintenance: boolean;
+/** A pair's configuration and policy, as the controller holds it. */
+export interface PairCfg extends Omit<PairDto, "createdAt" | "updatedAt" | "servers" | "view"> {
   /** [configured primary, configured backup] */
   servers: [ServerCfg, ServerCfg];
 }

@@ -15,7 +15,6 @@ import {
   killGroup,
   rmDir,
   simApp,
-  removeTempDirs,
   startAgent,
   tempDir,
   TEST_TOKEN,
@@ -55,7 +54,6 @@ afterAll(async () => {
     killGroup(p, "SIGCONT");
     killGroup(p, "SIGKILL");
   }
-  removeTempDirs();
 });
 
 describe("agent managing a simulated SIP Server", () => {

@@ -14,7 +14,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { AgentClient, buildBundles, removeTempDirs, startAgent, tempDir, type RunningAgent } from "./helpers";
+import { AgentClient, buildBundles, startAgent, tempDir, type RunningAgent } from "./helpers";
 
 const isRoot = process.getuid?.() === 0;
 const NS = { br: "sya-br", h1: "sya-h1", h2: "sya-h2" };
@@ -122,7 +122,6 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
     client?.close();
     await agent?.stop();
     teardown(); // kills every process in the namespaces, the stand-in app too
-    removeTempDirs();
   });
 
   test("enable: address added, first gratuitous ARP sent before the ack, seen by the neighbour; disable removes it", async () => {

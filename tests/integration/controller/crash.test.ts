@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { db } from "@/lib/db";
-import { repoRoot, removeTempDirs } from "../agent/helpers";
+import { repoRoot } from "../agent/helpers";
 import { auditOf, startLabPair, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
 import { switchover } from "./api";
 
@@ -31,7 +31,6 @@ function controllerProcess(env: Record<string, string> = {}) {
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   await lab?.cleanup();
-  removeTempDirs();
 });
 
 it("controller killed mid-switchover: the next leader reconciles and finishes the operation", async () => {

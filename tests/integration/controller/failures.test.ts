@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startController, type ControllerHandle } from "@/lib/controller";
 import { alarmsOf, auditOf, operationsOf, pairView, startLabPair, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
-import { killGroup, removeTempDirs } from "../agent/helpers";
+import { killGroup } from "../agent/helpers";
 
 const quiet = { info: () => {}, warn: () => {}, error: (m: string, f?: object) => console.error(m, f) };
 let controller: ControllerHandle;
@@ -18,7 +18,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await controller?.stop();
-  removeTempDirs();
 });
 afterEach(async () => {
   await lab?.cleanup();

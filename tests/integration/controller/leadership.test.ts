@@ -12,7 +12,7 @@ import { AgentLink } from "@/lib/controller/link";
 import { getLocalController } from "@/lib/controller/local";
 import { operationsOf, startLabPair, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
 import { switchover } from "./api";
-import { TEST_TOKEN, removeTempDirs } from "../agent/helpers";
+import { TEST_TOKEN } from "../agent/helpers";
 
 const quiet = { info: () => {}, warn: () => {}, error: (m: string, f?: object) => console.error(m, f) };
 const controllers: ControllerHandle[] = [];
@@ -26,7 +26,6 @@ afterEach(async () => {
 afterAll(async () => {
   for (const c of controllers) await c.stop();
   await lab?.cleanup();
-  removeTempDirs();
 });
 
 /** Sessions holding the leader's advisory lock, seen by Postgres. */
