@@ -12,7 +12,7 @@ import { purgeExpiredSessions } from "@/lib/auth/session";
 import { CLIENT_IP_HEADER } from "@/lib/http/route";
 import { log } from "@/lib/log";
 import { attachRealtime, closeRealtime } from "@/lib/realtime/server";
-import { startController } from "@/lib/controller";
+import { startControllerThread } from "@/lib/controller/thread";
 
 const dev = process.env.NODE_ENV !== "production";
 const port = Number(process.env.PORT ?? 3000);
@@ -70,8 +70,11 @@ async function main() {
     });
   });
 
-  const io = attachRealtime(httpServer, { log });
-  const controller = await startController({ io, log });
+  attachRealtime(httpServer, { log });
+  // The controller runs in a thread of its own (own event loop and database pool): web traffic can
+  // neither delay nor prevent a failover. SWITCHYARD_CONTROLLER=off: this instance serves UI and API only.
+  const controller = process.env.SWITCHYARD_CONTROLLER === "off" ? null : startControllerThread({ log, databaseUrl: database.url });
+  if (!controller) log.info("controller: disabled in this process (SWITCHYARD_CONTROLLER=off)");
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -103,7 +106,7 @@ async function main() {
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await closeRealtime();
       httpServer.closeIdleConnections();
-      await controller.stop();
+      await controller?.stop();
       await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
       httpServer.closeAllConnections();
       await app.close().catch(() => undefined);

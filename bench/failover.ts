@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { initDatabase } from "@/lib/db/bootstrap";
-import { startController } from "@/lib/controller";
+import { runController, type ControllerHandle } from "@/lib/controller";
 import { createUser } from "@/lib/queries/users";
 import { createToken } from "@/lib/queries/tokens";
 import type { PairView } from "@/lib/views";
@@ -136,7 +136,7 @@ async function main() {
   chmodSync(tmp, 0o711); // the embedded Postgres runs as the postgres user when we are root
   const dbh = await initDatabase({ log: quiet, dataDir: path.join(tmp, "pg") });
   const hosts: SimHost[] = [];
-  let controller: Awaited<ReturnType<typeof startController>> | null = null;
+  let controller: ControllerHandle | null = null;
   try {
     const bins = await buildBinaries(path.join(tmp, "bin"));
     const token = randomBytes(24).toString("hex");
@@ -157,7 +157,7 @@ async function main() {
       "bench",
     );
     const pairId = ids[`bench-${tag}`];
-    controller = await startController({ io: null, log: quiet });
+    controller = runController({ log: quiet, databaseUrl: dbh.url });
     await healthy(pairId);
 
     const username = `bench-${tag}`;

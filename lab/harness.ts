@@ -253,7 +253,7 @@ export class Lab {
       SIP_PORT: spec.sipPort ?? 5060,
       SIM_CONTROL_PORT: spec.simControlPort ?? 7060,
       AUTOSTART_MODE: spec.autostartMode ?? "backup",
-      RESTART_POLICY: spec.restartPolicy ?? "never",
+      RESTART_POLICY: spec.restartPolicy ?? "on-failure",
     });
     const configFile = path.join(dir, "agent.yaml");
     writeFileSync(configFile, yaml, { mode: 0o600 });

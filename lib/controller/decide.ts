@@ -6,6 +6,7 @@
 import {
   type AlarmKindName,
   type AlarmSeverityName,
+  type AlarmSpec,
   type HostCfg,
   type HostObs,
   type OperationKindName,
@@ -19,25 +20,13 @@ import {
   where,
 } from "./model";
 
-export interface AlarmSpec {
-  kind: AlarmKindName;
-  severity: AlarmSeverityName;
-  pairId: string | null;
-  hostId: string | null;
-  message: string;
-  details: Record<string, unknown>;
-}
-
-/** The dedupe key of an active alarm: one active alarm of a kind per target ("kind:pair:host"). */
-export function alarmKey(a: Pick<AlarmSpec, "kind" | "pairId" | "hostId">): string {
-  return `${a.kind}:${a.pairId ?? ""}:${a.hostId ?? ""}`;
-}
+export { alarmKey, type AlarmSpec } from "./model";
 
 export interface Action {
   kind: OperationKindName;
   /** The server losing (or not holding) the primary role, if any. */
   fromServerId: string | null;
-  /** The server becoming primary (for restart: the server restarted). */
+  /** The server becoming primary (split brain: the one kept). */
   toServerId: string | null;
   reason: string;
 }
@@ -56,10 +45,6 @@ export interface Decision {
 const iso = (t: number) => new Date(t).toISOString();
 /** Time of day for operator-facing alarm text (the alarm's raisedAt carries the full time). */
 const clock = (t: number) => `${new Date(t).toISOString().slice(11, 19)} UTC`;
-
-export function restartBackoffMs(holdDownSeconds: number): number {
-  return Math.max(2000, Math.min(holdDownSeconds, 30) * 1000);
-}
 
 export function pairAlarms(world: PairWorld, ss: [ServerState, ServerState]): AlarmSpec[] {
   const pairId = world.pair.id;
@@ -144,7 +129,7 @@ export function hostAlarms(host: HostCfg, obs: HostObs | undefined): AlarmSpec[]
 }
 
 type Proposal =
-  | { action: Action; automatic: "failover" | "safety" | "restart" }
+  | { action: Action; automatic: "failover" | "safety" }
   | { action: null; reason: string; fault: boolean; wakeAt?: number | null };
 
 function propose(world: PairWorld, ss: [ServerState, ServerState], now: number): Proposal {
@@ -227,18 +212,10 @@ function propose(world: PairWorld, ss: [ServerState, ServerState], now: number):
   }
 
   if (isDown(other)) {
+    // Restarting it is its agent's job (one owner: the host's supervisor, docs/controller.md).
     const fault = `backup ${other.cfg.name} ${describeDown(other)} on ${other.cfg.hostName}`;
-    if (other.app?.crashLoop) return { action: null, reason: `${fault}; crash-looping: not restarting it`, fault: true };
-    if (!pair.autoRestart) return { action: null, reason: `${fault}; autoRestart is off: not restarting it`, fault: true };
-    const last = world.memory.lastRestartAt[other.cfg.id];
-    const backoff = restartBackoffMs(pair.holdDownSeconds);
-    if (last !== undefined && now < last + backoff) {
-      return { action: null, reason: `${fault}; restarted at ${iso(last)}, next restart not before ${iso(last + backoff)}`, fault: true, wakeAt: last + backoff };
-    }
-    return {
-      automatic: "restart",
-      action: { kind: "restart", fromServerId: null, toServerId: other.cfg.id, reason: `${fault}; restarting it in backup mode (no switchover)` },
-    };
+    if (other.app?.crashLoop) return { action: null, reason: `${fault}; crash-looping: its agent stopped restarting it`, fault: true };
+    return { action: null, reason: `${fault}; its agent restarts it in backup mode (no switchover)`, fault: true };
   }
 
   if (isObservedPrimary(active)) {
@@ -275,7 +252,7 @@ export function decide(world: PairWorld, now: number): Decision {
   if (pair.maintenance) return none(`maintenance: no action (would have: ${a.reason})`);
   if (p.automatic === "failover") {
     if (!pair.autoFailover) return none(`autoFailover is off: no action (would have: ${a.reason})`);
-    const last = world.memory.lastAutoFailoverAt;
+    const last = world.lastAutoFailoverAt;
     const until = last === null ? null : last + pair.holdDownSeconds * 1000;
     if (until !== null && now < until) {
       return none(`hold-down after the automatic failover at ${iso(last!)} until ${iso(until)}: no action (would have: ${a.reason})`, until);

@@ -1,68 +1,67 @@
 /**
- * The controller (role of Genesys SCS). Contract used by server.ts:
- *   const controller = await startController({ io, log });  ...  await controller.stop();
+ * The controller (role of Genesys SCS), run in this thread:
  *
- * Every panel instance starts one; exactly one acts at a time (leader lock in Postgres, see leader.ts).
- * The others stay standby and take over within about a second when the leader's connection dies.
- * SWITCHYARD_CONTROLLER=off disables it in this process (API and UI only).
+ *   const controller = await runController({ log, databaseUrl });  ...  await controller.stop();
+ *
+ * Every panel instance runs one (in its own thread: thread.ts); exactly one acts at a time (leader lock
+ * in Postgres, leader.ts); the others stand by and take over within about a second when the leader's
+ * connection dies. Each term of leadership is a Term (term.ts). The web side reaches the leading term by
+ * the channel of messages.ts (service.ts answers).
+ *
+ * Where it runs: server.ts starts it in a worker thread (thread.ts → worker.ts); `npm run controller` runs
+ * it alone in a process (main.ts); tests run it in their own thread, with injected hooks.
  */
-import type { Server as SocketIOServer } from "socket.io";
-import { ActiveController, type CtlLog } from "./controller";
+import type { StepRecord } from "./model";
 import { Leadership, newControllerId } from "./leader";
-import { clearLocalController, setLocalController, type LocalController } from "./local";
+import { ControllerService } from "./service";
+import { Term, type ControllerLog } from "./term";
 
 export interface ControllerHandle {
-  stop(): Promise<void>;
-  /** This process's controller id, and its epoch while it is the leader. */
+  /** This controller's id, and its epoch while it leads. */
   readonly id: string;
   readonly epoch: number | null;
+  stop(): Promise<void>;
 }
 
-export interface ControllerDeps {
-  io: SocketIOServer | null;
-  log: CtlLog;
-  /** Defaults to process.env.DATABASE_URL (set by initDatabase). */
-  databaseUrl?: string;
+export interface ControllerOptions {
+  log: ControllerLog;
+  databaseUrl: string;
+  /** Injected by tests only (see TermOptions.afterStep). */
+  afterStep?: (step: StepRecord, settled: () => Promise<void>) => void | Promise<void>;
 }
 
-export async function startController(deps: ControllerDeps): Promise<ControllerHandle> {
-  const log = deps.log;
+export function runController(o: ControllerOptions): ControllerHandle {
   const id = newControllerId();
-  if (process.env.SWITCHYARD_CONTROLLER === "off") {
-    log.info("controller: disabled in this process (SWITCHYARD_CONTROLLER=off)");
-    return { id, epoch: null, async stop() {} };
-  }
-  const url = deps.databaseUrl ?? process.env.DATABASE_URL;
-  if (!url) throw new Error("controller: DATABASE_URL is not set (call initDatabase first)");
-  let active: ActiveController | null = null;
-  let handle: LocalController | null = null;
-  const leadership = new Leadership(url, id, {
+  const log = o.log;
+  /** The term of the current leadership, from acquisition; `ready` once it serves requests. */
+  let term: Term | null = null;
+  let ready: Term | null = null;
+  const service = new ControllerService(id, () => ready, log);
+  const leadership = new Leadership(o.databaseUrl, id, {
     log,
-    onAcquire: async (term) => {
-      const a = new ActiveController(term.epoch, id, log);
-      a.databaseUrl = url;
-      active = a;
+    onAcquire: async ({ epoch }) => {
+      const t = new Term({ epoch, controllerId: id, log, databaseUrl: o.databaseUrl, afterStep: o.afterStep });
+      term = t;
       try {
-        await a.start();
-        // Ready and still ours: the API routes of this process hand requests to it directly (local.ts).
-        if (active === a && leadership.epoch === term.epoch) {
-          handle = a.localHandle();
-          setLocalController(handle);
+        await t.start();
+        if (term === t && leadership.epoch === epoch) {
+          ready = t;
+          service.announce();
         }
       } catch (err) {
-        log.error("controller: start of the term failed", { err, epoch: term.epoch });
+        log.error("controller: start of the term failed", { err, epoch });
       }
     },
     onLose: async () => {
-      if (handle) clearLocalController(handle);
-      handle = null;
-      const a = active;
-      active = null;
-      await a?.stop();
+      const t = term;
+      term = ready = null;
+      service.announce();
+      await t?.stop();
     },
-    onNotify: (channel, payload) => active?.onNotify(channel, payload),
+    onNotify: (channel, payload) => term?.onNotify(channel, payload),
   });
   leadership.start();
+  service.announce();
   log.info("controller: started (standing by for leadership)", { controllerId: id });
   return {
     id,
@@ -71,6 +70,8 @@ export async function startController(deps: ControllerDeps): Promise<ControllerH
     },
     async stop() {
       await leadership.stop();
+      service.announce();
+      service.close();
     },
   };
 }

@@ -7,11 +7,11 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { beginTerm, expireLease, listenForChanges, renewLease, tryLeaderLock } from "@/lib/queries/lease";
 
-export const LEADER_LOCK_KEY = 727_000_100;
+export { LEADER_LOCK_KEY } from "@/lib/queries/lease";
 export const RENEW_MS = 1000;
 export const LEASE_TTL_MS = 5000;
-export const CHANNELS = ["switchyard_operations", "switchyard_config"] as const;
 
 export function newControllerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
@@ -71,21 +71,12 @@ export class Leadership {
     client.on("error", () => undefined);
     try {
       await client.connect();
-      const r = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LEADER_LOCK_KEY]);
-      if (!r.rows[0]?.ok) {
+      if (!(await tryLeaderLock(client))) {
         await client.end().catch(() => undefined);
         return;
       }
-      const e = await client.query<{ epoch: number }>(
-        `INSERT INTO "ControllerLease" (id, holder, epoch, "renewedAt", "expiresAt")
-         VALUES (1, $1, 1, now(), now() + make_interval(secs => $2::double precision))
-         ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, epoch = "ControllerLease".epoch + 1,
-           "renewedAt" = now(), "expiresAt" = EXCLUDED."expiresAt"
-         RETURNING epoch`,
-        [this.controllerId, LEASE_TTL_MS / 1000],
-      );
-      const term: Term = { epoch: e.rows[0].epoch, client };
-      for (const ch of CHANNELS) await client.query(`LISTEN ${ch}`);
+      const term: Term = { epoch: await beginTerm(client, this.controllerId, LEASE_TTL_MS), client };
+      await listenForChanges(client);
       client.on("notification", (n) => this.hooks.onNotify(n.channel, n.payload ?? ""));
       const lost = (why: string) => void this.lose(term, why);
       client.removeAllListeners("error");
@@ -103,12 +94,7 @@ export class Leadership {
 
   private async renew(term: Term) {
     try {
-      const r = await term.client.query(
-        `UPDATE "ControllerLease" SET "renewedAt" = now(), "expiresAt" = now() + make_interval(secs => $3::double precision)
-         WHERE id = 1 AND holder = $1 AND epoch = $2`,
-        [this.controllerId, term.epoch, LEASE_TTL_MS / 1000],
-      );
-      if (r.rowCount !== 1) await this.lose(term, "lease row taken by another controller");
+      if (!(await renewLease(term.client, this.controllerId, term.epoch, LEASE_TTL_MS))) await this.lose(term, "lease row taken by another controller");
     } catch (err) {
       await this.lose(term, `renewal failed: ${(err as Error).message}`);
     }
@@ -129,7 +115,7 @@ export class Leadership {
     while (this.busy) await new Promise((r) => setTimeout(r, 20));
     const t = this.term;
     if (t) {
-      await t.client.query(`UPDATE "ControllerLease" SET "expiresAt" = now() WHERE id = 1 AND epoch = $1`, [t.epoch]).catch(() => undefined);
+      await expireLease(t.client, t.epoch).catch(() => undefined);
       await this.lose(t, "stopping");
     }
   }

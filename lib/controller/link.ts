@@ -18,7 +18,7 @@ import {
   type ControllerToAgent,
 } from "../../protocol/agent";
 import type { HostCfg } from "./model";
-import type { CommandBody } from "./runner";
+import type { CommandBody } from "./steps";
 
 export interface LinkLog {
   info(msg: string, f?: object): void;

@@ -3,7 +3,7 @@
  * reported (last snapshot, kept while disconnected as "last known"), and a little memory per pair.
  * Pure types and helpers: no I/O, safe for unit tests.
  */
-import type { AgentSnapshot, AppSnapshot, VipSnapshot } from "../../protocol/agent";
+import type { AgentSnapshot, AppSnapshot, DriverRun, VipSnapshot } from "../../protocol/agent";
 import type { PairDto, ServerDto } from "../views";
 
 export type OperationKindName =
@@ -11,6 +11,7 @@ export type OperationKindName =
   | "failover"
   | "disconnect_failover"
   | "split_brain_resolution"
+  /** History only: restarts belong to the host's agent; the controller no longer creates this kind. */
   | "restart";
 
 export type AlarmKindName =
@@ -24,7 +25,25 @@ export type AlarmKindName =
   | "duplicate_vip"
   | "crash_loop";
 
+/** The audit actor of everything the controller does by itself. */
+export const CONTROLLER_ACTOR = "controller";
+
 export type AlarmSeverityName = "critical" | "major" | "minor" | "warning";
+
+/** An alarm the controller wants active (from decide). */
+export interface AlarmSpec {
+  kind: AlarmKindName;
+  severity: AlarmSeverityName;
+  pairId: string | null;
+  hostId: string | null;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** The dedupe key of an active alarm: one active alarm of a kind per target ("kind:pair:host"). */
+export function alarmKey(a: Pick<AlarmSpec, "kind" | "pairId" | "hostId">): string {
+  return `${a.kind}:${a.pairId ?? ""}:${a.hostId ?? ""}`;
+}
 
 /** A server as configured (the same fields the API returns). */
 export type ServerCfg = ServerDto;
@@ -71,29 +90,89 @@ export interface FinishedOp {
   finishedAt: number;
 }
 
-/** Per-pair memory the controller keeps (and persists in PairStatus.state.memory). */
+/**
+ * What the controller remembers of a pair's observations (persisted with PairStatus, best effort: a new
+ * leader that finds none learns it again from the next observation).
+ */
 export interface PairMemory {
   /** The server believed to be primary: the last one observed running and primary alone. */
   activeServerId: string | null;
-  /** When the last automatic failover of this pair was decided (hold-down). */
-  lastAutoFailoverAt: number | null;
-  /** When the controller last restarted each server (restart back-off). */
-  lastRestartAt: Record<string, number>;
   /** Per server: the mode it was last seen in while running (to tell a failed primary from a failed backup). */
   lastRunningMode: Record<string, "primary" | "backup">;
 }
 
 export function emptyMemory(): PairMemory {
-  return { activeServerId: null, lastAutoFailoverAt: null, lastRestartAt: {}, lastRunningMode: {} };
+  return { activeServerId: null, lastRunningMode: {} };
 }
 
+/** One pair's world at one moment: immutable input of decide() and the views. */
 export interface PairWorld {
   pair: PairCfg;
   hosts: Record<string, HostObs | undefined>;
   memory: PairMemory;
   activeOp: ActiveOp | null;
   lastFinishedOp: FinishedOp | null;
+  /**
+   * When the pair's last automatic failover started (hold-down), from its Operation row: derived from the
+   * database's record of what was done, so a leader change keeps it.
+   */
+  lastAutoFailoverAt: number | null;
 }
+
+// ---------------------------------------------------------------- operations as the controller runs them
+
+export type StepAction =
+  | "demote"
+  | "vip_disable"
+  | "promote"
+  | "vip_enable"
+  | "verify"
+  | "recover_demote"
+  | "recover_promote"
+  | "recover_verify";
+
+export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
+
+/** A step as planned (plan.ts): what, on which server/host, described for people. */
+export interface PlannedStep {
+  seq: number;
+  action: StepAction;
+  targetServerId: string | null;
+  targetHostId: string | null;
+  target: string;
+}
+
+/** A step with its outcome: the OperationStep row. */
+export interface StepRecord extends PlannedStep {
+  status: StepStatus;
+  startedAt: number | null;
+  finishedAt: number | null;
+  ack: Record<string, unknown> | null;
+  output: DriverRun[] | null;
+  error: string | null;
+}
+
+/** An Operation row with its steps, as the controller loads, runs and records it. Times: epoch ms. */
+export interface OperationRecord {
+  id: string;
+  pairId: string;
+  kind: OperationKindName;
+  status: "pending" | "running" | "succeeded" | "failed";
+  fromServerId: string | null;
+  toServerId: string | null;
+  requestedBy: string;
+  reason: string | null;
+  decision: string | null;
+  error: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  epoch: number | null;
+  steps: StepRecord[];
+}
+
+/** Automatic operations whose start begins a hold-down. */
+export const AUTOMATIC_FAILOVERS: readonly OperationKindName[] = ["failover", "disconnect_failover"];
 
 /** One server of a pair as observed right now. */
 export interface ServerState {
@@ -166,11 +245,7 @@ export function where(s: ServerState): string {
 
 /** Pure update of the pair memory from what is observed now. */
 export function updateMemory(world: PairWorld): PairMemory {
-  const m: PairMemory = {
-    ...world.memory,
-    lastRestartAt: { ...world.memory.lastRestartAt },
-    lastRunningMode: { ...world.memory.lastRunningMode },
-  };
+  const m: PairMemory = { activeServerId: world.memory.activeServerId, lastRunningMode: { ...world.memory.lastRunningMode } };
   const ss = serverStates(world);
   for (const s of ss) {
     if (isRunning(s) && (s.app!.mode === "primary" || s.app!.mode === "backup")) m.lastRunningMode[s.cfg.id] = s.app!.mode;
@@ -178,4 +253,11 @@ export function updateMemory(world: PairWorld): PairMemory {
   const primaries = ss.filter(isObservedPrimary);
   if (primaries.length === 1) m.activeServerId = primaries[0].cfg.id;
   return m;
+}
+
+/** Waits for `p`, at most `ms` (the timer does not outlive the wait: a stopping thread can exit at once). */
+export async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

@@ -2,31 +2,15 @@
  * The planned steps of each kind of operation, in the source document's order. Pure.
  *
  * Manual switchover (SCI → SCS → LCA):   demote, vip_disable, promote, vip_enable, verify
- * Primary server failure:                promote, vip_enable, vip_disable (failed host), verify, restart
+ * Primary server failure:                promote, vip_enable, vip_disable (by the failed host's agent), verify
  * Primary server disconnected:           promote, vip_enable, vip_disable (skipped: unreachable), verify
  * Both primary after a reconnect:        demote (reconnected one), vip_disable, verify
- * Backup failure:                        restart (backup mode), verify
+ *
+ * A failed server is restarted by its own agent (in backup mode), never by an operation.
  */
-import type { OperationKindName, PairCfg, ServerCfg } from "./model";
+import type { OperationKindName, PairCfg, PlannedStep, ServerCfg, StepAction } from "./model";
 
-export type StepAction =
-  | "demote"
-  | "vip_disable"
-  | "promote"
-  | "vip_enable"
-  | "verify"
-  | "restart"
-  | "recover_demote"
-  | "recover_promote"
-  | "recover_verify";
-
-export interface PlannedStep {
-  seq: number;
-  action: StepAction;
-  targetServerId: string | null;
-  targetHostId: string | null;
-  target: string;
-}
+export type { PlannedStep, StepAction };
 
 export const on = (s: ServerCfg) => `${s.name} on ${s.hostName}`;
 export const vipOn = (pair: PairCfg, s: ServerCfg) => `VIP ${pair.vipAddress}/${pair.vipPrefix} on ${s.hostName}`;
@@ -65,13 +49,9 @@ export function planSteps(kind: OperationKindName, pair: PairCfg, fromId: string
       vip("vip_enable", to);
       vip("vip_disable", from);
       verify(`${pair.name}: ${to.name} primary with the VIP on ${to.hostName}`);
-      if (pair.autoRestart && kind === "failover") srv("restart", from);
       break;
     case "restart":
-      if (!to) throw new Error("restart needs its server");
-      srv("restart", to);
-      verify(`${pair.name}: ${to.name} running in backup mode`);
-      break;
+      throw new Error("restarts belong to the host's agent: the controller plans none");
   }
   return steps.map((s, i) => ({ ...s, seq: i + 1 }));
 }

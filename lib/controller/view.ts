@@ -1,7 +1,7 @@
 /** Pure: the PairView (lib/views.ts) computed from the controller's model. */
 import type { PairHealth, PairView, ServerView, OperationSummary } from "../views";
 import { type PairWorld, type ServerState, isObservedPrimary, serverStates } from "./model";
-import type { StepRecord } from "./runner";
+import type { StepRecord } from "./model";
 
 function serverView(s: ServerState): ServerView {
   const a = s.connected ? s.app : null;

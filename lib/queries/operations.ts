@@ -1,72 +1,118 @@
-/** Operations, read side (the controller writes them). */
-import { db } from "@/lib/db";
+/**
+ * Operations and their steps: every statement on the Operation and OperationStep tables lives here, each
+ * defined once, returning domain records (OperationRecord, lib/controller/model.ts) or views. The API
+ * reads; the controller creates, claims, records steps and finishes; a standby instance's API writes a
+ * pending request. Every change that tells a story has its audit row in the same transaction.
+ */
+import { randomUUID } from "node:crypto";
+import { db, Prisma } from "@/lib/db";
+import { poolExec, type Exec } from "@/lib/db/connection";
+import { isUniqueViolation } from "@/lib/db/errors";
 import { notFound } from "@/lib/http/errors";
 import type { OperationView, StepView } from "@/lib/views";
 import type { DriverRun } from "@/protocol/agent";
+import {
+  AUTOMATIC_FAILOVERS,
+  CONTROLLER_ACTOR,
+  type FinishedOp,
+  type OperationKindName,
+  type OperationRecord,
+  type PlannedStep,
+  type StepRecord,
+} from "@/lib/controller/model";
+import { finishedDetails, type StateSummary } from "@/lib/controller/view";
+import { audited, type AuditQueue } from "./tx";
 
-type OpRow = {
-  id: string;
-  pairId: string;
-  kind: string;
-  status: string;
-  requestedBy: string;
-  reason: string | null;
-  decision: string | null;
-  error: string | null;
-  fromServerId: string | null;
-  toServerId: string | null;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-};
+// ---------------------------------------------------------------- mapping (rows → records → views)
 
-type StepRow = {
-  id: string;
-  seq: number;
-  action: string;
-  target: string;
-  status: string;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  output: unknown;
-  error: string | null;
-};
+type StepRow = Prisma.OperationStepGetPayload<object>;
+type OpRow = Prisma.OperationGetPayload<object> & { steps?: StepRow[] };
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const ms = (d: Date | null) => d?.getTime() ?? null;
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
-export function toStepView(s: StepRow): StepView {
+function stepFromRow(s: StepRow): StepRecord {
   return {
-    id: s.id,
     seq: s.seq,
-    action: s.action,
+    action: s.action as StepRecord["action"],
+    targetServerId: s.targetServerId,
+    targetHostId: s.targetHostId,
     target: s.target,
-    status: s.status as StepView["status"],
-    startedAt: iso(s.startedAt),
-    finishedAt: iso(s.finishedAt),
-    durationMs: s.startedAt && s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null,
+    status: s.status,
+    startedAt: ms(s.startedAt),
+    finishedAt: ms(s.finishedAt),
+    ack: (s.ack as Record<string, unknown> | null) ?? null,
     output: Array.isArray(s.output) ? (s.output as DriverRun[]) : null,
     error: s.error,
   };
 }
 
-export function toOperationView(op: OpRow, steps: StepRow[] = []): OperationView {
+function fromRow(o: OpRow): OperationRecord {
   return {
-    id: op.id,
-    pairId: op.pairId,
-    kind: op.kind,
-    status: op.status,
-    requestedBy: op.requestedBy,
-    reason: op.reason,
-    decision: op.decision,
-    error: op.error,
-    createdAt: op.createdAt.toISOString(),
-    startedAt: iso(op.startedAt),
-    finishedAt: iso(op.finishedAt),
-    fromServerId: op.fromServerId,
-    toServerId: op.toServerId,
-    steps: [...steps].sort((a, b) => a.seq - b.seq).map(toStepView),
+    id: o.id,
+    pairId: o.pairId,
+    kind: o.kind,
+    status: o.status,
+    fromServerId: o.fromServerId,
+    toServerId: o.toServerId,
+    requestedBy: o.requestedBy,
+    reason: o.reason,
+    decision: o.decision,
+    error: o.error,
+    createdAt: o.createdAt.getTime(),
+    startedAt: ms(o.startedAt),
+    finishedAt: ms(o.finishedAt),
+    epoch: o.epoch,
+    steps: [...(o.steps ?? [])].sort((a, b) => a.seq - b.seq).map(stepFromRow),
   };
 }
+
+function stepView(operationId: string, s: StepRecord): StepView {
+  return {
+    id: `${operationId}:${s.seq}`,
+    seq: s.seq,
+    action: s.action,
+    target: s.target,
+    status: s.status,
+    startedAt: iso(s.startedAt),
+    finishedAt: iso(s.finishedAt),
+    durationMs: s.startedAt !== null && s.finishedAt !== null ? s.finishedAt - s.startedAt : null,
+    output: s.output,
+    error: s.error,
+  };
+}
+
+/** The API's and the live channel's view of an operation (one mapping for both). */
+export function operationView(o: OperationRecord): OperationView {
+  return {
+    id: o.id,
+    pairId: o.pairId,
+    kind: o.kind,
+    status: o.status,
+    requestedBy: o.requestedBy,
+    reason: o.reason,
+    decision: o.decision,
+    error: o.error,
+    createdAt: new Date(o.createdAt).toISOString(),
+    startedAt: iso(o.startedAt),
+    finishedAt: iso(o.finishedAt),
+    fromServerId: o.fromServerId,
+    toServerId: o.toServerId,
+    steps: o.steps.map((s) => stepView(o.id, s)),
+  };
+}
+
+function plannedRecords(steps: PlannedStep[]): StepRecord[] {
+  return steps.map((s) => ({ ...s, status: "pending", startedAt: null, finishedAt: null, ack: null, output: null, error: null }));
+}
+
+const stepRows = (steps: PlannedStep[]) =>
+  JSON.stringify(steps.map((s) => ({ seq: s.seq, action: s.action, targetServerId: s.targetServerId, targetHostId: s.targetHostId, target: s.target })));
+
+const json = (v: unknown): Prisma.InputJsonValue | typeof Prisma.DbNull =>
+  v === null || v === undefined ? Prisma.DbNull : (JSON.parse(JSON.stringify(v)) as Prisma.InputJsonValue);
+
+// ---------------------------------------------------------------- reads
 
 /** Newest first; list items carry no steps (`steps: []`), fetch one operation for its steps. */
 export async function listOperations(q: { pairId?: string; limit: number }): Promise<OperationView[]> {
@@ -75,11 +121,248 @@ export async function listOperations(q: { pairId?: string; limit: number }): Pro
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: q.limit,
   });
-  return rows.map((r) => toOperationView(r));
+  return rows.map((r) => operationView(fromRow(r)));
 }
 
 export async function getOperation(id: string): Promise<OperationView> {
   const row = await db.operation.findUnique({ where: { id }, include: { steps: true } });
   if (!row) throw notFound("operation");
-  return toOperationView(row, row.steps);
+  return operationView(fromRow(row));
+}
+
+/** The operation holding the pair (its activeKey), if any. */
+export function activeOperationOf(pairId: string): Promise<{ id: string; kind: string } | null> {
+  return db.operation.findUnique({ where: { activeKey: pairId }, select: { id: true, kind: true } });
+}
+
+/** Every pending or running operation, oldest first (reconciled by a new leader). */
+export async function loadUnfinishedOperations(): Promise<OperationRecord[]> {
+  const rows = await db.operation.findMany({ where: { status: { in: ["pending", "running"] } }, include: { steps: true }, orderBy: { createdAt: "asc" } });
+  return rows.map(fromRow);
+}
+
+/** A pending request as its notification announces it (no steps yet), or null once someone claimed it. */
+export async function loadPendingOperation(id: string): Promise<OperationRecord | null> {
+  const row = await db.operation.findFirst({ where: { id, status: "pending" } });
+  return row ? fromRow(row) : null;
+}
+
+/** Per pair: the last finished operation (restarts aside), for the switchover_failed alarm. */
+export async function loadLastFinished(): Promise<Map<string, FinishedOp>> {
+  const rows = await db.$queryRaw<{ id: string; pairId: string; kind: OperationKindName; status: "succeeded" | "failed"; error: string | null; finishedAt: Date | null }[]>`
+    SELECT DISTINCT ON ("pairId") id, "pairId", kind::text AS kind, status::text AS status, error, "finishedAt"
+    FROM "Operation" WHERE status IN ('succeeded', 'failed') AND kind <> 'restart'
+    ORDER BY "pairId", "finishedAt" DESC NULLS LAST`;
+  return new Map(rows.map((r) => [r.pairId, { id: r.id, kind: r.kind, status: r.status, error: r.error, finishedAt: r.finishedAt?.getTime() ?? 0 }]));
+}
+
+/** Per pair: when its last automatic failover was created (the hold-down survives a leader change). */
+export async function loadLastAutoFailovers(): Promise<Map<string, number>> {
+  const rows = await db.operation.groupBy({ by: ["pairId"], where: { kind: { in: [...AUTOMATIC_FAILOVERS] } }, _max: { createdAt: true } });
+  return new Map(rows.flatMap((r) => (r._max.createdAt ? [[r.pairId, r._max.createdAt.getTime()] as const] : [])));
+}
+
+// ---------------------------------------------------------------- creating and claiming
+
+/**
+ * THE statement that creates an operation: the Operation row (its activeKey = the pair, so the database
+ * lets one per pair through) and its planned steps, atomically, in one round trip. Parameters in order:
+ * id, pairId, kind, status, requestedBy, reason, decision, fromServerId, toServerId, epoch, createdAt,
+ * startedAt, steps (JSON).
+ */
+const INSERT_OPERATION = `WITH op AS (
+     INSERT INTO "Operation" (id, "pairId", kind, status, "requestedBy", reason, decision, "fromServerId", "toServerId", epoch, "activeKey", "createdAt", "startedAt")
+     VALUES ($1::uuid, $2::uuid, $3::"OperationKind", $4::"OperationStatus", $5, $6, $7, $8::uuid, $9::uuid, $10, $2::uuid,
+             ($11::timestamptz AT TIME ZONE 'UTC'), ($12::timestamptz AT TIME ZONE 'UTC')) RETURNING id)
+   INSERT INTO "OperationStep" (id, "operationId", seq, action, "targetServerId", "targetHostId", target, status)
+   SELECT gen_random_uuid(), op.id, s.seq, s.action, s."targetServerId"::uuid, s."targetHostId"::uuid, s.target, 'pending'
+   FROM op, jsonb_to_recordset($13::jsonb) AS s(seq int, action text, "targetServerId" text, "targetHostId" text, target text)`;
+
+export interface NewOperation {
+  id?: string;
+  pairId: string;
+  kind: OperationKindName;
+  status: "pending" | "running";
+  requestedBy: string;
+  reason: string | null;
+  decision: string | null;
+  fromServerId: string | null;
+  toServerId: string | null;
+  epoch: number | null;
+  steps: PlannedStep[];
+}
+
+function insertParams(o: NewOperation, id: string, now: number): unknown[] {
+  const at = new Date(now).toISOString();
+  return [id, o.pairId, o.kind, o.status, o.requestedBy, o.reason, o.decision, o.fromServerId, o.toServerId, o.epoch, at, o.status === "running" ? at : null, stepRows(o.steps)];
+}
+
+function created(o: NewOperation, id: string, now: number): OperationRecord {
+  return { ...o, id, error: null, createdAt: now, startedAt: o.status === "running" ? now : null, finishedAt: null, steps: plannedRecords(o.steps) };
+}
+
+/**
+ * Creates an operation in one statement on `exec` (the controller's hot-path connection: this is what is
+ * written in front of a failover's promote command). Null when another operation holds the pair.
+ */
+export async function insertOperation(o: NewOperation, exec: Exec = poolExec): Promise<OperationRecord | null> {
+  const id = o.id ?? randomUUID();
+  const now = Date.now();
+  try {
+    await exec(INSERT_OPERATION, insertParams(o, id, now));
+  } catch (e) {
+    if (isUniqueViolation(e)) return null;
+    throw e;
+  }
+  return created(o, id, now);
+}
+
+/**
+ * A switchover request, written with its `operation.requested` audit row in one transaction: as `running`
+ * with its steps by the leader that starts it at once, or as `pending` (no steps) by an instance that
+ * does not lead (the leader is told by the Operation trigger's pg_notify and claims it). Null when
+ * another operation holds the pair.
+ */
+export async function insertRequestedOperation(
+  o: NewOperation,
+  request: { target: { id: string; name: string; hostName: string } | null },
+): Promise<OperationRecord | null> {
+  const id = o.id ?? randomUUID();
+  const now = Date.now();
+  try {
+    await audited(async (tx, audit) => {
+      await tx.$executeRawUnsafe(INSERT_OPERATION, ...insertParams(o, id, now));
+      await audit({
+        actor: o.requestedBy,
+        action: "operation.requested",
+        targetType: "operation",
+        targetId: id,
+        pairId: o.pairId,
+        outcome: "success",
+        details: { kind: o.kind, reason: o.reason, target: request.target, ...(o.epoch !== null ? { epoch: o.epoch } : {}) },
+      });
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) return null;
+    throw e;
+  }
+  return created(o, id, now);
+}
+
+/** Claims a pending request for this epoch and writes its planned steps, in one statement. Null if someone else did. */
+export async function claimOperation(
+  op: OperationRecord,
+  claim: { epoch: number; fromServerId: string; toServerId: string; decision: string; steps: PlannedStep[] },
+  exec: Exec = poolExec,
+): Promise<OperationRecord | null> {
+  const now = Date.now();
+  const r = await exec(
+    `WITH op AS (
+       UPDATE "Operation" SET status = 'running', epoch = $2, "startedAt" = ($3::timestamptz AT TIME ZONE 'UTC'), "fromServerId" = $4, "toServerId" = $5, decision = $6
+       WHERE id = $1 AND status = 'pending' RETURNING id)
+     INSERT INTO "OperationStep" (id, "operationId", seq, action, "targetServerId", "targetHostId", target, status)
+     SELECT gen_random_uuid(), op.id, s.seq, s.action, s."targetServerId"::uuid, s."targetHostId"::uuid, s.target, 'pending'
+     FROM op, jsonb_to_recordset($7::jsonb) AS s(seq int, action text, "targetServerId" text, "targetHostId" text, target text)`,
+    [op.id, claim.epoch, new Date(now).toISOString(), claim.fromServerId, claim.toServerId, claim.decision, stepRows(claim.steps)],
+  );
+  if (r.rowCount !== claim.steps.length) return null;
+  return { ...op, status: "running", epoch: claim.epoch, startedAt: now, fromServerId: claim.fromServerId, toServerId: claim.toServerId, decision: claim.decision, steps: plannedRecords(claim.steps) };
+}
+
+// ---------------------------------------------------------------- records of a running operation (through the controller's AuditQueue)
+
+/** An audit row about the operation (operation.decided / started / reconciled). */
+export function recordOperationEvent(queue: AuditQueue, op: OperationRecord, action: "operation.decided" | "operation.started" | "operation.reconciled", details: Record<string, unknown>) {
+  return queue.run(async (_tx, audit) => {
+    await audit({
+      actor: CONTROLLER_ACTOR,
+      action,
+      targetType: "operation",
+      targetId: op.id,
+      pairId: op.pairId,
+      outcome: "info",
+      details: { kind: op.kind, reason: op.decision ?? op.reason, ...details },
+    });
+  });
+}
+
+/** A step's row; once it has finished, its `operation.step.<action>` audit row with the ack and the driver runs. */
+export function recordStep(queue: AuditQueue, op: OperationRecord, s: StepRecord, epoch: number) {
+  return queue.run(async (tx, audit) => {
+    await tx.operationStep.update({
+      where: { operationId_seq: { operationId: op.id, seq: s.seq } },
+      data: {
+        status: s.status,
+        startedAt: s.startedAt ? new Date(s.startedAt) : null,
+        finishedAt: s.finishedAt ? new Date(s.finishedAt) : null,
+        ack: json(s.ack),
+        output: json(s.output),
+        error: s.error,
+      },
+    });
+    if (s.status === "running" || s.status === "pending") return;
+    await audit({
+      actor: CONTROLLER_ACTOR,
+      action: `operation.step.${s.action}`,
+      targetType: "operation",
+      targetId: op.id,
+      pairId: op.pairId,
+      outcome: s.status === "succeeded" ? "success" : s.status === "failed" ? "failure" : "info",
+      durationMs: s.startedAt && s.finishedAt ? s.finishedAt - s.startedAt : undefined,
+      details: { seq: s.seq, step: s.action, target: s.target, status: s.status, error: s.error, ack: s.ack, runs: s.output, epoch },
+    });
+  });
+}
+
+/** Steps appended to the plan (a failed switchover's recovery). */
+export function recordAddedSteps(queue: AuditQueue, op: OperationRecord, steps: PlannedStep[]) {
+  return queue.run(async (tx) => {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO "OperationStep" (id, "operationId", seq, action, "targetServerId", "targetHostId", target, status)
+       SELECT gen_random_uuid(), $1::uuid, s.seq, s.action, s."targetServerId"::uuid, s."targetHostId"::uuid, s.target, 'pending'
+       FROM jsonb_to_recordset($2::jsonb) AS s(seq int, action text, "targetServerId" text, "targetHostId" text, target text)`,
+      op.id,
+      stepRows(steps),
+    );
+  });
+}
+
+/**
+ * Final status, the pair's activeKey released, and `operation.finished` with the details the UI's drawer
+ * renders (finishedDetails). Steps still pending are recorded skipped (`skipReason`) in the same transaction.
+ */
+export function recordFinish(
+  queue: AuditQueue,
+  op: OperationRecord,
+  end: { status: "succeeded" | "failed"; error: string | null; finishedAt: number; epoch: number; before: StateSummary | null; after: StateSummary | null; skipReason?: string },
+) {
+  return queue.run(async (tx, audit) => {
+    await tx.operation.update({ where: { id: op.id }, data: { status: end.status, error: end.error, finishedAt: new Date(end.finishedAt), activeKey: null, epoch: op.epoch ?? end.epoch } });
+    if (end.skipReason) {
+      await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: ["pending", "running"] } }, data: { status: "skipped", error: end.skipReason } });
+    }
+    const steps = end.skipReason ? op.steps.map((s) => (s.status === "pending" || s.status === "running" ? { ...s, status: "skipped" as const, error: end.skipReason! } : s)) : op.steps;
+    await audit({
+      actor: CONTROLLER_ACTOR,
+      action: "operation.finished",
+      targetType: "operation",
+      targetId: op.id,
+      pairId: op.pairId,
+      outcome: end.status === "succeeded" ? "success" : "failure",
+      durationMs: op.startedAt !== null ? end.finishedAt - op.startedAt : undefined,
+      details: finishedDetails({ ...op, steps }, end.status, end.error, end.epoch, end.before, end.after),
+    });
+  });
+}
+
+/** "No action": the controller's explained non-action (maintenance, hold-down, no backup), once per change. */
+export function recordNoAction(queue: AuditQueue, pairId: string, reason: string, epoch: number) {
+  return queue.run(async (_tx, audit) => {
+    await audit({ actor: CONTROLLER_ACTOR, action: "decision", targetType: "pair", targetId: pairId, pairId, outcome: "info", details: { reason, action: null, epoch } });
+  });
+}
+
+/** A switchover request refused by its preflight (written before the 409; not on any hot path). */
+export async function recordRefusal(pairId: string, actor: string, details: { reason: string | null; failed: unknown[] }): Promise<void> {
+  await audited((_tx, audit) => audit({ actor, action: "operation.refused", targetType: "pair", targetId: pairId, pairId, outcome: "denied", details }));
 }

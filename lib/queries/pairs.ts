@@ -4,6 +4,7 @@ import { ApiError, badRequest, conflict, notFound } from "@/lib/http/errors";
 import type { PairCreate, PairUpdate, ServerInput } from "@/lib/validation/pairs";
 import { PairVip } from "@/lib/validation/pairs";
 import type { PairDto, PairView, ServerDto } from "@/lib/views";
+import type { HostCfg, PairCfg } from "@/lib/controller/model";
 import { audited, type Tx } from "./tx";
 
 export type { PairDto, ServerDto } from "@/lib/views";
@@ -18,8 +19,11 @@ function loadRow(id: string, tx: Tx = db) {
   return tx.pair.findUnique({ where: { id }, include });
 }
 
-export function toPairDto(p: NonNullable<Row>): PairDto {
-  const servers = [...p.servers]
+type ServerRow = { id: string; name: string; hostId: string; appName: string; configuredRole: string; host: { name: string } };
+
+/** A pair's servers, configured primary (SIP Server 1) first. */
+function serverDtos(servers: ServerRow[]): ServerDto[] {
+  return [...servers]
     .sort((a, b) => (a.configuredRole === b.configuredRole ? 0 : a.configuredRole === "primary" ? -1 : 1))
     .map((s) => ({
       id: s.id,
@@ -29,6 +33,10 @@ export function toPairDto(p: NonNullable<Row>): PairDto {
       appName: s.appName,
       configuredRole: s.configuredRole as "primary" | "backup",
     }));
+}
+
+export function toPairDto(p: NonNullable<Row>): PairDto {
+  const servers = serverDtos(p.servers);
   return {
     id: p.id,
     name: p.name,
@@ -147,4 +155,22 @@ export async function deletePair(id: string, actor: string): Promise<void> {
     await tx.pair.delete({ where: { id } });
     await audit({ actor, action: "pair.delete", targetType: "pair", targetId: id, pairId: id, outcome: "success", details: { name: pair.name, vipAddress: pair.vipAddress } });
   });
+}
+
+/**
+ * What the controller controls: every host (with its agent credential) and every complete pair (both
+ * servers configured) with its policy. The same server mapping as the API's PairDto.
+ */
+export async function loadControllerConfig(): Promise<{ hosts: HostCfg[]; pairs: PairCfg[] }> {
+  const [hosts, pairs] = await Promise.all([
+    db.host.findMany({ select: { id: true, name: true, address: true, agentUrl: true, agentToken: true }, orderBy: { name: "asc" } }),
+    db.pair.findMany({ include: { servers: { include: { host: { select: { name: true } } } } }, orderBy: { name: "asc" } }),
+  ]);
+  const out: PairCfg[] = [];
+  for (const { servers, createdAt: _c, updatedAt: _u, ...policy } of pairs) {
+    const [first, second] = serverDtos(servers);
+    if (servers.length !== 2 || first?.configuredRole !== "primary" || second?.configuredRole !== "backup") continue; // incomplete: nothing to control yet
+    out.push({ ...policy, servers: [first, second] });
+  }
+  return { hosts, pairs: out };
 }

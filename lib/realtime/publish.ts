@@ -1,37 +1,52 @@
 /**
  * Broadcast helpers for the controller and the API. Call them after the transaction commits.
- * No-ops when no socket.io server is attached (unit and route tests without a server).
+ *
+ * They work from any thread and any module graph (server.ts, a Next route handler, the controller's
+ * thread): each message goes out on one named channel (a node:worker_threads BroadcastChannel), and the
+ * socket.io server of this process (server.ts → lib/realtime/server.ts) delivers it to the rooms. With no
+ * socket.io server in the process (unit and route tests), nobody listens and nothing happens.
  */
+import { BroadcastChannel } from "node:worker_threads";
 import type { HostView, OperationView, PairView } from "../views";
-import { type AlarmJson, type AuditSummary, credentialRoom, pairRoom, ROOM_PAIRS, userRoom } from "./events";
-import { getIo } from "./io";
+import { type AlarmJson, type AuditSummary, type ServerToClientEvents, credentialRoom, pairRoom, ROOM_PAIRS, userRoom } from "./events";
+
+export const REALTIME_CHANNEL = "switchyard:realtime";
+
+/** One message on the realtime channel: an event for some rooms, or "disconnect the sockets of a room". */
+export type Broadcast =
+  | { [E in keyof ServerToClientEvents]: { rooms: string[]; event: E; payload: Parameters<ServerToClientEvents[E]>[0] } }[keyof ServerToClientEvents]
+  | { disconnect: string };
+
+let channel: BroadcastChannel | null = null;
+
+function post(m: Broadcast) {
+  if (!channel) {
+    channel = new BroadcastChannel(REALTIME_CHANNEL);
+    channel.unref();
+  }
+  channel.postMessage(m);
+}
 
 export function publishPairState(view: PairView): void {
-  getIo()?.to([ROOM_PAIRS, pairRoom(view.id)]).emit("pair:state", view);
+  post({ rooms: [ROOM_PAIRS, pairRoom(view.id)], event: "pair:state", payload: view });
 }
 
 export function publishOperation(view: OperationView): void {
-  getIo()?.to([ROOM_PAIRS, pairRoom(view.pairId)]).emit("operation:update", view);
+  post({ rooms: [ROOM_PAIRS, pairRoom(view.pairId)], event: "operation:update", payload: view });
 }
 
 export function publishAlarm(alarm: AlarmJson): void {
-  const rooms = [ROOM_PAIRS];
-  if (alarm.pairId) rooms.push(pairRoom(alarm.pairId));
-  getIo()?.to(rooms).emit("alarm:update", alarm);
+  post({ rooms: alarm.pairId ? [ROOM_PAIRS, pairRoom(alarm.pairId)] : [ROOM_PAIRS], event: "alarm:update", payload: alarm });
 }
 
 export function publishHostState(view: HostView): void {
-  getIo()?.to(ROOM_PAIRS).emit("host:state", view);
+  post({ rooms: [ROOM_PAIRS], event: "host:state", payload: view });
 }
 
-/** Accepts the audit row as appendAudit returns it, or its summary. */
+/** Accepts the audit row as appendAudit returns it (bigint id, Date at), or its summary. */
 export function publishAudit(event: AuditSummary | AuditRowLike): void {
-  const io = getIo();
-  if (!io) return;
   const summary = toSummary(event as unknown as Record<string, unknown>);
-  const rooms = [ROOM_PAIRS];
-  if (summary.pairId) rooms.push(pairRoom(summary.pairId));
-  io.to(rooms).emit("audit:new", summary);
+  post({ rooms: summary.pairId ? [ROOM_PAIRS, pairRoom(summary.pairId)] : [ROOM_PAIRS], event: "audit:new", payload: summary });
 }
 
 /** The shape appendAudit returns (bigint id, Date at). */
@@ -57,10 +72,10 @@ function toSummary(e: Record<string, unknown>): AuditSummary {
 
 /** Disconnect live sockets authenticated by a session or token that was just revoked (every instance). */
 export function disconnectCredential(kind: "user" | "token", id: string): void {
-  getIo()?.in(credentialRoom(kind, id)).disconnectSockets(true);
+  post({ disconnect: credentialRoom(kind, id) });
 }
 
 /** Disconnect every live socket of a user (deleted user). */
 export function disconnectUser(userId: string): void {
-  getIo()?.in(userRoom(userId)).disconnectSockets(true);
+  post({ disconnect: userRoom(userId) });
 }

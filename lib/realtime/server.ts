@@ -11,7 +11,8 @@ import type { Server as HttpServer } from "node:http";
 import { Server as SocketIOServer } from "socket.io";
 import { createAdapter } from "@socket.io/postgres-adapter";
 import pg from "pg";
-import { getLocalController } from "@/lib/controller/local";
+import { BroadcastChannel } from "node:worker_threads";
+import { livePairViews } from "@/lib/controller/client";
 import { authenticateCredentials, bearerFrom } from "@/lib/auth/principal";
 import { canRead } from "@/lib/auth/roles";
 import { isAllowedOrigin } from "@/lib/http/origin";
@@ -26,7 +27,13 @@ import {
   roleRoom,
   userRoom,
 } from "./events";
-import { getIo, setIo, type RealtimeServer } from "./io";
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from "./events";
+import { REALTIME_CHANNEL, type Broadcast } from "./publish";
+
+export type RealtimeServer = SocketIOServer<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** This process's socket.io server and its subscription to the realtime channel (publish.ts). */
+let current: { io: RealtimeServer; channel: BroadcastChannel } | null = null;
 
 /** Table the Postgres adapter uses for payloads over 8000 bytes (created by a migration). */
 export const ADAPTER_TABLE = "socket_io_attachments";
@@ -111,9 +118,9 @@ export function attachRealtime(httpServer: HttpServer, deps: { log: Logger }): R
     void socket.join([ROOM_PAIRS, roleRoom(d.role), credentialRoom(d.kind, d.credentialId), userRoom(d.userId)]);
     log.debug("socket connected", { socketId: socket.id, username: d.username, role: d.role });
 
-    // The leader serves the snapshot from its live views (no query); other instances read PairStatus.
-    const live = getLocalController()?.pairViews?.() ?? null;
-    (live ? Promise.resolve(live) : listPairViews())
+    // The local leader serves the snapshot from its live views (no query); otherwise PairStatus.
+    livePairViews()
+      .then((live) => live ?? listPairViews())
       .then((views) => socket.emit("pairs:snapshot", views))
       .catch((err) => log.warn("pairs snapshot failed", { err }));
 
@@ -142,15 +149,24 @@ export function attachRealtime(httpServer: HttpServer, deps: { log: Logger }): R
     socket.on("disconnect", (reason) => log.debug("socket disconnected", { socketId: socket.id, reason }));
   });
 
-  setIo(io);
+  // Everything published in this process (any thread, any module graph) reaches the rooms from here.
+  const channel = new BroadcastChannel(REALTIME_CHANNEL);
+  channel.unref();
+  channel.onmessage = (e) => {
+    const m = (e as { data: unknown }).data as Broadcast;
+    if ("disconnect" in m) io.in(m.disconnect).disconnectSockets(true);
+    else (io.to(m.rooms).emit as (event: string, payload: unknown) => boolean)(m.event, m.payload);
+  };
+  current = { io, channel };
   return io;
 }
 
 /** Closes every socket and the adapter; detaches the global io. */
 export async function closeRealtime(): Promise<void> {
-  const io = getIo();
-  if (!io) return;
-  setIo(undefined);
+  if (!current) return;
+  const { io, channel } = current;
+  current = null;
+  channel.close();
   // Only this instance's sockets: with the Postgres adapter, io.disconnectSockets would reach every instance.
   io.local.disconnectSockets(true);
   // io.close() would also close the HTTP server, which the caller owns: close the engine and adapter only.

@@ -35,7 +35,7 @@ afterAll(async () => {
 
 it("controller killed mid-switchover: the next leader reconciles and finishes the operation", async () => {
   lab = await startLabPair();
-  const first = controllerProcess({ SWITCHYARD_TEST_CRASH_AFTER_STEP: "demote" });
+  const first = controllerProcess({ CRASH_AFTER_STEP: "demote" });
   await waitHealthy(lab, 0, 30_000);
   const epoch1 = (await db.controllerLease.findUniqueOrThrow({ where: { id: 1 } })).epoch;
 

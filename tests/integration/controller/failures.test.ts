@@ -2,9 +2,10 @@
  * The automatic workflows: primary killed, primary hung, primary's agent cut off then restored, backup
  * killed, agent restarted, faults during maintenance. Real Postgres, agents and sims; the controller runs
  * in this process. Each test asserts the exact step order, the final observed state, audit rows and alarms.
+ * A failed server is restarted by its own agent (in backup mode), never by an operation of the controller.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startController, type ControllerHandle } from "@/lib/controller";
+import { runController, type ControllerHandle } from "@/lib/controller";
 import { alarmsOf, auditOf, operationsOf, pairView, startLabPair, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
 import { killGroup } from "../agent/helpers";
 
@@ -13,7 +14,7 @@ let controller: ControllerHandle;
 let lab: LabPair | null = null;
 
 beforeAll(async () => {
-  controller = await startController({ io: null, log: quiet });
+  controller = runController({ log: quiet, databaseUrl: process.env.DATABASE_URL! });
   await waitFor("leadership", async () => controller.epoch !== null);
 });
 afterAll(async () => {
@@ -28,30 +29,37 @@ const kinds = (alarms: { kind: string }[]) => [...new Set(alarms.map((a) => a.ki
 const active = <T extends { clearedAt: Date | null }>(alarms: T[]) => alarms.filter((a) => a.clearedAt === null);
 
 describe("automatic workflows", () => {
-  it("primary killed: promote the backup, VIP moves, failed side disabled, restarted as backup", async () => {
+  it("primary killed: promote the backup, VIP moves, its agent disables the VIP and restarts it as backup", async () => {
     lab = await startLabPair();
     const v0 = await waitHealthy(lab, 0);
     killGroup(v0.servers[0].pid, "SIGKILL");
     const op = await waitOperationDone(lab.pairId, "failover");
     expect(op.status).toBe("succeeded");
     expect(op.decision).toBe(`primary sip-1 exited with signal SIGKILL on ${lab.hosts[0].name}; promoting sip-2`);
-    expect(steps(op)).toEqual(["promote:succeeded", "vip_enable:succeeded", "vip_disable:succeeded", "verify:succeeded", "restart:succeeded"]);
+    expect(steps(op)).toEqual(["promote:succeeded", "vip_enable:succeeded", "vip_disable:succeeded", "verify:succeeded"]);
+    // The VIP on the failed host was taken down by that host's agent: the step records its run, no command.
+    expect(op.steps[2].ack).toEqual({ observed: "disabled", by: `the agent of ${lab.hosts[0].name}` });
+    expect((op.steps[2].output as { action: string; ok: boolean }[]).map((r) => [r.action, r.ok])).toEqual([["disable", true]]);
     const v = await waitHealthy(lab, 1);
     expect(v.servers[0]).toMatchObject({ processState: "running", mode: "backup", vip: "disabled" });
+    expect(v.servers[0].pid).not.toBe(v0.servers[0].pid);
+    // One owner for restarts: the agent; the controller ran no restart operation or step.
+    expect((await operationsOf(lab.pairId)).map((o) => o.kind)).toEqual(["failover"]);
     const alarms = await alarmsOf(lab.pairId);
     expect(kinds(alarms)).toContain("primary_failed");
     await waitFor("alarms cleared", async () => active(await alarmsOf(lab!.pairId)).length === 0);
     const audit = (await auditOf(lab.pairId)).map((a) => a.action);
-    expect(audit).toEqual(expect.arrayContaining(["operation.decided", "operation.step.promote", "operation.step.restart", "operation.finished", "alarm.raised", "alarm.cleared", "server.now_primary"]));
+    expect(audit).toEqual(expect.arrayContaining(["operation.decided", "operation.step.promote", "operation.step.vip_disable", "operation.finished", "alarm.raised", "alarm.cleared", "server.now_primary"]));
+    expect(audit).not.toContain("operation.step.restart");
   });
 
-  it("primary hung (SIGSTOP): failover, then the hung process is restarted in backup mode", async () => {
+  it("primary hung (SIGSTOP): failover, then its agent restarts the hung process in backup mode", async () => {
     lab = await startLabPair();
     const v0 = await waitHealthy(lab, 0);
     killGroup(v0.servers[0].pid, "SIGSTOP");
     const op = await waitOperationDone(lab.pairId, "failover");
     expect(op.decision).toMatch(new RegExp(`^primary sip-1 hung .*on ${lab.hosts[0].name}; promoting sip-2$`));
-    expect(steps(op)).toEqual(["promote:succeeded", "vip_enable:succeeded", "vip_disable:succeeded", "verify:succeeded", "restart:succeeded"]);
+    expect(steps(op)).toEqual(["promote:succeeded", "vip_enable:succeeded", "vip_disable:succeeded", "verify:succeeded"]);
     const v = await waitHealthy(lab, 1);
     expect(v.servers[0].mode).toBe("backup");
     expect(v.servers[0].pid).not.toBe(v0.servers[0].pid);
@@ -87,18 +95,21 @@ describe("automatic workflows", () => {
     expect(all).toEqual(expect.arrayContaining(["both_primary", "host_disconnected", "vip_maybe_on_both_hosts"]));
   });
 
-  it("backup killed: alarm and restart in backup mode, no switchover", async () => {
+  it("backup killed: alarm, its agent restarts it in backup mode, no switchover and no operation", async () => {
     lab = await startLabPair();
     const v0 = await waitHealthy(lab, 0);
     killGroup(v0.servers[1].pid, "SIGKILL");
-    const op = await waitOperationDone(lab.pairId, "restart");
-    expect(op.status).toBe("succeeded");
-    expect(op.decision).toBe(`backup sip-2 exited with signal SIGKILL on ${lab.hosts[1].name}; restarting it in backup mode (no switchover)`);
-    expect(steps(op)).toEqual(["restart:succeeded", "verify:succeeded"]);
-    await waitHealthy(lab, 0);
-    expect((await operationsOf(lab.pairId)).map((o) => o.kind)).toEqual(["restart"]);
+    const note = await waitFor("decision recorded", async () => (await auditOf(lab!.pairId)).find((a) => a.action === "decision"));
+    expect((note.details as { reason: string }).reason).toBe(`backup sip-2 exited with signal SIGKILL on ${lab.hosts[1].name}; its agent restarts it in backup mode (no switchover)`);
+    await waitFor("alarm cleared", async () => {
+      const alarms = await alarmsOf(lab!.pairId);
+      return kinds(alarms).includes("backup_failed") && active(alarms).length === 0;
+    });
+    const v = await waitHealthy(lab, 0);
+    expect(v.servers[1]).toMatchObject({ processState: "running", mode: "backup", vip: "disabled" });
+    expect(v.servers[1].pid).not.toBe(v0.servers[1].pid);
     expect(kinds(await alarmsOf(lab.pairId))).toEqual(["backup_failed"]);
-    await waitFor("alarm cleared", async () => active(await alarmsOf(lab!.pairId)).length === 0);
+    expect(await operationsOf(lab.pairId)).toEqual([]);
   });
 
   it("agent restarted on either host: nothing changes", async () => {

@@ -1,8 +1,8 @@
 /**
- * A small lab for controller tests: one pair = two real agents (simulated VIP driver, restart policy
- * "never": the controller drives restarts) each supervising a real simulated SIP Server, configured in
- * the test database. Fixed ports per pair (picked free), so an agent restarted in its directory comes
- * back on the same URL.
+ * A small lab for controller tests: one pair = two real agents (simulated VIP driver by default; the
+ * agents restart a failed server themselves, in backup mode) each supervising a real simulated SIP
+ * Server, configured in the test database. Fixed ports per pair (picked free), so an agent restarted in
+ * its directory comes back on the same URL.
  */
 import { randomBytes } from "node:crypto";
 import { db } from "@/lib/db";
@@ -33,7 +33,15 @@ export interface LabPair {
 /** VIPs from 198.18.0.0/24 only (the project's lab range; .130-.189 here, simulated driver: nothing touches the network). */
 let vipSeq = Math.floor(Math.random() * 60);
 
-export async function startLabPair(opts: { pair?: Record<string, unknown>; tag?: string } = {}): Promise<LabPair> {
+export interface LabPairOptions {
+  /** Pair columns (policy) to set. */
+  pair?: Record<string, unknown>;
+  tag?: string;
+  /** Changes one host's agent configuration before it starts (e.g. a script VIP driver). */
+  agentConfig?: (i: 0 | 1, config: Record<string, unknown> & { vips: Record<string, unknown>[] }) => void;
+}
+
+export async function startLabPair(opts: LabPairOptions = {}): Promise<LabPair> {
   const tag = opts.tag ?? randomBytes(3).toString("hex");
   const name = `pair-${tag}`;
   const vip = `198.18.0.${130 + (vipSeq++ % 60)}`;
@@ -52,10 +60,13 @@ export async function startLabPair(opts: { pair?: Record<string, unknown>; tag?:
           sipPort,
           controlPort,
           vip: "vip",
-          extra: { restart: { policy: "never" }, autostart: { mode: i === 0 ? "primary" : "backup" } },
+          // A hung server is restarted by its agent (Genesys hangup-restart).
+          probe: { type: "sip", host: "127.0.0.1", port: sipPort, intervalMs: 100, timeoutMs: 100, failureThreshold: 3, onHung: "restart" },
+          extra: { autostart: { mode: i === 0 ? "primary" : "backup" } },
         }),
       ],
     };
+    opts.agentConfig?.(i, config);
     const agent = await startAgent({ config });
     hosts.push({ name: hostName, hostId: "", serverId: "", serverName: `sip-${i + 1}`, sipPort, agentPort, agent, config, dir: agent.dir });
   }

@@ -6,10 +6,10 @@
 import { afterAll, afterEach, expect, it } from "vitest";
 import { getPool } from "@/lib/db";
 import { db } from "@/lib/db";
-import { startController, type ControllerHandle } from "@/lib/controller";
+import { runController, type ControllerHandle } from "@/lib/controller";
 import { LEADER_LOCK_KEY } from "@/lib/controller/leader";
 import { AgentLink } from "@/lib/controller/link";
-import { getLocalController } from "@/lib/controller/local";
+import { localLeaderEpoch } from "@/lib/controller/client";
 import { operationsOf, startLabPair, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
 import { switchover } from "./api";
 import { TEST_TOKEN } from "../agent/helpers";
@@ -39,10 +39,10 @@ async function lockHolders(): Promise<number> {
 
 it("exactly one of two controllers acts; stopping it hands over with a higher epoch; agents refuse the old epoch", async () => {
   lab = await startLabPair();
-  const a = await startController({ io: null, log: quiet });
+  const a = runController({ log: quiet, databaseUrl: process.env.DATABASE_URL! });
   controllers.push(a);
   await waitFor("a leader", async () => a.epoch !== null);
-  const b = await startController({ io: null, log: quiet });
+  const b = runController({ log: quiet, databaseUrl: process.env.DATABASE_URL! });
   controllers.push(b);
   await waitHealthy(lab, 0);
   // b has tried at least twice by now (it retries every second): it still holds no lock.
@@ -73,7 +73,7 @@ it("exactly one of two controllers acts; stopping it hands over with a higher ep
   expect(epoch2).toBeGreaterThan(epoch1);
   expect(await lockHolders()).toBe(1);
   expect(await db.controllerLease.findUniqueOrThrow({ where: { id: 1 } })).toMatchObject({ holder: b.id, epoch: epoch2 });
-  await waitFor("b's handle serves the API of this process", async () => getLocalController()?.epoch === epoch2);
+  await waitFor("b's handle serves the API of this process", async () => (await localLeaderEpoch()) === epoch2);
 
   // b acts, with its epoch; a does not (its term is over: every operation of the pair after the
   // handover carries epoch2).

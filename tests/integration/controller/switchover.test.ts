@@ -4,7 +4,7 @@
  * the controller runs in this process.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startController, type ControllerHandle } from "@/lib/controller";
+import { runController, type ControllerHandle } from "@/lib/controller";
 import { alarmsOf, auditOf, operationsOf, pairView, startLabPair, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
 import { preflight, switchover } from "./api";
 import { killGroup } from "../agent/helpers";
@@ -14,7 +14,7 @@ let controller: ControllerHandle;
 let lab: LabPair | null = null;
 
 beforeAll(async () => {
-  controller = await startController({ io: null, log: quiet });
+  controller = runController({ log: quiet, databaseUrl: process.env.DATABASE_URL! });
   await waitFor("leadership", async () => controller.epoch !== null);
 });
 afterAll(async () => {

@@ -87,14 +87,15 @@ describe("decide", () => {
     expect(kinds(w)).toEqual(["both_primary"]);
   });
 
-  it("restarts a failed backup in backup mode without a switchover, with back-off", () => {
+  it("leaves a failed backup to its agent: alarm, no switchover, no operation", () => {
     const w = withHost(healthy(), "h2", host("h2", snap(app({ state: "failed", pid: null, lastExit: { code: null, signal: "SIGKILL", at: "" } }), vip())));
     const d = decide(w, T0);
-    expect(d.action).toEqual({ kind: "restart", fromServerId: null, toServerId: "s2", reason: "backup sip-2 exited with signal SIGKILL on host-a2; restarting it in backup mode (no switchover)" });
+    expect(d.action).toBeNull();
+    expect(d.fault).toBe(true);
+    expect(d.reason).toBe("backup sip-2 exited with signal SIGKILL on host-a2; its agent restarts it in backup mode (no switchover)");
     expect(kinds(w)).toEqual(["backup_failed"]);
-    const again = decide({ ...w, memory: { ...w.memory, lastRestartAt: { s2: T0 } } }, T0 + 1000);
-    expect(again.action).toBeNull();
-    expect(again.wakeAt).toBe(T0 + 30_000);
+    const looping = withHost(healthy(), "h2", host("h2", snap(app({ state: "failed", pid: null, crashLoop: true, restarts: 5 }), vip())));
+    expect(decide(looping, T0).reason).toBe("backup sip-2 failed on host-a2; crash-looping: its agent stopped restarting it");
   });
 
   it("changes nothing when an agent restarts (new bootId, same app and mode)", () => {
@@ -116,7 +117,7 @@ describe("decide", () => {
   it("does not flap: hold-down after an automatic failover", () => {
     // sip-2 became primary by a failover 10 s ago, then failed too; sip-1 is back as backup.
     let w = { ...healthy(), hosts: { h1: host("h1", backupSnap()), h2: host("h2", killed()) } };
-    w = { ...w, memory: { ...w.memory, activeServerId: "s2", lastAutoFailoverAt: T0 - 10_000 } };
+    w = { ...w, memory: { ...w.memory, activeServerId: "s2" }, lastAutoFailoverAt: T0 - 10_000 };
     const d = decide(w, T0);
     expect(d.action).toBeNull();
     expect(d.wakeAt).toBe(T0 + 50_000);

@@ -1,7 +1,7 @@
 /** The `operation.finished` audit details the UI's detail drawer renders, and the state summaries in them. */
 import { describe, expect, it } from "vitest";
 import { finishedDetails, stateSummary } from "../../../lib/controller/view";
-import type { StepRecord } from "../../../lib/controller/runner";
+import type { StepRecord } from "../../../lib/controller/model";
 import type { DriverRun } from "../../../protocol/agent";
 import { T0, app, backupSnap, healthy, host, snap, vip } from "./fixtures";
 

@@ -74,6 +74,7 @@ export function healthy(over: Partial<PairWorld> = {}): PairWorld {
     memory: { ...emptyMemory(), activeServerId: "s1", lastRunningMode: { s1: "primary", s2: "backup" } },
     activeOp: null,
     lastFinishedOp: null,
+    lastAutoFailoverAt: null,
     ...over,
   };
 }

@@ -1,6 +1,6 @@
 import { canRead } from "@/lib/auth/roles";
 import { parseWith, route } from "@/lib/http/route";
-import { getPreflight } from "@/lib/controller/requests";
+import { getPreflight } from "@/lib/controller/client";
 import { IdParam } from "@/lib/validation/misc";
 
 type P = { id: string };

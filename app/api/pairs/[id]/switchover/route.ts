@@ -1,7 +1,7 @@
 import { canOperate } from "@/lib/auth/roles";
 import { json } from "@/lib/http/json";
 import { parseWith, route } from "@/lib/http/route";
-import { requestSwitchover, SwitchoverRequest } from "@/lib/controller/requests";
+import { requestSwitchover, SwitchoverRequest } from "@/lib/controller/client";
 import { IdParam } from "@/lib/validation/misc";
 
 type P = { id: string };

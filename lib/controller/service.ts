@@ -1,0 +1,59 @@
+/**
+ * The controller's side of the web ↔ controller channel (messages.ts): says who leads in this process,
+ * and answers the requests addressed to it from the current term (preflight, switchover, views).
+ */
+import { BroadcastChannel } from "node:worker_threads";
+import type { Logger } from "@/lib/log";
+import { CONTROLLER_CHANNEL, NOT_LEADER, ToController, type FromController } from "./messages";
+import type { Term } from "./term";
+
+export class ControllerService {
+  private readonly channel = new BroadcastChannel(CONTROLLER_CHANNEL);
+  private closed = false;
+
+  constructor(
+    private readonly controllerId: string,
+    /** The term that may answer: set once it is ready, null while standing by. */
+    private readonly term: () => Term | null,
+    private readonly log: Pick<Logger, "warn" | "error">,
+  ) {
+    this.channel.unref();
+    this.channel.onmessage = (e) => void this.receive((e as { data: unknown }).data);
+  }
+
+  /** Tells every web module of this process whether this controller leads now. */
+  announce() {
+    this.post({ type: "here", controllerId: this.controllerId, epoch: this.term()?.epoch ?? null });
+  }
+
+  private post(m: FromController) {
+    if (!this.closed) this.channel.postMessage(m);
+  }
+
+  private async receive(raw: unknown) {
+    const p = ToController.safeParse(raw);
+    if (!p.success) return; // replies and announcements of other controllers travel on the same channel
+    const m = p.data;
+    if (m.type === "who") return this.announce();
+    if (m.to !== this.controllerId) return;
+    const term = this.term();
+    let result: unknown = NOT_LEADER;
+    try {
+      if (term) {
+        if (m.type === "preflight") result = term.preflight(m.pairId);
+        else if (m.type === "views") result = term.views();
+        else result = await term.requestSwitchover(m.pairId, { actor: m.actor, reason: m.reason, toServerId: m.toServerId });
+      }
+    } catch (err) {
+      this.log.error("controller: request failed", { err, request: m.type });
+      result = { kind: "error", message: (err as Error).message };
+    }
+    this.post({ type: "reply", id: m.id, result });
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.channel.close();
+  }
+}

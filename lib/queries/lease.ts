@@ -1,0 +1,57 @@
+/**
+ * The controller's leadership lease (one row, id 1) and the session advisory lock that guards it. The
+ * lock and the lease's writes run on the would-be leader's own connection (`client`): the lock lives and
+ * dies with that session. See lib/controller/leader.ts.
+ */
+import type pg from "pg";
+import { db } from "@/lib/db";
+
+export const LEADER_LOCK_KEY = 727_000_100;
+
+/** Takes the leader lock if free; true when this session holds it now. */
+export async function tryLeaderLock(client: pg.Client): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LEADER_LOCK_KEY]);
+  return r.rows[0]?.ok === true;
+}
+
+/** A new term: the lease row held by `holder`, its epoch one higher than any before. Returns the epoch. */
+export async function beginTerm(client: pg.Client, holder: string, ttlMs: number): Promise<number> {
+  const r = await client.query<{ epoch: number }>(
+    `INSERT INTO "ControllerLease" (id, holder, epoch, "renewedAt", "expiresAt")
+     VALUES (1, $1, 1, now(), now() + make_interval(secs => $2::double precision))
+     ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, epoch = "ControllerLease".epoch + 1,
+       "renewedAt" = now(), "expiresAt" = EXCLUDED."expiresAt"
+     RETURNING epoch`,
+    [holder, ttlMs / 1000],
+  );
+  return r.rows[0].epoch;
+}
+
+/** Renews the lease; false when the row is no longer this holder's term. */
+export async function renewLease(client: pg.Client, holder: string, epoch: number, ttlMs: number): Promise<boolean> {
+  const r = await client.query(
+    `UPDATE "ControllerLease" SET "renewedAt" = now(), "expiresAt" = now() + make_interval(secs => $3::double precision)
+     WHERE id = 1 AND holder = $1 AND epoch = $2`,
+    [holder, epoch, ttlMs / 1000],
+  );
+  return r.rowCount === 1;
+}
+
+/** Ends the term's lease at once (a clean hand-over: standbys need not wait for it to expire). */
+export async function expireLease(client: pg.Client, epoch: number): Promise<void> {
+  await client.query(`UPDATE "ControllerLease" SET "expiresAt" = now() WHERE id = 1 AND epoch = $1`, [epoch]);
+}
+
+/** Some controller holds a current lease (someone will run a requested operation). */
+export async function isLeaseAlive(): Promise<boolean> {
+  const r = await db.$queryRaw<{ alive: boolean }[]>`SELECT ("expiresAt" > now()) AS alive FROM "ControllerLease" WHERE id = 1`;
+  return !!r[0]?.alive;
+}
+
+/** The channels the Operation and configuration triggers notify (migration *_controller_triggers). */
+export const CONTROLLER_CHANNELS = ["switchyard_operations", "switchyard_config"] as const;
+
+/** The leader hears the triggers' notifications on its lock connection: no polling loops. */
+export async function listenForChanges(client: pg.Client): Promise<void> {
+  for (const ch of CONTROLLER_CHANNELS) await client.query(`LISTEN ${ch}`);
+}
