@@ -27,20 +27,14 @@ import {
 import { App, type EmitFn } from "./app";
 import type { AgentConfig } from "./config";
 import { runModeHook, type HookResult } from "./hooks";
-
-/**
- * Promotion with the linux driver: run `ip addr add` in parallel with the mode hook (the first gratuitous
- * ARP still waits for the app's confirmation). See docs/agent.md, "Performance".
- */
-const PARALLEL_ADD = true;
 import { StateStore } from "./store";
 import { KeyedLock, log, nowIso } from "./util";
 import { Vip } from "./vip";
 
-export const AGENT_VERSION = "0.1.0";
+const AGENT_VERSION = "0.1.0";
 
 /** Hard transport limit: larger frames close the connection. Frames between MAX_FRAME_BYTES and this get an INVALID answer. */
-export const TRANSPORT_MAX_BYTES = MAX_FRAME_BYTES * 4;
+const TRANSPORT_MAX_BYTES = MAX_FRAME_BYTES * 4;
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -72,7 +66,7 @@ function warmCommandParser() {
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 
-export function isLoopback(host: string) {
+function isLoopback(host: string) {
   return host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
 }
 
@@ -375,7 +369,7 @@ export class Agent {
         app.setMode(h.confirmed, h.run);
       }
     };
-    if (mode === "primary" && vip && app.cfg.modeHook && vip.cfg.driver === "linux" && PARALLEL_ADD) {
+    if (mode === "primary" && vip && app.cfg.modeHook && vip.cfg.driver === "linux") {
       // Promotion, linux driver: `ip addr add` runs while the app answers its mode hook; the first
       // gratuitous ARP waits for the app's confirmation (the gate), and a refusal removes the address again.
       // The address without an ARP moves no client: they still resolve the VIP to the old holder's MAC.

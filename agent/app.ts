@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
-import type { AgentEvent, AppSnapshot, AppState, ExitInfo, Health, Mode, ObservedMode } from "../protocol/agent";
+import type { AgentEvent, AppSnapshot, AppState, ExitInfo, Health, ObservedMode } from "../protocol/agent";
 import type { AppConfig } from "./config";
 import { runModeHook, runProbe, type HookResult } from "./hooks";
 import { procStartTime, procState, type StateStore } from "./store";
@@ -22,7 +22,7 @@ export interface AppHooks {
 }
 
 /** How often an adopted process (not our child: no exit event) is checked with kill(pid, 0). */
-export const ADOPTED_WATCH_MS = 50;
+const ADOPTED_WATCH_MS = 50;
 
 export class App {
   state: AppState = "stopped";
@@ -380,4 +380,3 @@ export class App {
   }
 }
 
-export type { Mode };

@@ -161,7 +161,7 @@ function formatPath(p: PropertyKey[]): string {
 }
 
 /** Validates already-parsed data. `label` names the source in messages (usually the file name). */
-export function parseConfig(data: unknown, label: string): AgentConfig {
+function parseConfig(data: unknown, label: string): AgentConfig {
   const r = AgentConfig.safeParse(data ?? {});
   if (!r.success) {
     const lines = r.error.issues.map((i) => `${label}: ${formatPath(i.path)}: ${i.message}`);

@@ -6,8 +6,7 @@ import { sipOptions } from "../sim/probe";
 import type { AppConfig, ModeHook, ProbeConfig } from "./config";
 import { boundText, nowIso, runCommand, syntheticRun } from "./util";
 
-
-export interface HttpResult {
+interface HttpResult {
   status: number | null;
   body: string;
   error: string | null;
@@ -26,7 +25,7 @@ const httpsAgent = new https.Agent(keepAlive);
 /** Errors of a pooled connection the server closed meanwhile: the request never reached it. */
 const STALE_SOCKET = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
 
-export function httpRequest(url: string, method: "GET" | "PUT", body: string | null, timeoutMs: number, onSent?: () => void): Promise<HttpResult> {
+function httpRequest(url: string, method: "GET" | "PUT", body: string | null, timeoutMs: number, onSent?: () => void): Promise<HttpResult> {
   const deadline = performance.now() + timeoutMs;
   return new Promise((resolve) => {
     let done = false;

@@ -25,7 +25,7 @@ import path from "node:path";
 import type { DriverRun } from "../protocol/agent";
 import { Bounded, log, nowIso } from "./util";
 
-export const HELPER_SCRIPT = `
+const HELPER_SCRIPT = `
 ip=$1 arping=$2 cidr=$3 dev=$4 addr=$5 dir=$6 lib=$7
 emit() { while IFS= read -r l || [ -n "$l" ]; do printf '@@%s %s\\n' "$2" "$l"; done < "$1"; }
 step() {

@@ -55,7 +55,7 @@ const LIBSTDBUF =
  * not compete for the CPU with the rest of the move (the peer's promotion runs right after a demote's
  * ack). Nothing waits for it; the periodic observe (observeIntervalMs) reads the state anyway.
  */
-export const CONFIRM_AFTER_MS = 100;
+const CONFIRM_AFTER_MS = 100;
 
 /**
  * The resident shell helper for the linux driver (agent/vip-helper.ts): on unless SWITCHYARD_VIP_HELPER=0
