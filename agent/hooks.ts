@@ -2,7 +2,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { DriverRun, Mode, ObservedMode } from "../protocol/agent";
-import { sipOptions } from "../sim/probe";
+import { sipOptions } from "../protocol/sip";
 import type { AppConfig, ModeHook, ProbeConfig } from "./config";
 import { boundText, nowIso, runCommand, syntheticRun } from "./util";
 

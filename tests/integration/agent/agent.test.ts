@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync, chmodSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { sipOptions } from "../../../sim/probe";
+import { sipOptions } from "../../../protocol/sip";
 import {
   AgentClient,
   agentMustFail,
