@@ -24,11 +24,12 @@ import {
   type DriverRun,
   type ErrorCode,
 } from "../protocol/agent";
+import { log } from "../lib/log";
 import { App, type EmitFn } from "./app";
 import type { AgentConfig } from "./config";
 import { runModeHook, type HookResult } from "./hooks";
 import { StateStore } from "./store";
-import { KeyedLock, log, nowIso } from "./util";
+import { KeyedLock, nowIso } from "./util";
 import { Vip } from "./vip";
 
 const AGENT_VERSION = "0.1.0";
@@ -133,7 +134,7 @@ export class Agent {
     // this thread for a few ms: the controller's promotion of the peer must not wait for our clean-up.
     setImmediate(() => {
       void this.lock.run(`vip:${vip.cfg.name}`, () => vip.disable()).then((r) => {
-        log(r.ok ? "info" : "error", "VIP disabled after app failure", { app: app.name, vip: vip.cfg.name, reason, ok: r.ok, error: r.error });
+        log[r.ok ? "info" : "error"]("VIP disabled after app failure", { app: app.name, vip: vip.cfg.name, reason, ok: r.ok, error: r.error });
       });
     });
   }
@@ -176,13 +177,13 @@ export class Agent {
       if (!r.success) {
         const err = new Error(`INVALID: handshake: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`) as Error & { data?: unknown };
         err.data = { code: "INVALID" };
-        log("warn", "handshake refused", { remote: socket.handshake.address, why: "invalid handshake" });
+        log.warn("handshake refused", { remote: socket.handshake.address, why: "invalid handshake" });
         return next(err);
       }
       if (!this.checkToken(r.data.token)) {
         const err = new Error("UNAUTHORIZED: bad token") as Error & { data?: unknown };
         err.data = { code: "UNAUTHORIZED" };
-        log("warn", "handshake refused", { remote: socket.handshake.address, why: "bad token", controllerId: r.data.controllerId });
+        log.warn("handshake refused", { remote: socket.handshake.address, why: "bad token", controllerId: r.data.controllerId });
         return next(err);
       }
       if (r.data.protocol !== PROTOCOL_VERSION) {
@@ -196,13 +197,13 @@ export class Agent {
     });
     nsp.on("connection", (socket) => this.onConnection(socket as AgentSocket));
 
-    if (!c.tokens.length && this.opts.tokens.length === 0) log("warn", "INSECURE: no token, loopback only");
+    if (!c.tokens.length && this.opts.tokens.length === 0) log.warn("INSECURE: no token, loopback only");
     await new Promise<void>((resolve, reject) => {
       this.httpServer!.once("error", reject);
       this.httpServer!.listen(c.listen.port, c.listen.host, () => resolve());
     });
     const addr = this.httpServer.address() as { port: number; address: string };
-    log("info", "agent listening", {
+    log.info("agent listening", {
       host: addr.address,
       port: addr.port,
       tls: !!c.tls,
@@ -235,11 +236,11 @@ export class Agent {
 
   private onConnection(socket: AgentSocket) {
     const controllerId = (socket.data as { controllerId: string }).controllerId;
-    log("info", "controller connected", { controllerId, remote: socket.handshake.address, socket: socket.id });
+    log.info("controller connected", { controllerId, remote: socket.handshake.address, socket: socket.id });
     const hb = this.cfg.heartbeat.timeoutMs;
     let deadline = setTimeout(() => silent(), hb);
     const silent = () => {
-      log("warn", "controller silent: disconnecting", { controllerId, timeoutMs: hb });
+      log.warn("controller silent: disconnecting", { controllerId, timeoutMs: hb });
       socket.disconnect(true);
     };
     const alive = () => {
@@ -251,19 +252,19 @@ export class Agent {
       const now = Date.now();
       bad.push(now);
       while (bad.length && now - bad[0] > this.cfg.badFrames.windowMs) bad.shift();
-      log("warn", "bad frame", { controllerId, message: message.slice(0, 300), count: bad.length });
+      log.warn("bad frame", { controllerId, message: message.slice(0, 300), count: bad.length });
       const err = { code: "INVALID" as ErrorCode, message };
       if (typeof ack === "function") (ack as (a: CommandAck) => void)({ ok: false, id: null, error: err, runs: [] });
       else socket.emit("protocolError", err);
       if (bad.length >= this.cfg.badFrames.max) {
-        log("warn", "too many bad frames: disconnecting", { controllerId });
+        log.warn("too many bad frames: disconnecting", { controllerId });
         socket.emit("protocolError", { code: "INVALID", message: `too many bad frames (${bad.length} in ${this.cfg.badFrames.windowMs} ms): disconnecting` });
         socket.disconnect(true);
       }
     };
     socket.on("disconnect", (reason) => {
       clearTimeout(deadline);
-      log("info", "controller disconnected", { controllerId, reason });
+      log.info("controller disconnected", { controllerId, reason });
     });
     socket.onAny((event: string, ...args: unknown[]) => {
       if (event === "command" || event === "ping") return;
@@ -293,10 +294,10 @@ export class Agent {
       this.handle(r.data).then(
         (a) => {
           (ack as (x: CommandAck) => void)(a);
-          log("info", "command", { controllerId, id: r.data.id, type: r.data.type, epoch: r.data.epoch, ok: a.ok, code: a.ok ? undefined : a.error.code, ms: Math.round((performance.now() - t0) * 10) / 10 });
+          log.info("command", { controllerId, id: r.data.id, type: r.data.type, epoch: r.data.epoch, ok: a.ok, code: a.ok ? undefined : a.error.code, ms: Math.round((performance.now() - t0) * 10) / 10 });
         },
         (e: Error) => {
-          log("error", "command crashed", { id: r.data.id, error: e.stack });
+          log.error("command crashed", { id: r.data.id, error: e.stack });
           (ack as (x: CommandAck) => void)({ ok: false, id: r.data.id, error: { code: "FAILED", message: `internal error: ${e.message}` }, runs: [] });
         },
       );

@@ -7,10 +7,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import type { AgentEvent, AppSnapshot, AppState, ExitInfo, Health, ObservedMode } from "../protocol/agent";
+import { log } from "../lib/log";
 import type { AppConfig } from "./config";
 import { runModeHook, runProbe, type HookResult } from "./hooks";
 import { procStartTime, procState, type StateStore } from "./store";
-import { log, nowIso } from "./util";
+import { nowIso } from "./util";
 
 type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
 export type EmitFn = (e: DistributiveOmit<AgentEvent, "seq" | "at">) => void;
@@ -77,7 +78,7 @@ export class App {
     if (previous === state && !exit) return;
     this.state = state;
     this.hooks.emit({ type: "app.state", app: this.name, state, previous, pid: this.pid, exit, reason });
-    log("info", "app state", { app: this.name, state, previous, pid: this.pid, reason, exit });
+    log.info("app state", { app: this.name, state, previous, pid: this.pid, reason, exit });
     const w = this.stateWaiters;
     this.stateWaiters = [];
     for (const f of w) f();
@@ -132,7 +133,7 @@ export class App {
     this.startedAt = nowIso();
     this.mode = rec.mode;
     this.state = pstate === "T" ? "hung" : "running";
-    log("info", "adopted running app", { app: this.name, pid: rec.pid, mode: rec.mode });
+    log.info("adopted running app", { app: this.name, pid: rec.pid, mode: rec.mode });
     this.adoptTimer = setInterval(() => {
       const s = procStartTime(rec.pid);
       if (s === null || s !== rec.startTime || procState(rec.pid) === "Z") {
@@ -203,7 +204,7 @@ export class App {
     clearTimeout(this.startTimer);
     this.startTimer = setTimeout(() => {
       if (this.state === "starting" && this.child === child) {
-        log("warn", "app not ready in time", { app: this.name, startTimeoutMs: this.cfg.startTimeoutMs });
+        log.warn("app not ready in time", { app: this.name, startTimeoutMs: this.cfg.startTimeoutMs });
         this.health.lastError = `not ready within ${this.cfg.startTimeoutMs} ms`;
         this.kill("SIGKILL");
       }
@@ -272,7 +273,7 @@ export class App {
     if (this.restartTimes.length >= r.crashLoop.maxRestarts) {
       this.crashLoop = true;
       const reason = `${this.restartTimes.length + 1} failures within ${r.crashLoop.windowMs} ms: not restarting`;
-      log("error", "crash loop", { app: this.name, reason });
+      log.error("crash loop", { app: this.name, reason });
       this.hooks.emit({ type: "app.crashloop", app: this.name, restarts: this.restarts, reason });
       return;
     }
@@ -301,7 +302,7 @@ export class App {
       if (wasHung) this.kill("SIGCONT"); // a stopped process cannot act on SIGTERM until continued
       clearTimeout(this.killTimer);
       this.killTimer = setTimeout(() => {
-        log("warn", "stop timeout: SIGKILL", { app: this.name, pid: this.pid });
+        log.warn("stop timeout: SIGKILL", { app: this.name, pid: this.pid });
         this.kill("SIGKILL");
       }, this.cfg.stopTimeoutMs);
     }

@@ -23,7 +23,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { DriverRun } from "../protocol/agent";
-import { Bounded, log, nowIso } from "./util";
+import { log } from "../lib/log";
+import { Bounded, nowIso } from "./util";
 
 const HELPER_SCRIPT = `
 ip=$1 arping=$2 cidr=$3 dev=$4 addr=$5 dir=$6 lib=$7
@@ -115,7 +116,7 @@ export class VipHelper {
         detached: true,
       });
     } catch (e) {
-      log("warn", "VIP helper could not be started: direct spawns", { vip: s.name, error: String(e) });
+      log.warn("VIP helper could not be started: direct spawns", { vip: s.name, error: String(e) });
       this.scheduleRestart();
       return;
     }
@@ -124,9 +125,9 @@ export class VipHelper {
     this.buf = "";
     child.stdout!.setEncoding("utf8");
     child.stdout!.on("data", (d: string) => this.onData(d));
-    child.stderr!.on("data", (b: Buffer) => log("warn", "VIP helper stderr", { vip: s.name, text: String(b).slice(0, 300) }));
+    child.stderr!.on("data", (b: Buffer) => log.warn("VIP helper stderr", { vip: s.name, text: String(b).slice(0, 300) }));
     child.stdin!.on("error", () => {}); // EPIPE when it died: handled by "exit"
-    child.on("error", (e) => log("warn", "VIP helper error", { vip: s.name, error: e.message }));
+    child.on("error", (e) => log.warn("VIP helper error", { vip: s.name, error: e.message }));
     child.on("exit", (code, signal) => {
       if (this.child !== child) return;
       this.child = null;
@@ -138,7 +139,7 @@ export class VipHelper {
         this.settle(p, null);
       }
       if (this.closed) return;
-      log("warn", "VIP helper exited: direct spawns until it is back", { vip: s.name, code, signal });
+      log.warn("VIP helper exited: direct spawns until it is back", { vip: s.name, code, signal });
       this.scheduleRestart();
     });
   }
@@ -200,12 +201,12 @@ export class VipHelper {
     }
     const m = /^@@(a(\d+)\.)?(o|e|end|bad)(?: (.*))?$/.exec(line);
     if (!m) {
-      log("warn", "VIP helper: unexpected output", { vip: this.spec.name, line: line.slice(0, 200) });
+      log.warn("VIP helper: unexpected output", { vip: this.spec.name, line: line.slice(0, 200) });
       return;
     }
     const [, , arpId, kind, rest = ""] = m;
     if (kind === "bad") {
-      log("error", "VIP helper refused a command", { vip: this.spec.name, line: line.slice(0, 200) });
+      log.error("VIP helper refused a command", { vip: this.spec.name, line: line.slice(0, 200) });
       return;
     }
     const p = arpId ? this.bg.get(Number(arpId)) : this.fg[0];

@@ -16,9 +16,10 @@
  */
 import { existsSync } from "node:fs";
 import type { AgentEvent, DriverRun, VipObserved, VipSnapshot } from "../protocol/agent";
+import { log } from "../lib/log";
 import type { VipConfig } from "./config";
 import type { StateStore } from "./store";
-import { boundText, log, nowIso, runCommand, syntheticRun } from "./util";
+import { boundText, nowIso, runCommand, syntheticRun } from "./util";
 import { VipHelper } from "./vip-helper";
 
 type EmitFn = (e: DistributiveOmit<AgentEvent, "seq" | "at">) => void;
@@ -260,7 +261,7 @@ export class Vip {
     this.record(del);
     await this.afterAction(gen, del.ok, "disabled", runs, false);
     if (del.ok) return { ok: false, runs, error: "rolled back: the app did not confirm primary, the address was removed again" };
-    log("error", "VIP roll-back failed: the address may still be on the interface (no gratuitous ARP was sent)", { vip: c.name, stderr: del.stderr.slice(0, 200) });
+    log.error("VIP roll-back failed: the address may still be on the interface (no gratuitous ARP was sent)", { vip: c.name, stderr: del.stderr.slice(0, 200) });
     return { ok: false, runs, error: describeFailure("roll-back ip addr del", del) };
   }
 
@@ -287,7 +288,7 @@ export class Vip {
       return p.then((run) => {
         run.stdout = boundText(`[${i + 1}/${c.garp.count}] ${run.stdout}`);
         this.emit({ type: "vip.run", vip: c.name, run });
-        if (!run.ok) log("warn", "gratuitous ARP failed", { vip: c.name, exitCode: run.exitCode, stderr: run.stderr });
+        if (!run.ok) log.warn("gratuitous ARP failed", { vip: c.name, exitCode: run.exitCode, stderr: run.stderr });
         return run;
       });
     };
@@ -387,10 +388,10 @@ export class Vip {
       void this.read()
         .then(({ observed, run }) => {
           if (gen !== this.gen || this.closed) return;
-          if (observed !== this.observed) log("warn", "VIP re-read after the action disagrees", { vip: this.cfg.name, observed, after: this.observed, exitCode: run?.exitCode ?? null, stderr: run?.stderr.slice(0, 200) });
+          if (observed !== this.observed) log.warn("VIP re-read after the action disagrees", { vip: this.cfg.name, observed, after: this.observed, exitCode: run?.exitCode ?? null, stderr: run?.stderr.slice(0, 200) });
           this.setObserved(observed);
         })
-        .catch((e: unknown) => log("error", "VIP re-read failed", { vip: this.cfg.name, error: String(e) }));
+        .catch((e: unknown) => log.error("VIP re-read failed", { vip: this.cfg.name, error: String(e) }));
     }, CONFIRM_AFTER_MS);
     this.confirmTimer.unref();
   }
@@ -415,10 +416,10 @@ export class Vip {
     const gen = this.gen;
     try {
       const { observed, run } = await this.read();
-      if (run && !run.ok) log("warn", "VIP status read failed", { vip: this.cfg.name, exitCode: run.exitCode, stderr: run.stderr.slice(0, 200) });
+      if (run && !run.ok) log.warn("VIP status read failed", { vip: this.cfg.name, exitCode: run.exitCode, stderr: run.stderr.slice(0, 200) });
       if (gen === this.gen) this.setObserved(observed);
     } catch (e) {
-      log("error", "VIP observe failed", { vip: this.cfg.name, error: String(e) });
+      log.error("VIP observe failed", { vip: this.cfg.name, error: String(e) });
     }
   }
 
@@ -444,7 +445,7 @@ export class Vip {
         const first = !this.duplicate.detected || this.duplicate.mac !== mac;
         this.duplicate = { detected: true, mac, at: nowIso() };
         this.lastRun = run;
-        if (first) log("warn", "duplicate VIP detected", { vip: c.name, address: c.address, mac });
+        if (first) log.warn("duplicate VIP detected", { vip: c.name, address: c.address, mac });
         this.emit({ type: "vip.duplicate", vip: c.name, mac, run });
       } else if (run.exitCode === 0 && this.duplicate.detected) {
         this.duplicate = { detected: false, mac: null, at: null };
