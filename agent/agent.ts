@@ -25,11 +25,11 @@ import {
   type ErrorCode,
 } from "../protocol/agent";
 import { log } from "../lib/log";
-import { App, type EmitFn } from "./app";
+import { App } from "./app";
 import type { AgentConfig } from "./config";
 import { runModeHook, type HookResult } from "./hooks";
 import { StateStore } from "./store";
-import { KeyedLock, nowIso } from "./util";
+import { KeyedLock, nowIso, type EmitFn } from "./util";
 import { Vip } from "./vip";
 
 const AGENT_VERSION = "0.1.0";
@@ -370,10 +370,11 @@ export class Agent {
         app.setMode(h.confirmed, h.run);
       }
     };
-    if (mode === "primary" && vip && app.cfg.modeHook && vip.cfg.driver === "linux") {
-      // Promotion, linux driver: `ip addr add` runs while the app answers its mode hook; the first
-      // gratuitous ARP waits for the app's confirmation (the gate), and a refusal removes the address again.
-      // The address without an ARP moves no client: they still resolve the VIP to the old holder's MAC.
+    if (mode === "primary" && vip && app.cfg.modeHook && vip.gated) {
+      // Promotion, gated driver (linux: agent/vip/linux.ts): `ip addr add` runs while the app answers its
+      // mode hook; the first gratuitous ARP waits for the app's confirmation (the gate), and a refusal
+      // removes the address again. The address without an ARP moves no client: they still resolve the VIP
+      // to the old holder's MAC.
       let open!: (ok: boolean) => void;
       const gate = new Promise<boolean>((r) => (open = r));
       let startVip!: () => void;

@@ -6,15 +6,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
-import type { AgentEvent, AppSnapshot, AppState, ExitInfo, Health, ObservedMode } from "../protocol/agent";
+import type { AppSnapshot, AppState, ExitInfo, Health, ObservedMode } from "../protocol/agent";
 import { log } from "../lib/log";
 import type { AppConfig } from "./config";
 import { runModeHook, runProbe, type HookResult } from "./hooks";
 import { procStartTime, procState, type StateStore } from "./store";
-import { nowIso } from "./util";
+import { nowIso, type EmitFn } from "./util";
 
-type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
-export type EmitFn = (e: DistributiveOmit<AgentEvent, "seq" | "at">) => void;
 
 export interface AppHooks {
   emit: EmitFn;

@@ -1,9 +1,13 @@
 /**
- * Small helpers shared by the agent: bounded command runs, a per-key lock. Logs: lib/log.ts (the panel's
+ * Small helpers shared by the agent: the event emitter's type, bounded command runs, a per-key lock. Logs: lib/log.ts (the panel's
  * logger: JSON lines, secret-looking keys redacted).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { MAX_OUTPUT_BYTES, type DriverRun } from "../protocol/agent";
+import { MAX_OUTPUT_BYTES, type AgentEvent, type DriverRun } from "../protocol/agent";
+
+type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
+/** Emits an event to every connected controller (the agent adds `seq` and `at`). */
+export type EmitFn = (e: DistributiveOmit<AgentEvent, "seq" | "at">) => void;
 
 export const nowIso = () => new Date().toISOString();
 

@@ -1,7 +1,7 @@
 /**
- * A resident `/bin/sh` per linux VIP that runs `ip addr add/del` and the first gratuitous ARP for the agent,
- * so that the hot path does not fork the Node process (≈80 MB RSS, 3-5 ms of blocked event loop per spawn
- * here): the shell (dash, a few hundred kB) forks itself instead.
+ * The linux driver's resident `/bin/sh` (one per VIP; used by agent/vip/linux.ts) that runs `ip addr add/del`
+ * and the first gratuitous ARP for the agent, so that the hot path does not fork the Node process (≈80 MB
+ * RSS, 3-5 ms of blocked event loop per spawn here): the shell (dash, a few hundred kB) forks itself instead.
  *
  * The script below is fixed. The address, prefix, interface and program names come from the validated
  * configuration only and reach the shell as positional arguments, never as shell code. The agent writes one
@@ -22,9 +22,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { DriverRun } from "../protocol/agent";
-import { log } from "../lib/log";
-import { Bounded, nowIso } from "./util";
+import type { DriverRun } from "../../protocol/agent";
+import { log } from "../../lib/log";
+import { Bounded, nowIso } from "../util";
 
 const HELPER_SCRIPT = `
 ip=$1 arping=$2 cidr=$3 dev=$4 addr=$5 dir=$6 lib=$7
@@ -81,7 +81,7 @@ interface Pending {
 
 const MAX_BACKOFF_MS = 5000;
 
-export class VipHelper {
+export class LinuxHelper {
   private child: ChildProcess | null = null;
   private ready = false;
   private closed = false;
@@ -98,10 +98,6 @@ export class VipHelper {
 
   get available() {
     return this.ready && !this.closed;
-  }
-
-  get pid() {
-    return this.child?.pid ?? null;
   }
 
   start() {
@@ -245,6 +241,24 @@ export class VipHelper {
     };
   }
 
+  /** A step's bookkeeping, timed from now. On timeout `expire` forgets it, then it resolves as timed out. */
+  private pending(action: string, resolve: Pending["resolve"], timeoutMs: number, expire: () => void, onLine?: Pending["onLine"]): Pending {
+    const p: Pending = {
+      step: action,
+      t0: performance.now(),
+      startedAt: nowIso(),
+      out: new Bounded(),
+      err: new Bounded(),
+      resolve,
+      onLine,
+      timer: setTimeout(() => {
+        expire();
+        resolve(this.toRun(p, null, true));
+      }, timeoutMs),
+    };
+    return p;
+  }
+
   private settle(p: Pending, r: DriverRun | null) {
     clearTimeout(p.timer);
     p.resolve(r);
@@ -259,20 +273,11 @@ export class VipHelper {
     const c = this.child;
     if (!this.available || !c?.stdin?.writable) return Promise.resolve(null);
     return new Promise((resolve) => {
-      const p: Pending = {
-        step: action,
-        t0: performance.now(),
-        startedAt: nowIso(),
-        out: new Bounded(),
-        err: new Bounded(),
-        resolve,
-        timer: setTimeout(() => {
-          const i = this.fg.indexOf(p);
-          if (i >= 0) this.fg.splice(i, 1);
-          resolve(this.toRun(p, null, true));
-          this.kill();
-        }, timeoutMs),
-      };
+      const p = this.pending(action, resolve, timeoutMs, () => {
+        const i = this.fg.indexOf(p);
+        if (i >= 0) this.fg.splice(i, 1);
+        this.kill();
+      });
       this.fg.push(p);
       c.stdin!.write(`${step}\n`);
     });
@@ -288,19 +293,7 @@ export class VipHelper {
     if (!this.available || !c?.stdin?.writable) return null;
     const id = this.nextArp++;
     return new Promise((resolve) => {
-      const p: Pending = {
-        step: action,
-        t0: performance.now(),
-        startedAt: nowIso(),
-        out: new Bounded(),
-        err: new Bounded(),
-        resolve,
-        onLine,
-        timer: setTimeout(() => {
-          this.bg.delete(id);
-          resolve(this.toRun(p, null, true));
-        }, timeoutMs),
-      };
+      const p = this.pending(action, resolve, timeoutMs, () => this.bg.delete(id), onLine);
       this.bg.set(id, p);
       c.stdin!.write(`arp ${id}\n`);
       // Without libstdbuf arping's stdout is block-buffered (nothing before it exits): the ARP is then
