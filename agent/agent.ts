@@ -98,7 +98,10 @@ export class Agent {
     const emit: EmitFn = (e) => this.emit(e);
     for (const v of this.cfg.vips) this.vips.set(v.name, new Vip(v, this.store, emit));
     for (const a of this.cfg.apps)
-      this.apps.set(a.name, new App(a, this.store, { emit, onFailure: (app, reason) => this.onAppFailure(app, reason) }));
+      this.apps.set(
+        a.name,
+        new App(a, this.store, { emit, onFailure: (app, reason) => this.onAppFailure(app, reason), onRestarted: (app) => this.onAppRestarted(app) }),
+      );
   }
 
   get highestEpoch() {
@@ -124,7 +127,11 @@ export class Agent {
     };
   }
 
-  /** An app exited or hung: take its VIP down on this host at once. */
+  /**
+   * An app exited or hung: take its VIP down on this host at once. This is the one place that removes the
+   * VIP from a host whose app failed (the controller does not send a vip.disable for it): it works while
+   * the controller is away. The restart (App.scheduleRestart) and the backup mode (onAppRestarted) follow.
+   */
   private onAppFailure(app: App, reason: string) {
     const vip = app.cfg.vip ? this.vips.get(app.cfg.vip) : undefined;
     if (!vip) return;
@@ -136,6 +143,20 @@ export class Agent {
       void this.lock.run(`vip:${vip.cfg.name}`, () => vip.disable()).then((r) => {
         log[r.ok ? "info" : "error"]("VIP disabled after app failure", { app: app.name, vip: vip.cfg.name, reason, ok: r.ok, error: r.error });
       });
+    });
+  }
+
+  /**
+   * An app the agent restarted after a failure is running again: it comes back as backup, never primary by
+   * itself, through the same path as autostart's mode (mode hook, app.mode event with the hook's run, VIP
+   * disabled; without a hook the agent records backup). The controller promotes it with app.setMode if it
+   * wants it primary.
+   */
+  private onAppRestarted(app: App) {
+    void this.lock.run(`app:${app.name}`, async () => {
+      const m = await this.setMode(app, "backup");
+      if (m.ok) log.info("app restarted after a failure: set to backup", { app: app.name });
+      else log.error("app restarted after a failure: could not set it to backup", { app: app.name, code: m.code, error: m.error });
     });
   }
 

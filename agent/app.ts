@@ -2,6 +2,11 @@
  * Supervision of one application: spawn (own process group), exit detection from the child's exit event,
  * stop (SIGTERM, then SIGKILL after stopTimeoutMs), restart with backoff, crash-loop detection, health probe
  * (hung detection), re-adoption of a process started by a previous agent run.
+ *
+ * The agent is the one owner of restarting a failed app (the controller does not restart it): after an
+ * unexpected exit (restart.policy) or a hang (probe.onHung "restart"), with backoff and the crash-loop rule
+ * in one place (scheduleRestart). A restarted app comes back as backup: once it runs again, the agent tells
+ * it so (AppHooks.onRestarted).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
@@ -18,6 +23,11 @@ export interface AppHooks {
   emit: EmitFn;
   /** Called at once when the app exits unexpectedly or is declared hung: the agent disables its VIP. */
   onFailure: (app: App, reason: string) => void;
+  /**
+   * Called when an app that the agent restarted after a failure is running again: the agent tells it
+   * `backup` (a restarted server never becomes primary by itself).
+   */
+  onRestarted: (app: App) => void;
 }
 
 /** How often an adopted process (not our child: no exit event) is checked with kill(pid, 0). */
@@ -45,6 +55,8 @@ export class App {
   private adoptTimer?: NodeJS.Timeout;
   private probeGen = 0;
   private closed = false;
+  /** The current process was started by the agent's own restart after a failure (not by a command). */
+  private restartedAfterFailure = false;
 
   constructor(
     readonly cfg: AppConfig,
@@ -151,6 +163,9 @@ export class App {
 
   /** Starts the app if it is not running; resolves when it is running (probe passed) or failed. */
   async start(reason = "start command"): Promise<{ ok: boolean; error?: string }> {
+    // A command (or autostart) starting the app decides its mode from now on, also when it finds the
+    // agent's own restart under way.
+    this.restartedAfterFailure = false;
     if (this.state === "stopping") await this.waitFor(() => this.state !== "stopping", this.cfg.stopTimeoutMs + 2000);
     if (this.state === "running" || this.state === "hung") return { ok: true };
     if (this.state !== "starting") {
@@ -164,7 +179,7 @@ export class App {
     return { ok: false, error: `${this.name} did not start: ${this.state}${this.lastExit ? ` (exit ${this.lastExit.code ?? this.lastExit.signal})` : ""}` };
   }
 
-  private spawnChild(reason: string) {
+  private spawnChild(reason: string, afterFailure = false) {
     const logDir = path.join(this.store.dir, "logs");
     mkdirSync(logDir, { recursive: true });
     // The app's output goes to a file, not a pipe: it must keep running when the agent restarts.
@@ -173,6 +188,7 @@ export class App {
     this.health = { status: "unknown", consecutiveFailures: 0, lastError: null, lastCheckedAt: null };
     this.adopted = false;
     this.mode = "unknown";
+    this.restartedAfterFailure = afterFailure;
     try {
       child = spawn(this.cfg.command, this.cfg.args, {
         cwd: this.cfg.cwd,
@@ -217,6 +233,13 @@ export class App {
   private becameRunning(reason: string) {
     clearTimeout(this.startTimer);
     this.setState("running", reason);
+    if (this.restartedAfterFailure) {
+      // Restarted by the agent after a failure: the agent sets backup (through the mode hook, which also
+      // tells us the mode) instead of learning whatever mode the app started in.
+      this.restartedAfterFailure = false;
+      this.hooks.onRestarted(this);
+      return;
+    }
     if (this.cfg.modeHook) {
       // Learn the mode the app starts in (background; not on any hot path).
       void runModeHook(this.cfg, this.cfg.modeHook, null).then((r) => {
@@ -266,6 +289,24 @@ export class App {
     const r = this.cfg.restart;
     if (r.policy === "never") return;
     if (r.policy === "on-failure" && exit.code === 0 && exit.signal === null) return;
+    this.scheduleRestart("failure", "failed");
+  }
+
+  /**
+   * probe.onHung "restart": stop the hung process (SIGTERM and SIGCONT to its group, SIGKILL after
+   * stopTimeoutMs), then restart it like a failed app: same policy (not with "never"), backoff and
+   * crash-loop rule.
+   */
+  private async restartHung() {
+    if (this.cfg.restart.policy === "never") return;
+    const s = await this.stop("hung: stopping it to restart it");
+    if (!s.ok || this.closed || this.state !== "stopped") return;
+    this.scheduleRestart("hang", "stopped");
+  }
+
+  /** The one place a failed app is restarted: crash-loop rule, then a new process after the backoff. */
+  private scheduleRestart(after: "failure" | "hang", from: AppState) {
+    const r = this.cfg.restart;
     const now = Date.now();
     this.restartTimes = this.restartTimes.filter((t) => now - t < r.crashLoop.windowMs);
     if (this.restartTimes.length >= r.crashLoop.maxRestarts) {
@@ -278,15 +319,16 @@ export class App {
     const delay = Math.min(r.maxBackoffMs, r.backoffMs * 2 ** this.restartTimes.length);
     this.restartTimes.push(now);
     this.restartTimer = setTimeout(() => {
-      if (this.closed || this.state !== "failed" || this.crashLoop) return;
+      if (this.closed || this.state !== from || this.crashLoop) return;
       this.restarts++;
-      this.spawnChild(`restart ${this.restarts} after failure (backoff ${delay} ms)`);
+      this.spawnChild(`restart ${this.restarts} after ${after} (backoff ${delay} ms)`, true);
     }, delay);
   }
 
   /** SIGTERM to the process group, SIGKILL after stopTimeoutMs; resolves once it has exited. */
   async stop(reason = "stop command"): Promise<{ ok: boolean; error?: string }> {
     clearTimeout(this.restartTimer);
+    this.restartedAfterFailure = false;
     if (this.pid === null) {
       if (this.state !== "stopped" && this.state !== "failed") this.setState("stopped", reason);
       return { ok: true };
@@ -362,7 +404,7 @@ export class App {
       const reason = `health probe failed ${n} times: ${error}${stopped ? " (process is stopped: SIGSTOP)" : ""}`;
       this.setState("hung", reason);
       this.hooks.onFailure(this, reason);
-      if (p.onHung === "restart") void this.restart();
+      if (p.onHung === "restart") void this.restartHung();
     }
   }
 

@@ -1,6 +1,6 @@
 /**
  * A loopback lab of simulated hosts, shared by `npm run demo` and `npm run bench`: real agent processes
- * (simulated VIP driver, restart policy "never": the controller drives restarts) supervising real
+ * (simulated VIP driver; the agent restarts a failed server and tells it backup) supervising real
  * simulated SIP Servers on 127.0.0.1, and their configuration in the database (created or updated by
  * name, with audit rows).
  */
@@ -72,7 +72,6 @@ export async function startSimHost(spec: SimHostSpec, bins: { agent: string; sim
         args: [bins.sim, "--host-name", spec.name, "--listen", `127.0.0.1:${spec.sipPort}`, "--control", `127.0.0.1:${spec.controlPort}`],
         stopTimeoutMs: 2000,
         startTimeoutMs: 5000,
-        restart: { policy: "never" },
         autostart: { mode: spec.mode },
         modeHook: { type: "http", url: `http://127.0.0.1:${spec.controlPort}/mode`, timeoutMs: 1000 },
         probe: { type: "sip", host: "127.0.0.1", port: spec.sipPort, intervalMs: 200, timeoutMs: 150, failureThreshold: 3 },
