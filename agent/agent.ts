@@ -24,23 +24,18 @@ import {
   type DriverRun,
   type ErrorCode,
 } from "../protocol/agent";
-import { App, type EmitFn } from "./app";
+import { log } from "../lib/log";
+import { App } from "./app";
 import type { AgentConfig } from "./config";
 import { runModeHook, type HookResult } from "./hooks";
-
-/**
- * Promotion with the linux driver: run `ip addr add` in parallel with the mode hook (the first gratuitous
- * ARP still waits for the app's confirmation). See docs/agent.md, "Performance".
- */
-const PARALLEL_ADD = true;
 import { StateStore } from "./store";
-import { KeyedLock, log, nowIso } from "./util";
+import { KeyedLock, nowIso, type EmitFn } from "./util";
 import { Vip } from "./vip";
 
-export const AGENT_VERSION = "0.1.0";
+const AGENT_VERSION = "0.1.0";
 
 /** Hard transport limit: larger frames close the connection. Frames between MAX_FRAME_BYTES and this get an INVALID answer. */
-export const TRANSPORT_MAX_BYTES = MAX_FRAME_BYTES * 4;
+const TRANSPORT_MAX_BYTES = MAX_FRAME_BYTES * 4;
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -72,7 +67,7 @@ function warmCommandParser() {
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 
-export function isLoopback(host: string) {
+function isLoopback(host: string) {
   return host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
 }
 
@@ -103,7 +98,10 @@ export class Agent {
     const emit: EmitFn = (e) => this.emit(e);
     for (const v of this.cfg.vips) this.vips.set(v.name, new Vip(v, this.store, emit));
     for (const a of this.cfg.apps)
-      this.apps.set(a.name, new App(a, this.store, { emit, onFailure: (app, reason) => this.onAppFailure(app, reason) }));
+      this.apps.set(
+        a.name,
+        new App(a, this.store, { emit, onFailure: (app, reason) => this.onAppFailure(app, reason), onRestarted: (app) => this.onAppRestarted(app) }),
+      );
   }
 
   get highestEpoch() {
@@ -129,7 +127,11 @@ export class Agent {
     };
   }
 
-  /** An app exited or hung: take its VIP down on this host at once. */
+  /**
+   * An app exited or hung: take its VIP down on this host at once. This is the one place that removes the
+   * VIP from a host whose app failed (the controller does not send a vip.disable for it): it works while
+   * the controller is away. The restart (App.scheduleRestart) and the backup mode (onAppRestarted) follow.
+   */
   private onAppFailure(app: App, reason: string) {
     const vip = app.cfg.vip ? this.vips.get(app.cfg.vip) : undefined;
     if (!vip) return;
@@ -139,8 +141,22 @@ export class Agent {
     // this thread for a few ms: the controller's promotion of the peer must not wait for our clean-up.
     setImmediate(() => {
       void this.lock.run(`vip:${vip.cfg.name}`, () => vip.disable()).then((r) => {
-        log(r.ok ? "info" : "error", "VIP disabled after app failure", { app: app.name, vip: vip.cfg.name, reason, ok: r.ok, error: r.error });
+        log[r.ok ? "info" : "error"]("VIP disabled after app failure", { app: app.name, vip: vip.cfg.name, reason, ok: r.ok, error: r.error });
       });
+    });
+  }
+
+  /**
+   * An app the agent restarted after a failure is running again: it comes back as backup, never primary by
+   * itself, through the same path as autostart's mode (mode hook, app.mode event with the hook's run, VIP
+   * disabled; without a hook the agent records backup). The controller promotes it with app.setMode if it
+   * wants it primary.
+   */
+  private onAppRestarted(app: App) {
+    void this.lock.run(`app:${app.name}`, async () => {
+      const m = await this.setMode(app, "backup");
+      if (m.ok) log.info("app restarted after a failure: set to backup", { app: app.name });
+      else log.error("app restarted after a failure: could not set it to backup", { app: app.name, code: m.code, error: m.error });
     });
   }
 
@@ -182,13 +198,13 @@ export class Agent {
       if (!r.success) {
         const err = new Error(`INVALID: handshake: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`) as Error & { data?: unknown };
         err.data = { code: "INVALID" };
-        log("warn", "handshake refused", { remote: socket.handshake.address, why: "invalid handshake" });
+        log.warn("handshake refused", { remote: socket.handshake.address, why: "invalid handshake" });
         return next(err);
       }
       if (!this.checkToken(r.data.token)) {
         const err = new Error("UNAUTHORIZED: bad token") as Error & { data?: unknown };
         err.data = { code: "UNAUTHORIZED" };
-        log("warn", "handshake refused", { remote: socket.handshake.address, why: "bad token", controllerId: r.data.controllerId });
+        log.warn("handshake refused", { remote: socket.handshake.address, why: "bad token", controllerId: r.data.controllerId });
         return next(err);
       }
       if (r.data.protocol !== PROTOCOL_VERSION) {
@@ -202,13 +218,13 @@ export class Agent {
     });
     nsp.on("connection", (socket) => this.onConnection(socket as AgentSocket));
 
-    if (!c.tokens.length && this.opts.tokens.length === 0) log("warn", "INSECURE: no token, loopback only");
+    if (!c.tokens.length && this.opts.tokens.length === 0) log.warn("INSECURE: no token, loopback only");
     await new Promise<void>((resolve, reject) => {
       this.httpServer!.once("error", reject);
       this.httpServer!.listen(c.listen.port, c.listen.host, () => resolve());
     });
     const addr = this.httpServer.address() as { port: number; address: string };
-    log("info", "agent listening", {
+    log.info("agent listening", {
       host: addr.address,
       port: addr.port,
       tls: !!c.tls,
@@ -241,11 +257,11 @@ export class Agent {
 
   private onConnection(socket: AgentSocket) {
     const controllerId = (socket.data as { controllerId: string }).controllerId;
-    log("info", "controller connected", { controllerId, remote: socket.handshake.address, socket: socket.id });
+    log.info("controller connected", { controllerId, remote: socket.handshake.address, socket: socket.id });
     const hb = this.cfg.heartbeat.timeoutMs;
     let deadline = setTimeout(() => silent(), hb);
     const silent = () => {
-      log("warn", "controller silent: disconnecting", { controllerId, timeoutMs: hb });
+      log.warn("controller silent: disconnecting", { controllerId, timeoutMs: hb });
       socket.disconnect(true);
     };
     const alive = () => {
@@ -257,19 +273,19 @@ export class Agent {
       const now = Date.now();
       bad.push(now);
       while (bad.length && now - bad[0] > this.cfg.badFrames.windowMs) bad.shift();
-      log("warn", "bad frame", { controllerId, message: message.slice(0, 300), count: bad.length });
+      log.warn("bad frame", { controllerId, message: message.slice(0, 300), count: bad.length });
       const err = { code: "INVALID" as ErrorCode, message };
       if (typeof ack === "function") (ack as (a: CommandAck) => void)({ ok: false, id: null, error: err, runs: [] });
       else socket.emit("protocolError", err);
       if (bad.length >= this.cfg.badFrames.max) {
-        log("warn", "too many bad frames: disconnecting", { controllerId });
+        log.warn("too many bad frames: disconnecting", { controllerId });
         socket.emit("protocolError", { code: "INVALID", message: `too many bad frames (${bad.length} in ${this.cfg.badFrames.windowMs} ms): disconnecting` });
         socket.disconnect(true);
       }
     };
     socket.on("disconnect", (reason) => {
       clearTimeout(deadline);
-      log("info", "controller disconnected", { controllerId, reason });
+      log.info("controller disconnected", { controllerId, reason });
     });
     socket.onAny((event: string, ...args: unknown[]) => {
       if (event === "command" || event === "ping") return;
@@ -299,10 +315,10 @@ export class Agent {
       this.handle(r.data).then(
         (a) => {
           (ack as (x: CommandAck) => void)(a);
-          log("info", "command", { controllerId, id: r.data.id, type: r.data.type, epoch: r.data.epoch, ok: a.ok, code: a.ok ? undefined : a.error.code, ms: Math.round((performance.now() - t0) * 10) / 10 });
+          log.info("command", { controllerId, id: r.data.id, type: r.data.type, epoch: r.data.epoch, ok: a.ok, code: a.ok ? undefined : a.error.code, ms: Math.round((performance.now() - t0) * 10) / 10 });
         },
         (e: Error) => {
-          log("error", "command crashed", { id: r.data.id, error: e.stack });
+          log.error("command crashed", { id: r.data.id, error: e.stack });
           (ack as (x: CommandAck) => void)({ ok: false, id: r.data.id, error: { code: "FAILED", message: `internal error: ${e.message}` }, runs: [] });
         },
       );
@@ -375,10 +391,11 @@ export class Agent {
         app.setMode(h.confirmed, h.run);
       }
     };
-    if (mode === "primary" && vip && app.cfg.modeHook && vip.cfg.driver === "linux" && PARALLEL_ADD) {
-      // Promotion, linux driver: `ip addr add` runs while the app answers its mode hook; the first
-      // gratuitous ARP waits for the app's confirmation (the gate), and a refusal removes the address again.
-      // The address without an ARP moves no client: they still resolve the VIP to the old holder's MAC.
+    if (mode === "primary" && vip && app.cfg.modeHook && vip.gated) {
+      // Promotion, gated driver (linux: agent/vip/linux.ts): `ip addr add` runs while the app answers its
+      // mode hook; the first gratuitous ARP waits for the app's confirmation (the gate), and a refusal
+      // removes the address again. The address without an ARP moves no client: they still resolve the VIP
+      // to the old holder's MAC.
       let open!: (ok: boolean) => void;
       const gate = new Promise<boolean>((r) => (open = r));
       let startVip!: () => void;

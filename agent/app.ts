@@ -2,27 +2,36 @@
  * Supervision of one application: spawn (own process group), exit detection from the child's exit event,
  * stop (SIGTERM, then SIGKILL after stopTimeoutMs), restart with backoff, crash-loop detection, health probe
  * (hung detection), re-adoption of a process started by a previous agent run.
+ *
+ * The agent is the one owner of restarting a failed app (the controller does not restart it): after an
+ * unexpected exit (restart.policy) or a hang (probe.onHung "restart"), with backoff and the crash-loop rule
+ * in one place (scheduleRestart). A restarted app comes back as backup: once it runs again, the agent tells
+ * it so (AppHooks.onRestarted).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
-import type { AgentEvent, AppSnapshot, AppState, ExitInfo, Health, Mode, ObservedMode } from "../protocol/agent";
+import type { AppSnapshot, AppState, ExitInfo, Health, ObservedMode } from "../protocol/agent";
+import { log } from "../lib/log";
 import type { AppConfig } from "./config";
 import { runModeHook, runProbe, type HookResult } from "./hooks";
 import { procStartTime, procState, type StateStore } from "./store";
-import { log, nowIso } from "./util";
+import { nowIso, type EmitFn } from "./util";
 
-type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
-export type EmitFn = (e: DistributiveOmit<AgentEvent, "seq" | "at">) => void;
 
 export interface AppHooks {
   emit: EmitFn;
   /** Called at once when the app exits unexpectedly or is declared hung: the agent disables its VIP. */
   onFailure: (app: App, reason: string) => void;
+  /**
+   * Called when an app that the agent restarted after a failure is running again: the agent tells it
+   * `backup` (a restarted server never becomes primary by itself).
+   */
+  onRestarted: (app: App) => void;
 }
 
 /** How often an adopted process (not our child: no exit event) is checked with kill(pid, 0). */
-export const ADOPTED_WATCH_MS = 50;
+const ADOPTED_WATCH_MS = 50;
 
 export class App {
   state: AppState = "stopped";
@@ -46,6 +55,8 @@ export class App {
   private adoptTimer?: NodeJS.Timeout;
   private probeGen = 0;
   private closed = false;
+  /** The current process was started by the agent's own restart after a failure (not by a command). */
+  private restartedAfterFailure = false;
 
   constructor(
     readonly cfg: AppConfig,
@@ -77,7 +88,7 @@ export class App {
     if (previous === state && !exit) return;
     this.state = state;
     this.hooks.emit({ type: "app.state", app: this.name, state, previous, pid: this.pid, exit, reason });
-    log("info", "app state", { app: this.name, state, previous, pid: this.pid, reason, exit });
+    log.info("app state", { app: this.name, state, previous, pid: this.pid, reason, exit });
     const w = this.stateWaiters;
     this.stateWaiters = [];
     for (const f of w) f();
@@ -132,7 +143,7 @@ export class App {
     this.startedAt = nowIso();
     this.mode = rec.mode;
     this.state = pstate === "T" ? "hung" : "running";
-    log("info", "adopted running app", { app: this.name, pid: rec.pid, mode: rec.mode });
+    log.info("adopted running app", { app: this.name, pid: rec.pid, mode: rec.mode });
     this.adoptTimer = setInterval(() => {
       const s = procStartTime(rec.pid);
       if (s === null || s !== rec.startTime || procState(rec.pid) === "Z") {
@@ -152,6 +163,9 @@ export class App {
 
   /** Starts the app if it is not running; resolves when it is running (probe passed) or failed. */
   async start(reason = "start command"): Promise<{ ok: boolean; error?: string }> {
+    // A command (or autostart) starting the app decides its mode from now on, also when it finds the
+    // agent's own restart under way.
+    this.restartedAfterFailure = false;
     if (this.state === "stopping") await this.waitFor(() => this.state !== "stopping", this.cfg.stopTimeoutMs + 2000);
     if (this.state === "running" || this.state === "hung") return { ok: true };
     if (this.state !== "starting") {
@@ -165,7 +179,7 @@ export class App {
     return { ok: false, error: `${this.name} did not start: ${this.state}${this.lastExit ? ` (exit ${this.lastExit.code ?? this.lastExit.signal})` : ""}` };
   }
 
-  private spawnChild(reason: string) {
+  private spawnChild(reason: string, afterFailure = false) {
     const logDir = path.join(this.store.dir, "logs");
     mkdirSync(logDir, { recursive: true });
     // The app's output goes to a file, not a pipe: it must keep running when the agent restarts.
@@ -174,6 +188,7 @@ export class App {
     this.health = { status: "unknown", consecutiveFailures: 0, lastError: null, lastCheckedAt: null };
     this.adopted = false;
     this.mode = "unknown";
+    this.restartedAfterFailure = afterFailure;
     try {
       child = spawn(this.cfg.command, this.cfg.args, {
         cwd: this.cfg.cwd,
@@ -203,7 +218,7 @@ export class App {
     clearTimeout(this.startTimer);
     this.startTimer = setTimeout(() => {
       if (this.state === "starting" && this.child === child) {
-        log("warn", "app not ready in time", { app: this.name, startTimeoutMs: this.cfg.startTimeoutMs });
+        log.warn("app not ready in time", { app: this.name, startTimeoutMs: this.cfg.startTimeoutMs });
         this.health.lastError = `not ready within ${this.cfg.startTimeoutMs} ms`;
         this.kill("SIGKILL");
       }
@@ -218,6 +233,13 @@ export class App {
   private becameRunning(reason: string) {
     clearTimeout(this.startTimer);
     this.setState("running", reason);
+    if (this.restartedAfterFailure) {
+      // Restarted by the agent after a failure: the agent sets backup (through the mode hook, which also
+      // tells us the mode) instead of learning whatever mode the app started in.
+      this.restartedAfterFailure = false;
+      this.hooks.onRestarted(this);
+      return;
+    }
     if (this.cfg.modeHook) {
       // Learn the mode the app starts in (background; not on any hot path).
       void runModeHook(this.cfg, this.cfg.modeHook, null).then((r) => {
@@ -267,27 +289,46 @@ export class App {
     const r = this.cfg.restart;
     if (r.policy === "never") return;
     if (r.policy === "on-failure" && exit.code === 0 && exit.signal === null) return;
+    this.scheduleRestart("failure", "failed");
+  }
+
+  /**
+   * probe.onHung "restart": stop the hung process (SIGTERM and SIGCONT to its group, SIGKILL after
+   * stopTimeoutMs), then restart it like a failed app: same policy (not with "never"), backoff and
+   * crash-loop rule.
+   */
+  private async restartHung() {
+    if (this.cfg.restart.policy === "never") return;
+    const s = await this.stop("hung: stopping it to restart it");
+    if (!s.ok || this.closed || this.state !== "stopped") return;
+    this.scheduleRestart("hang", "stopped");
+  }
+
+  /** The one place a failed app is restarted: crash-loop rule, then a new process after the backoff. */
+  private scheduleRestart(after: "failure" | "hang", from: AppState) {
+    const r = this.cfg.restart;
     const now = Date.now();
     this.restartTimes = this.restartTimes.filter((t) => now - t < r.crashLoop.windowMs);
     if (this.restartTimes.length >= r.crashLoop.maxRestarts) {
       this.crashLoop = true;
       const reason = `${this.restartTimes.length + 1} failures within ${r.crashLoop.windowMs} ms: not restarting`;
-      log("error", "crash loop", { app: this.name, reason });
+      log.error("crash loop", { app: this.name, reason });
       this.hooks.emit({ type: "app.crashloop", app: this.name, restarts: this.restarts, reason });
       return;
     }
     const delay = Math.min(r.maxBackoffMs, r.backoffMs * 2 ** this.restartTimes.length);
     this.restartTimes.push(now);
     this.restartTimer = setTimeout(() => {
-      if (this.closed || this.state !== "failed" || this.crashLoop) return;
+      if (this.closed || this.state !== from || this.crashLoop) return;
       this.restarts++;
-      this.spawnChild(`restart ${this.restarts} after failure (backoff ${delay} ms)`);
+      this.spawnChild(`restart ${this.restarts} after ${after} (backoff ${delay} ms)`, true);
     }, delay);
   }
 
   /** SIGTERM to the process group, SIGKILL after stopTimeoutMs; resolves once it has exited. */
   async stop(reason = "stop command"): Promise<{ ok: boolean; error?: string }> {
     clearTimeout(this.restartTimer);
+    this.restartedAfterFailure = false;
     if (this.pid === null) {
       if (this.state !== "stopped" && this.state !== "failed") this.setState("stopped", reason);
       return { ok: true };
@@ -301,7 +342,7 @@ export class App {
       if (wasHung) this.kill("SIGCONT"); // a stopped process cannot act on SIGTERM until continued
       clearTimeout(this.killTimer);
       this.killTimer = setTimeout(() => {
-        log("warn", "stop timeout: SIGKILL", { app: this.name, pid: this.pid });
+        log.warn("stop timeout: SIGKILL", { app: this.name, pid: this.pid });
         this.kill("SIGKILL");
       }, this.cfg.stopTimeoutMs);
     }
@@ -363,7 +404,7 @@ export class App {
       const reason = `health probe failed ${n} times: ${error}${stopped ? " (process is stopped: SIGSTOP)" : ""}`;
       this.setState("hung", reason);
       this.hooks.onFailure(this, reason);
-      if (p.onHung === "restart") void this.restart();
+      if (p.onHung === "restart") void this.restartHung();
     }
   }
 
@@ -380,4 +421,3 @@ export class App {
   }
 }
 
-export type { Mode };

@@ -67,8 +67,11 @@ const probeCommon = {
   intervalMs: ms(1000, 10),
   timeoutMs: ms(500, 10),
   failureThreshold: z.number().int().min(1).default(3),
-  /** What to do when the app is declared hung: only report it, or report and restart it. */
-  onHung: z.enum(["report", "restart"]).default("report"),
+  /**
+   * What to do when the app is declared hung: report it and restart it (like a failed app: restart policy,
+   * backoff, crash-loop rule; Genesys `hangup-restart` defaults to true), or only report it.
+   */
+  onHung: z.enum(["report", "restart"]).default("restart"),
 };
 const Probe = z.discriminatedUnion("type", [
   z.object({ type: z.literal("command"), command: z.string().min(1), args: z.array(z.string()).default([]), ...probeCommon }).strict(),
@@ -161,7 +164,7 @@ function formatPath(p: PropertyKey[]): string {
 }
 
 /** Validates already-parsed data. `label` names the source in messages (usually the file name). */
-export function parseConfig(data: unknown, label: string): AgentConfig {
+function parseConfig(data: unknown, label: string): AgentConfig {
   const r = AgentConfig.safeParse(data ?? {});
   if (!r.success) {
     const lines = r.error.issues.map((i) => `${label}: ${formatPath(i.path)}: ${i.message}`);

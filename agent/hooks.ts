@@ -2,12 +2,11 @@
 import http from "node:http";
 import https from "node:https";
 import type { DriverRun, Mode, ObservedMode } from "../protocol/agent";
-import { sipOptions } from "../sim/probe";
+import { sipOptions } from "../protocol/sip";
 import type { AppConfig, ModeHook, ProbeConfig } from "./config";
 import { boundText, nowIso, runCommand, syntheticRun } from "./util";
 
-
-export interface HttpResult {
+interface HttpResult {
   status: number | null;
   body: string;
   error: string | null;
@@ -26,7 +25,7 @@ const httpsAgent = new https.Agent(keepAlive);
 /** Errors of a pooled connection the server closed meanwhile: the request never reached it. */
 const STALE_SOCKET = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
 
-export function httpRequest(url: string, method: "GET" | "PUT", body: string | null, timeoutMs: number, onSent?: () => void): Promise<HttpResult> {
+function httpRequest(url: string, method: "GET" | "PUT", body: string | null, timeoutMs: number, onSent?: () => void): Promise<HttpResult> {
   const deadline = performance.now() + timeoutMs;
   return new Promise((resolve) => {
     let done = false;

@@ -9,7 +9,7 @@
  */
 import { Agent, StartupError } from "./agent";
 import { ConfigError, loadConfigFile } from "./config";
-import { log, setLogLevel } from "./util";
+import { isLogLevel, log, setLogLevel } from "../lib/log";
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`switchyard-agent: ${msg}\n`);
@@ -18,6 +18,9 @@ function usage(msg?: string): never {
 }
 
 async function main() {
+  // SWITCHYARD_LOG_LEVEL: the level until the configuration is read; from then on its logLevel (default info).
+  const envLevel = process.env.SWITCHYARD_LOG_LEVEL;
+  if (isLogLevel(envLevel)) setLogLevel(envLevel);
   const argv = process.argv.slice(2);
   let file: string | undefined;
   let insecure = false;
@@ -67,7 +70,7 @@ async function main() {
   const stop = async (sig: string) => {
     if (stopping) return;
     stopping = true;
-    log("info", "agent stopping; applications keep running", { signal: sig });
+    log.info("agent stopping; applications keep running", { signal: sig });
     await agent.close();
     process.exit(0);
   };

@@ -1,18 +1,13 @@
-/** Small helpers shared by the agent: structured logs, bounded command runs, a per-key lock. */
+/**
+ * Small helpers shared by the agent: the event emitter's type, bounded command runs, a per-key lock. Logs: lib/log.ts (the panel's
+ * logger: JSON lines, secret-looking keys redacted).
+ */
 import { spawn, type ChildProcess } from "node:child_process";
-import { MAX_OUTPUT_BYTES, type DriverRun } from "../protocol/agent";
+import { MAX_OUTPUT_BYTES, type AgentEvent, type DriverRun } from "../protocol/agent";
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-let minLevel: LogLevel = (process.env.SWITCHYARD_LOG_LEVEL as LogLevel) || "info";
-const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-export function setLogLevel(level: LogLevel) {
-  minLevel = level;
-}
-/** One JSON object per line on stdout. Never pass secrets in `fields`. */
-export function log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}) {
-  if (order[level] < order[minLevel]) return;
-  process.stdout.write(JSON.stringify({ t: new Date().toISOString(), level, msg, ...fields }) + "\n");
-}
+type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
+/** Emits an event to every connected controller (the agent adds `seq` and `at`). */
+export type EmitFn = (e: DistributiveOmit<AgentEvent, "seq" | "at">) => void;
 
 export const nowIso = () => new Date().toISOString();
 

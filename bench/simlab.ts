@@ -1,6 +1,6 @@
 /**
  * A loopback lab of simulated hosts, shared by `npm run demo` and `npm run bench`: real agent processes
- * (simulated VIP driver; the agent restarts a failed server in backup mode) supervising real
+ * (simulated VIP driver; the agent restarts a failed server and tells it backup) supervising real
  * simulated SIP Servers on 127.0.0.1, and their configuration in the database (created or updated by
  * name, with audit rows).
  */

@@ -132,7 +132,6 @@ export interface AgentSpec {
   token: string;
   port?: number;
   autostartMode?: "primary" | "backup";
-  restartPolicy?: "never" | "on-failure" | "always";
   heartbeatTimeoutMs?: number;
   dadIntervalMs?: number;
   sipPort?: number;
@@ -253,7 +252,6 @@ export class Lab {
       SIP_PORT: spec.sipPort ?? 5060,
       SIM_CONTROL_PORT: spec.simControlPort ?? 7060,
       AUTOSTART_MODE: spec.autostartMode ?? "backup",
-      RESTART_POLICY: spec.restartPolicy ?? "on-failure",
     });
     const configFile = path.join(dir, "agent.yaml");
     writeFileSync(configFile, yaml, { mode: 0o600 });

@@ -25,7 +25,7 @@ import dgram from "node:dgram";
 import { parseArgs } from "node:util";
 import { createInterface } from "node:readline";
 import { z } from "zod";
-import { buildOptions, parseResponse, type SipResponse } from "./sip";
+import { buildOptions, header, parseSip } from "../protocol/sip";
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
@@ -86,6 +86,21 @@ export interface ProberOptions {
 
 type Waiter = (res: SipResponse, at: number, from: string) => void;
 
+/** A final response as the prober uses it: status, reason, and a header by its lower-cased name. */
+interface SipResponse {
+  status: number;
+  reason: string;
+  header: (name: string) => string | null;
+}
+
+/** A SIP response with a Call-ID; null for anything else. */
+function response(datagram: Buffer): (SipResponse & { callId: string }) | null {
+  const m = parseSip(datagram.toString("utf8"));
+  const callId = m && header(m, "call-id");
+  if (!m || m.status === undefined || !callId) return null;
+  return { status: m.status, reason: m.reason ?? "", callId, header: (n) => header(m, n) ?? null };
+}
+
 /** One connected UDP socket per target; replies dispatched by Call-ID. */
 class Channel {
   private sock: dgram.Socket;
@@ -99,8 +114,8 @@ class Channel {
     this.sock = sock;
     sock.on("message", (msg, rinfo) => {
       const at = now();
-      const res = parseResponse(msg);
-      if (!res || !res.callId) return;
+      const res = response(msg);
+      if (!res) return;
       const w = this.waiters.get(res.callId);
       if (w) w(res, at, rinfo.address);
     });
@@ -130,7 +145,7 @@ class Channel {
   }
   /** Sends one OPTIONS with a fresh Call-ID; returns its id. */
   send(onReply: Waiter): { callId: string; sentAt: number; resend: () => void; done: () => void } {
-    const req = buildOptions({ target: this.target, local: this.local, cseq: this.cseq++ });
+    const req = buildOptions({ target: this.target, local: this.local, cseq: this.cseq++, userAgent: "switchyard-lab-probe" });
     this.waiters.set(req.callId, onReply);
     const buf = Buffer.from(req.text);
     const resend = () => this.sock.send(buf, (err) => void err);
@@ -183,8 +198,8 @@ export class Prober {
           answered: true,
           status: res.status,
           reason: res.reason,
-          host: res.headers[this.hostHeader] ?? null,
-          role: res.headers[this.roleHeader] ?? null,
+          host: res.header(this.hostHeader),
+          role: res.header(this.roleHeader),
           from,
           latencyMs: round(at - s.sentAt),
           sentAt: s.sentAt,
@@ -265,7 +280,7 @@ export class Prober {
         const s = ch.send((res, at) => {
           if (finished) return;
           out.replies++;
-          const h = res.headers[this.hostHeader] ?? null;
+          const h = res.header(this.hostHeader);
           const key = `${h ?? "?"} ${res.status}`;
           out.byAnswer[key] = (out.byAnswer[key] ?? 0) + 1;
           if (key !== last) {

@@ -3,6 +3,9 @@
  * Secrets never reach the log: any field whose key looks like a credential is replaced by "[redacted]".
  *
  *   log.info("pair created", { pairId });  const l = log.child({ requestId });  l.warn("denied");
+ *
+ * Used by the panel and by the host agent (agent/ is bundled with esbuild and shipped alone): keep this
+ * module free of imports (no Next, Prisma or configuration libraries).
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = object;
@@ -45,7 +48,23 @@ export function redact(value: unknown, depth = 0): unknown {
   return value;
 }
 
+let levelOverride: LogLevel | null = null;
+
+/**
+ * Sets the level, overriding LOG_LEVEL (the agent sets its configuration's logLevel); null goes back to
+ * LOG_LEVEL.
+ */
+export function setLogLevel(level: LogLevel | null) {
+  if (level !== null && !isLogLevel(level)) throw new TypeError(`log level: expected debug, info, warn or error, got ${String(level)}`);
+  levelOverride = level;
+}
+
+export function isLogLevel(s: unknown): s is LogLevel {
+  return typeof s === "string" && Object.hasOwn(ORDER, s);
+}
+
 function threshold(): number {
+  if (levelOverride) return ORDER[levelOverride];
   const lvl = (process.env.LOG_LEVEL ?? "info").toLowerCase() as LogLevel;
   return ORDER[lvl] ?? ORDER.info;
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the panel plus a lab of two pairs on four simulated hosts, on this machine.
  *   - the embedded Postgres (data in .data/, or DATABASE_URL when set), migrated
- *   - four real agents (simulated VIP driver, restart policy "never": the controller drives restarts),
+ *   - four real agents (simulated VIP driver; each restarts its failed server and tells it backup),
  *     each supervising a real simulated SIP Server on 127.0.0.1 (fixed demo ports below)
  *   - hosts and pairs configured in the database, created or updated by name (audited)
  *   - the panel (server.ts, with the controller) on PORT (default 3000)

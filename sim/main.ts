@@ -13,7 +13,7 @@
 import dgram from "node:dgram";
 import http from "node:http";
 import { isIPv6 } from "node:net";
-import { buildResponse, parseSip } from "./sip";
+import { buildResponse, parseSip } from "../protocol/sip";
 
 import { parseArgs, type Mode, type Opts } from "./main.parse";
 

@@ -4,8 +4,8 @@
  */
 import { readFileSync, writeFileSync, chmodSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { sipOptions } from "../../../sim/probe";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { sipOptions } from "../../../protocol/sip";
 import {
   AgentClient,
   agentMustFail,
@@ -67,6 +67,8 @@ describe("agent managing a simulated SIP Server", () => {
       sipPort,
       controlPort: await freePort(),
       vip: "vip1",
+      // onHung "report" (the default is "restart", tested below): the SIGSTOP test continues the process
+      probe: { type: "sip", host: "127.0.0.1", port: sipPort, intervalMs: 100, timeoutMs: 100, failureThreshold: 3, onHung: "report" },
       extra: { restart: { policy: "on-failure", backoffMs: 50, maxBackoffMs: 200, crashLoop: { maxRestarts: 20, windowMs: 60000 } } },
     });
     agent = await startAgent({ config: { vips: [simVip], apps: [app] } });
@@ -142,14 +144,14 @@ describe("agent managing a simulated SIP Server", () => {
     // the failure is reported before the agent starts its own VIP clean-up (the controller must not wait on it)
     const dis = await client.waitEvent((e) => e.type === "vip.run" && e.run.action === "disable", 2000, since);
     expect(dis.seq).toBeGreaterThan(failed.seq);
-    // restart policy on-failure with backoff: running again, in its initial mode (backup)
+    // restart policy on-failure with backoff: running again, as backup (see "the agent restarts a failed server")
     const running = await client.waitEvent((e) => e.type === "app.state" && e.state === "running", 5000, since);
     expect(running.type === "app.state" && running.pid).not.toBe(pid);
     const s = await client.command({ type: "state.get" });
     expect(s.ok && s.snapshot.apps[0].restarts).toBeGreaterThanOrEqual(1);
   });
 
-  test("SIGSTOP: reported as hung by the health probe, VIP disabled; SIGCONT: running again", async () => {
+  test("SIGSTOP with onHung report: reported as hung by the health probe, VIP disabled; SIGCONT: running again", async () => {
     client = track(new AgentClient(agent.url, { epoch: 1 }));
     await client.ready();
     const p = await client.command({ type: "app.setMode", app: "sip", mode: "primary" });
@@ -167,7 +169,8 @@ describe("agent managing a simulated SIP Server", () => {
     } finally {
       process.kill(pid, "SIGCONT");
     }
-    await client.waitEvent((e) => e.type === "app.state" && e.state === "running" && e.previous === "hung", 3000, since);
+    const back = await client.waitEvent((e) => e.type === "app.state" && e.state === "running" && e.previous === "hung", 3000, since);
+    expect(back.type === "app.state" && back.pid).toBe(pid); // the same process: reported, not restarted
   });
 
   test("unknown app or VIP refused; malformed frames answered with INVALID; repeated bad frames drop the client", async () => {
@@ -195,6 +198,87 @@ describe("agent managing a simulated SIP Server", () => {
     (client.socket as unknown as { emit: (e: string, x: unknown) => void }).emit("bogus", 2);
     expect(await Promise.race([gone, new Promise((r) => setTimeout(() => r("still connected"), 3000))])).toBe("io server disconnect");
     expect(client.protocolErrors.map((e) => e.code)).toContain("INVALID");
+  });
+});
+
+describe("the agent restarts a failed server, in backup mode (the agent is the one owner of restarts)", () => {
+  let agent: RunningAgent;
+  let sipPort: number;
+  let client: AgentClient;
+
+  beforeAll(async () => {
+    sipPort = await freeUdpPort();
+    // The sim starts as primary by itself: only the agent's "backup" makes a restarted one answer 503.
+    // Default restart policy (on-failure) and default onHung (restart); a short backoff for the test.
+    const app = await simApp({ sipPort, controlPort: await freePort(), vip: "vip1", mode: "primary", extra: { restart: { backoffMs: 100 } } });
+    agent = await startAgent({ config: { vips: [simVip], apps: [app] } });
+    agents.push(agent);
+    const c = track(new AgentClient(agent.url, { epoch: 1 }));
+    await c.ready();
+    const started = await c.command({ type: "app.start", app: "sip" });
+    expect(started.ok).toBe(true);
+  });
+
+  beforeEach(async () => {
+    client = track(new AgentClient(agent.url, { epoch: 1 })); // closed (and its pids remembered) after each test
+    await client.ready();
+  });
+
+  /** After `since`: the new process's starting and running events, and the backup its mode hook confirmed. */
+  async function restartedAsBackup(oldPid: number, since: number) {
+    const starting = await client.waitEvent((e) => e.type === "app.state" && e.state === "starting" && e.pid !== oldPid, 8000, since);
+    const running = await client.waitEvent((e) => e.type === "app.state" && e.state === "running" && e.seq > starting.seq, 8000, since);
+    const told = await client.waitEvent((e) => e.type === "app.mode" && e.seq > running.seq && e.run?.action === "set-mode", 5000, since);
+    expect(told.type === "app.mode" && told).toMatchObject({ mode: "backup", run: { kind: "mode-hook", ok: true } });
+    // Nothing reports it primary after the restart.
+    expect(client.events.slice(since).filter((e) => e.type === "app.mode" && e.seq > starting.seq && e.mode === "primary")).toEqual([]);
+    const s = await client.command({ type: "state.get" });
+    expect(s.ok && s.snapshot.apps[0]).toMatchObject({ state: "running", mode: "backup" });
+    expect(s.ok && s.snapshot.vips[0]).toMatchObject({ desired: "disabled", observed: "disabled" });
+    const r = await sipOptions({ host: "127.0.0.1", port: sipPort, timeoutMs: 1000 });
+    expect(r.status).toBe(503);
+    expect(r.headers["x-switchyard-role"]).toBe("backup");
+    return { starting, running };
+  }
+
+  /** app.setMode primary (a restarted server is promoted the normal way); returns its pid. */
+  async function makePrimary() {
+    const p = await client.command({ type: "app.setMode", app: "sip", mode: "primary" });
+    expect(p.ok).toBe(true);
+    if (!p.ok) throw new Error(p.error.message);
+    expect(p.runs.map((r) => `${r.kind}:${r.action}:${r.ok}`)).toEqual(["mode-hook:set-mode:true", "vip:enable:true"]);
+    expect((await sipOptions({ host: "127.0.0.1", port: sipPort, timeoutMs: 1000 })).status).toBe(200);
+    const pid = p.snapshot.apps[0].pid!;
+    pids.add(pid);
+    return pid;
+  }
+
+  test("kill -9 of the primary: the VIP is removed at once, the agent restarts it and tells it backup", async () => {
+    const pid = await makePrimary();
+    const since = client.events.length;
+    process.kill(pid, "SIGKILL");
+    await client.waitEvent((e) => e.type === "app.state" && e.state === "failed", 3000, since);
+    const off = await client.waitEvent((e) => e.type === "vip.state" && e.observed === "disabled", 3000, since);
+    const { starting } = await restartedAsBackup(pid, since);
+    // The VIP went down on the failure itself, not as part of the restart's backup mode.
+    expect(off.seq).toBeLessThan(starting.seq);
+  });
+
+  test("SIGSTOP with the default onHung: hung, VIP removed, the agent kills and restarts it, back as backup", async () => {
+    const pid = await makePrimary(); // the server restarted by the previous test, promoted normally
+    const since = client.events.length;
+    process.kill(pid, "SIGSTOP");
+    try {
+      const hung = await client.waitEvent((e) => e.type === "app.state" && e.state === "hung", 3000, since);
+      expect(hung.type === "app.state" && hung.reason).toMatch(/SIGSTOP/);
+      const off = await client.waitEvent((e) => e.type === "vip.state" && e.observed === "disabled", 3000, since);
+      const { starting } = await restartedAsBackup(pid, since);
+      expect(off.seq).toBeLessThan(starting.seq);
+      expect(client.events.slice(since).some((e) => e.type === "app.state" && e.state === "stopped" && e.pid === pid)).toBe(true);
+    } finally {
+      killGroup(pid, "SIGCONT");
+    }
+    expect(() => process.kill(pid, 0)).toThrow(); // the hung process is gone
   });
 });
 
@@ -308,9 +392,9 @@ describe("supervision details", () => {
     expect(s.ok && s.snapshot.apps[0]).toMatchObject({ state: "failed", crashLoop: true });
   });
 
-  test("agent restart changes nothing: the running app is re-adopted (same pid, mode, VIP); its death is still seen", async () => {
+  test("agent restart changes nothing: the running app is re-adopted (same pid, mode, VIP); its death is still seen, and it is restarted", async () => {
     const sipPort = await freeUdpPort();
-    const app = await simApp({ sipPort, controlPort: await freePort(), vip: "vip1", extra: { restart: { policy: "never" } } });
+    const app = await simApp({ sipPort, controlPort: await freePort(), vip: "vip1", extra: { restart: { backoffMs: 50 } } });
     const a = await startAgent({ config: { vips: [simVip], apps: [app] } });
     agents.push(a);
     const c = track(new AgentClient(a.url));
@@ -337,6 +421,33 @@ describe("supervision details", () => {
     console.log(`kill -9 of an adopted app -> event: ${(performance.now() - t0).toFixed(1)} ms (kill(pid,0) watch)`);
     expect(failed.type === "app.state" && failed.reason).toMatch(/adopted/);
     await c2.waitEvent((e) => e.type === "vip.state" && e.observed === "disabled", 2000);
+    // An adopted process's exit code is unknown: a failure for the on-failure policy. Restarted as backup.
+    const running = await c2.waitEvent((e) => e.type === "app.state" && e.state === "running" && e.pid !== pid, 8000);
+    if (running.type === "app.state" && running.pid) pids.add(running.pid);
+    await c2.waitEvent((e) => e.type === "app.mode" && e.mode === "backup" && e.run?.action === "set-mode", 5000);
+  });
+
+  test("a restarted app without a mode hook: the agent records backup itself", async () => {
+    const app = { name: "plain", command: process.execPath, args: ["-e", "setInterval(() => {}, 1000)"], stopTimeoutMs: 1000, vip: "vip1", restart: { backoffMs: 50 } };
+    const a = await startAgent({ config: { vips: [simVip], apps: [app] } });
+    agents.push(a);
+    const c = track(new AgentClient(a.url));
+    await c.ready();
+    const p = await c.command({ type: "app.start", app: "plain", mode: "primary" });
+    expect(p.ok && p.snapshot.apps[0]).toMatchObject({ state: "running", mode: "primary" });
+    expect(p.ok && p.snapshot.vips[0].observed).toBe("enabled");
+    if (!p.ok) return;
+    const pid = p.snapshot.apps[0].pid!;
+    pids.add(pid);
+    const since = c.events.length;
+    process.kill(pid, "SIGKILL");
+    const running = await c.waitEvent((e) => e.type === "app.state" && e.state === "running" && e.pid !== pid, 5000, since);
+    if (running.type === "app.state" && running.pid) pids.add(running.pid);
+    const mode = await c.waitEvent((e) => e.type === "app.mode" && e.seq > running.seq, 3000, since);
+    expect(mode.type === "app.mode" && mode).toMatchObject({ mode: "backup", run: null });
+    const s = await c.command({ type: "state.get" });
+    expect(s.ok && s.snapshot.apps[0]).toMatchObject({ state: "running", mode: "backup", restarts: 1 });
+    expect(s.ok && s.snapshot.vips[0]).toMatchObject({ desired: "disabled", observed: "disabled" });
   });
 
   test("script driver: operator scripts run with the documented environment and bounded output", async () => {

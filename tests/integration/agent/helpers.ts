@@ -91,6 +91,8 @@ export interface SimAppOptions {
   sipPort: number;
   controlPort: number;
   vip?: string;
+  /** The mode the sim starts in by itself (`--mode`; the sim's default is backup). */
+  mode?: "primary" | "backup";
   probe?: Record<string, unknown> | null;
   extra?: Record<string, unknown>;
 }
@@ -101,7 +103,7 @@ export async function simApp(o: SimAppOptions) {
   return {
     name: o.name ?? "sip",
     command: process.execPath,
-    args: [sim, "--host-name", o.hostName ?? "h1", "--listen", `127.0.0.1:${o.sipPort}`, "--control", `127.0.0.1:${o.controlPort}`],
+    args: [sim, "--host-name", o.hostName ?? "h1", "--listen", `127.0.0.1:${o.sipPort}`, "--control", `127.0.0.1:${o.controlPort}`, ...(o.mode ? ["--mode", o.mode] : [])],
     stopTimeoutMs: 2000,
     startTimeoutMs: 5000,
     modeHook: { type: "http", url: `http://127.0.0.1:${o.controlPort}/mode`, timeoutMs: 1000 },

@@ -243,7 +243,7 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
     expect(off.ok && off.snapshot.vips[0].duplicate.detected).toBe(false);
   });
 
-  test("resident helper (agent/vip-helper.ts): one per linux VIP; killed, the agent falls back to direct spawns and restarts it", async () => {
+  test("resident helper (agent/vip/linux-helper.ts): one per linux VIP; killed, the agent falls back to direct spawns and restarts it", async () => {
     // The helper is `/bin/sh -c SCRIPT switchyard-vip-helper ...`; its background ARP subshells share its
     // command line, so the helpers are those whose parent is not one.
     const helpers = () => {

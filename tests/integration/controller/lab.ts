@@ -60,8 +60,6 @@ export async function startLabPair(opts: LabPairOptions = {}): Promise<LabPair> 
           sipPort,
           controlPort,
           vip: "vip",
-          // A hung server is restarted by its agent (Genesys hangup-restart).
-          probe: { type: "sip", host: "127.0.0.1", port: sipPort, intervalMs: 100, timeoutMs: 100, failureThreshold: 3, onHung: "restart" },
           extra: { autostart: { mode: i === 0 ? "primary" : "backup" } },
         }),
       ],

@@ -350,7 +350,7 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
       // The killed host no longer holds the VIP; the client reaches the backup through the VIP.
       await waitFor(`VIP only on ${backup}`, async () => (await lab.vipHolders()).join() === backup, 5000, 20);
       await expectServedBy(backup);
-      // The controller restarts the failed server in backup mode; then the pair is healthy again.
+      // The failed server is restarted in backup mode (by its agent); then the pair is healthy again.
       await waitSteady(backup, 30_000);
       primary = backup;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ADDRESS_ABSENT } from "../../../agent/vip";
+import { ADDRESS_ABSENT } from "../../../agent/vip/linux";
 
 describe("ip addr del of an absent address is recognised (idempotent disable)", () => {
   test.each([

@@ -4,7 +4,7 @@ import { ApiError, badRequest, conflict, fromPrismaError, notFound } from "@/lib
 import { parseWith } from "@/lib/http/validate";
 import { route } from "@/lib/http/route";
 import { originProblem } from "@/lib/http/origin";
-import { log, redact, setLogSink } from "@/lib/log";
+import { log, redact, setLogLevel, setLogSink } from "@/lib/log";
 
 let restore: (() => void) | undefined;
 afterEach(() => restore?.());
@@ -111,5 +111,27 @@ describe("log", () => {
     expect(e.nested).toEqual({ agentToken: "[redacted]", authorization: "[redacted]", Cookie: "[redacted]" });
     expect(Date.parse(e.time)).not.toBeNaN();
     expect(JSON.stringify(redact({ newPassword: "x", apiKey: "y" }))).not.toMatch(/"x"|"y"/);
+  });
+
+  it("setLogLevel overrides LOG_LEVEL until reset (the agent sets its configuration's logLevel)", () => {
+    const lines = capture();
+    const before = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = "error";
+    try {
+      log.info("hidden by LOG_LEVEL");
+      setLogLevel("debug");
+      log.debug("shown");
+      setLogLevel("warn");
+      log.info("hidden by the override");
+      log.warn("warned");
+      expect(() => setLogLevel("loud" as never)).toThrow(/log level/);
+      setLogLevel(null);
+      log.warn("hidden again by LOG_LEVEL");
+    } finally {
+      setLogLevel(null);
+      if (before === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = before;
+    }
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(["shown", "warned"]);
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { buildResponse, header, parseSip } from "../../../sim/sip";
-import { parseArgs } from "../../../sim/main.parse";
+import { buildOptions, buildResponse, header, parseSip } from "../../../protocol/sip";
 
 const req =
   [
@@ -42,11 +41,29 @@ describe("SIP text", () => {
     expect(parseSip("SIP/2.0 abc OK\r\n\r\n")).toBeNull();
   });
 
-  test("sim arguments", () => {
-    const o = parseArgs(["--host-name", "h2", "--listen", "198.18.0.202:5060", "--listen", "198.18.0.210:5060", "--control", "127.0.0.1:8080", "--mode", "primary"]);
-    expect(o).toMatchObject({ hostName: "h2", mode: "primary", control: { address: "127.0.0.1", port: 8080 } });
-    expect(o.listen).toHaveLength(2);
-    expect(() => parseArgs(["--mode", "leader"])).toThrow(/--mode/);
-    expect(() => parseArgs(["--listen", "nope"])).toThrow(/ADDR:PORT/);
+  test("an OPTIONS request parses back, and a response to it carries its Call-ID and branch", () => {
+    const o = buildOptions({ target: { host: "198.18.0.100", port: 5060 }, local: { host: "198.18.0.5", port: 40000 }, cseq: 7 });
+    expect(o.branch).toMatch(/^z9hG4bK\w{16}$/);
+    const m = parseSip(o.text)!;
+    expect(m).toMatchObject({ method: "OPTIONS", uri: "sip:probe@198.18.0.100:5060" });
+    expect(header(m, "via")).toBe(`SIP/2.0/UDP 198.18.0.5:40000;branch=${o.branch};rport`);
+    expect(header(m, "call-id")).toBe(o.callId);
+    expect(header(m, "cseq")).toBe("7 OPTIONS");
+    expect(o.text.endsWith("Content-Length: 0\r\n\r\n")).toBe(true);
+    const r = parseSip(buildResponse(m, 200, "OK", [], { address: "198.18.0.5", port: 40000 }))!;
+    expect(r.status).toBe(200);
+    expect(header(r, "call-id")).toBe(o.callId);
+    expect(header(r, "via")).toContain(`branch=${o.branch};rport=40000`);
+  });
+
+  test("IPv6 hosts are bracketed in the request", () => {
+    const o = buildOptions({ target: { host: "2001:db8:5::100", port: 5060 }, local: { host: "2001:db8:5::5", port: 5070 }, user: "u" });
+    const m = parseSip(o.text)!;
+    expect(m.uri).toBe("sip:u@[2001:db8:5::100]:5060");
+    expect(header(m, "via")).toMatch(/^SIP\/2\.0\/UDP \[2001:db8:5::5\]:5070;/);
+  });
+
+  test("a status line without a reason phrase is still a response", () => {
+    expect(parseSip("SIP/2.0 503\r\nCall-ID: x\r\n\r\n")).toMatchObject({ status: 503, reason: "" });
   });
 });

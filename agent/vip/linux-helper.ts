@@ -1,7 +1,7 @@
 /**
- * A resident `/bin/sh` per linux VIP that runs `ip addr add/del` and the first gratuitous ARP for the agent,
- * so that the hot path does not fork the Node process (≈80 MB RSS, 3-5 ms of blocked event loop per spawn
- * here): the shell (dash, a few hundred kB) forks itself instead.
+ * The linux driver's resident `/bin/sh` (one per VIP; used by agent/vip/linux.ts) that runs `ip addr add/del`
+ * and the first gratuitous ARP for the agent, so that the hot path does not fork the Node process (≈80 MB
+ * RSS, 3-5 ms of blocked event loop per spawn here): the shell (dash, a few hundred kB) forks itself instead.
  *
  * The script below is fixed. The address, prefix, interface and program names come from the validated
  * configuration only and reach the shell as positional arguments, never as shell code. The agent writes one
@@ -22,10 +22,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { DriverRun } from "../protocol/agent";
-import { Bounded, log, nowIso } from "./util";
+import type { DriverRun } from "../../protocol/agent";
+import { log } from "../../lib/log";
+import { Bounded, nowIso } from "../util";
 
-export const HELPER_SCRIPT = `
+const HELPER_SCRIPT = `
 ip=$1 arping=$2 cidr=$3 dev=$4 addr=$5 dir=$6 lib=$7
 emit() { while IFS= read -r l || [ -n "$l" ]; do printf '@@%s %s\\n' "$2" "$l"; done < "$1"; }
 step() {
@@ -80,7 +81,7 @@ interface Pending {
 
 const MAX_BACKOFF_MS = 5000;
 
-export class VipHelper {
+export class LinuxHelper {
   private child: ChildProcess | null = null;
   private ready = false;
   private closed = false;
@@ -99,10 +100,6 @@ export class VipHelper {
     return this.ready && !this.closed;
   }
 
-  get pid() {
-    return this.child?.pid ?? null;
-  }
-
   start() {
     if (this.closed) return;
     const s = this.spec;
@@ -115,7 +112,7 @@ export class VipHelper {
         detached: true,
       });
     } catch (e) {
-      log("warn", "VIP helper could not be started: direct spawns", { vip: s.name, error: String(e) });
+      log.warn("VIP helper could not be started: direct spawns", { vip: s.name, error: String(e) });
       this.scheduleRestart();
       return;
     }
@@ -124,9 +121,9 @@ export class VipHelper {
     this.buf = "";
     child.stdout!.setEncoding("utf8");
     child.stdout!.on("data", (d: string) => this.onData(d));
-    child.stderr!.on("data", (b: Buffer) => log("warn", "VIP helper stderr", { vip: s.name, text: String(b).slice(0, 300) }));
+    child.stderr!.on("data", (b: Buffer) => log.warn("VIP helper stderr", { vip: s.name, text: String(b).slice(0, 300) }));
     child.stdin!.on("error", () => {}); // EPIPE when it died: handled by "exit"
-    child.on("error", (e) => log("warn", "VIP helper error", { vip: s.name, error: e.message }));
+    child.on("error", (e) => log.warn("VIP helper error", { vip: s.name, error: e.message }));
     child.on("exit", (code, signal) => {
       if (this.child !== child) return;
       this.child = null;
@@ -138,7 +135,7 @@ export class VipHelper {
         this.settle(p, null);
       }
       if (this.closed) return;
-      log("warn", "VIP helper exited: direct spawns until it is back", { vip: s.name, code, signal });
+      log.warn("VIP helper exited: direct spawns until it is back", { vip: s.name, code, signal });
       this.scheduleRestart();
     });
   }
@@ -200,12 +197,12 @@ export class VipHelper {
     }
     const m = /^@@(a(\d+)\.)?(o|e|end|bad)(?: (.*))?$/.exec(line);
     if (!m) {
-      log("warn", "VIP helper: unexpected output", { vip: this.spec.name, line: line.slice(0, 200) });
+      log.warn("VIP helper: unexpected output", { vip: this.spec.name, line: line.slice(0, 200) });
       return;
     }
     const [, , arpId, kind, rest = ""] = m;
     if (kind === "bad") {
-      log("error", "VIP helper refused a command", { vip: this.spec.name, line: line.slice(0, 200) });
+      log.error("VIP helper refused a command", { vip: this.spec.name, line: line.slice(0, 200) });
       return;
     }
     const p = arpId ? this.bg.get(Number(arpId)) : this.fg[0];
@@ -244,6 +241,24 @@ export class VipHelper {
     };
   }
 
+  /** A step's bookkeeping, timed from now. On timeout `expire` forgets it, then it resolves as timed out. */
+  private pending(action: string, resolve: Pending["resolve"], timeoutMs: number, expire: () => void, onLine?: Pending["onLine"]): Pending {
+    const p: Pending = {
+      step: action,
+      t0: performance.now(),
+      startedAt: nowIso(),
+      out: new Bounded(),
+      err: new Bounded(),
+      resolve,
+      onLine,
+      timer: setTimeout(() => {
+        expire();
+        resolve(this.toRun(p, null, true));
+      }, timeoutMs),
+    };
+    return p;
+  }
+
   private settle(p: Pending, r: DriverRun | null) {
     clearTimeout(p.timer);
     p.resolve(r);
@@ -258,20 +273,11 @@ export class VipHelper {
     const c = this.child;
     if (!this.available || !c?.stdin?.writable) return Promise.resolve(null);
     return new Promise((resolve) => {
-      const p: Pending = {
-        step: action,
-        t0: performance.now(),
-        startedAt: nowIso(),
-        out: new Bounded(),
-        err: new Bounded(),
-        resolve,
-        timer: setTimeout(() => {
-          const i = this.fg.indexOf(p);
-          if (i >= 0) this.fg.splice(i, 1);
-          resolve(this.toRun(p, null, true));
-          this.kill();
-        }, timeoutMs),
-      };
+      const p = this.pending(action, resolve, timeoutMs, () => {
+        const i = this.fg.indexOf(p);
+        if (i >= 0) this.fg.splice(i, 1);
+        this.kill();
+      });
       this.fg.push(p);
       c.stdin!.write(`${step}\n`);
     });
@@ -287,19 +293,7 @@ export class VipHelper {
     if (!this.available || !c?.stdin?.writable) return null;
     const id = this.nextArp++;
     return new Promise((resolve) => {
-      const p: Pending = {
-        step: action,
-        t0: performance.now(),
-        startedAt: nowIso(),
-        out: new Bounded(),
-        err: new Bounded(),
-        resolve,
-        onLine,
-        timer: setTimeout(() => {
-          this.bg.delete(id);
-          resolve(this.toRun(p, null, true));
-        }, timeoutMs),
-      };
+      const p = this.pending(action, resolve, timeoutMs, () => this.bg.delete(id), onLine);
       this.bg.set(id, p);
       c.stdin!.write(`arp ${id}\n`);
       // Without libstdbuf arping's stdout is block-buffered (nothing before it exits): the ARP is then
