@@ -192,8 +192,9 @@ describe("agent managing a simulated SIP Server", () => {
     expect(big.error.message).toMatch(/exceeds/);
     // 3 bad frames so far; an unknown event (no ack) gets a protocolError; the 5th bad frame drops the link.
     const gone = new Promise<string>((r) => client.socket.once("disconnect", (reason) => r(reason)));
+    const refused = new Promise<{ code: string }>((r) => client.socket.once("protocolError", r));
     (client.socket as unknown as { emit: (e: string, x: unknown) => void }).emit("bogus", 1);
-    await new Promise((r) => setTimeout(r, 100));
+    expect((await refused).code).toBe("INVALID"); // the agent answered the 4th bad frame, and kept the link
     expect(client.socket.connected).toBe(true);
     (client.socket as unknown as { emit: (e: string, x: unknown) => void }).emit("bogus", 2);
     expect(await Promise.race([gone, new Promise((r) => setTimeout(() => r("still connected"), 3000))])).toBe("io server disconnect");

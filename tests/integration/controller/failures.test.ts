@@ -117,12 +117,12 @@ describe("automatic workflows", () => {
     const v0 = await waitHealthy(lab, 0);
     await lab.restartAgent(1);
     await lab.restartAgent(0);
-    await waitFor("both agents reconnected", async () => {
-      const v = await pairView(lab!.pairId);
-      return v?.servers.every((s) => s.agentConnected) && v.status === "healthy";
+    // The view is published by the tick that decided on the reconnected state: an operation started by
+    // that decision would be in it (status failing_over), so a healthy view proves none was.
+    const v = await waitFor("both agents reconnected, decided on", async () => {
+      const x = await pairView(lab!.pairId);
+      return x?.servers.every((s) => s.agentConnected) && x.status === "healthy" && !x.operation ? x : null;
     });
-    await new Promise((r) => setTimeout(r, 500));
-    const v = await waitHealthy(lab, 0);
     expect(v.servers.map((s) => [s.mode, s.pid, s.vip])).toEqual(v0.servers.map((s) => [s.mode, s.pid, s.vip]));
     expect(await operationsOf(lab.pairId)).toEqual([]);
   });
@@ -136,10 +136,16 @@ describe("automatic workflows", () => {
     expect((note.details as { reason: string }).reason).toBe(
       `maintenance: no action (would have: primary sip-1 exited with signal SIGKILL on ${lab.hosts[0].name}; promoting sip-2)`,
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    // Its agent restarts sip-1 as backup: no server is primary now, and still the controller only explains.
+    const again = await waitFor("decision on the restarted server", async () =>
+      (await auditOf(lab!.pairId)).find((a) => a.action === "decision" && String((a.details as { reason?: string }).reason).includes("no server is primary")),
+    );
+    expect((again.details as { reason: string }).reason).toBe(`maintenance: no action (would have: no server is primary; promoting sip-1 on ${lab.hosts[0].name} (configured primary))`);
     expect(await operationsOf(lab.pairId)).toEqual([]);
-    const v = await pairView(lab.pairId);
-    expect(v?.servers[1].mode).toBe("backup");
-    expect(v?.statusReason).toMatch(/^maintenance: no action/);
+    const v = await waitFor("the view of that decision", async () => {
+      const x = await pairView(lab!.pairId);
+      return x?.servers.every((s) => s.mode === "backup") ? x : null;
+    });
+    expect(v.statusReason).toMatch(/^maintenance: no action/);
   });
 });

@@ -105,13 +105,16 @@ describe("live channel", () => {
   it("answers with a request id and JSON request logs", async () => {
     const r = await fetch(`${srv.url}/api/health`, { headers: { "x-request-id": "live-test-1" } });
     expect(r.headers.get("x-request-id")).toBe("live-test-1");
-    await new Promise((r) => setTimeout(r, 200));
-    const line = srv
-      .output()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l))
-      .find((l) => l.requestId === "live-test-1" && l.msg === "http");
+    const logged = () =>
+      srv
+        .output()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l))
+        .find((l) => l.requestId === "live-test-1" && l.msg === "http");
+    // The log line is written when the response has finished: wait for it, not for a fixed time.
+    for (const t0 = Date.now(); !logged() && Date.now() - t0 < 5000; ) await new Promise((r) => setTimeout(r, 10));
+    const line = logged();
     expect(line).toMatchObject({ level: "info", method: "GET", path: "/api/health", status: 200 });
     expect(srv.output()).not.toContain(srv.adminPassword);
   });

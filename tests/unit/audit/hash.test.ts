@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { auditContent, canonicalJson, computeAuditHash, GENESIS_HASH } from "@/lib/audit";
 
@@ -29,11 +30,14 @@ describe("audit hash", () => {
     details: { b: 2, a: 1 },
   };
 
-  it("is a sha256 hex over content + prevHash, stable under key order", () => {
+  it("is sha256 over the canonical JSON of { content, prevHash }, stable under key order", () => {
     const h = computeAuditHash(auditContent(base), GENESIS_HASH);
-    expect(h).toMatch(/^[0-9a-f]{64}$/);
+    // Recomputed independently from the documented format: stored chains must keep verifying.
+    const text =
+      '{"content":{"action":"pair.create","actor":"admin","at":"2026-11-24T16:00:00.123Z","details":{"a":1,"b":2},"durationMs":null,' +
+      '"outcome":"success","pairId":null,"targetId":"t","targetType":"pair"},"prevHash":"' + "0".repeat(64) + '"}';
+    expect(h).toBe(createHash("sha256").update(text, "utf8").digest("hex"));
     expect(computeAuditHash(auditContent({ ...base, details: { a: 1, b: 2 } }), GENESIS_HASH)).toBe(h);
-    expect(GENESIS_HASH).toBe("0".repeat(64));
   });
 
   it("changes when any field or the previous hash changes", () => {

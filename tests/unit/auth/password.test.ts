@@ -1,3 +1,4 @@
+import { scryptSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { hashPassword, randomPassword, verifyPassword } from "@/lib/auth/password";
 
@@ -16,9 +17,15 @@ describe("password hashing (scrypt)", () => {
     expect(await verifyPassword("same", b)).toBe(true);
   });
 
-  it("never contains the password", async () => {
+  it("stores only scrypt's derived key: recomputed independently from the stored salt and parameters", async () => {
     const h = await hashPassword("PlainTextSecret123");
-    expect(h).not.toContain("PlainTextSecret123");
+    const [, n, r, p, salt, key] = h.split("$");
+    const saltBytes = Buffer.from(salt, "base64");
+    expect(saltBytes).toHaveLength(16);
+    const expected = scryptSync("PlainTextSecret123".normalize("NFKC"), saltBytes, 64, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 });
+    expect(Buffer.from(key, "base64").equals(expected)).toBe(true);
+    // Nothing but the algorithm, its parameters, the salt and the key: the password cannot be read back.
+    expect(h.split("$")).toHaveLength(6);
   });
 
   it("returns false (no throw) for malformed stored hashes", async () => {
