@@ -1,21 +1,12 @@
 "use client";
 /** Hosts: each agent's connection, last heartbeat, round-trip time, version, reported apps and VIPs. */
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { HostView } from "@/lib/views";
+import type { HostDto, HostView } from "@/lib/views";
 import { api, asList, errorText } from "./api";
 import { useLive, useLiveState } from "./socket";
 import { Badge, ModeBadge, ProcessBadge, VipBadge } from "./status";
 import { Time } from "./Time";
 import { Empty, ErrorNote } from "./ui";
-
-/** GET /api/hosts: `status` is what the controller last persisted (null before it has seen the host). */
-interface HostDto {
-  id: string;
-  name: string;
-  address: string;
-  agentUrl: string;
-  status: (Pick<HostView, "connected" | "lastHeartbeatAt" | "rttMs" | "agentVersion" | "apps" | "vips"> & { updatedAt?: string }) | null;
-}
 
 function fromDto(h: HostDto): HostView & { seen: boolean } {
   return {

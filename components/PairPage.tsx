@@ -1,7 +1,7 @@
 "use client";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import type { HostView, OperationView, PairView } from "@/lib/views";
+import type { HostDto, HostView, OperationView, PairView } from "@/lib/views";
 import { api, asList, asOne, errorText } from "./api";
 import { DurationChart, StepDurationsChart } from "./Charts";
 import { duration, elapsedMs, OPERATION_KIND } from "./format";
@@ -16,12 +16,6 @@ import { Time } from "./Time";
 import { Topology } from "./Topology";
 import { Button, Empty, ErrorNote, Panel } from "./ui";
 import { samePairState } from "./usePairs";
-
-interface HostDto {
-  id: string;
-  name: string;
-  status: Pick<HostView, "connected" | "lastHeartbeatAt" | "rttMs" | "agentVersion" | "apps" | "vips"> | null;
-}
 
 function mergeOp(list: OperationView[], o: OperationView): OperationView[] {
   const i = list.findIndex((x) => x.id === o.id);
@@ -81,7 +75,7 @@ export function PairPage({ id }: { id: string }) {
         .then((j) => {
           const m = new Map<string, HostView>();
           for (const h of asList<HostDto & Partial<HostView>>(j, "hosts"))
-            m.set(h.id, { address: "", agentUrl: "", ...h, apps: h.status?.apps ?? h.apps ?? [], vips: h.status?.vips ?? h.vips ?? [], connected: h.status?.connected ?? h.connected ?? false, lastHeartbeatAt: h.status?.lastHeartbeatAt ?? h.lastHeartbeatAt ?? null, rttMs: h.status?.rttMs ?? h.rttMs ?? null, agentVersion: h.status?.agentVersion ?? h.agentVersion ?? null });
+            m.set(h.id, { ...h, apps: h.status?.apps ?? h.apps ?? [], vips: h.status?.vips ?? h.vips ?? [], connected: h.status?.connected ?? h.connected ?? false, lastHeartbeatAt: h.status?.lastHeartbeatAt ?? h.lastHeartbeatAt ?? null, rttMs: h.status?.rttMs ?? h.rttMs ?? null, agentVersion: h.status?.agentVersion ?? h.agentVersion ?? null });
           setHosts(m);
         })
         .catch(() => undefined),

@@ -6,36 +6,14 @@
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useState } from "react";
 import { Tabs } from "radix-ui";
+import type { Role } from "@/lib/auth/roles";
+import type { HostDto, TokenDto, UserDto } from "@/lib/views";
 import { api, ApiError, asList, errorText } from "./api";
 import type { PairDto } from "./pairs";
 import { canAdmin, useMe } from "./session";
 import { Badge } from "./status";
 import { Time } from "./Time";
 import { Button, Empty, ErrorNote, Field, inputClass, Panel } from "./ui";
-
-interface HostDto {
-  id: string;
-  name: string;
-  address: string;
-  agentUrl: string;
-  hasAgentToken: boolean;
-}
-interface UserDto {
-  id: string;
-  username: string;
-  role: string;
-  createdAt: string;
-}
-interface TokenDto {
-  id: string;
-  name: string;
-  prefix: string;
-  role: string;
-  username?: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-}
 
 type Errors = Record<string, string>;
 
@@ -550,7 +528,7 @@ function RoleControl({ user, onSaved }: { user: UserDto; onSaved: () => Promise<
     <div className="flex flex-col items-end gap-1">
       <div className="flex items-center gap-2">
         <label htmlFor={id} className="sr-only">Role of {user.username}</label>
-        <select id={id} className={`${inputClass} w-auto`} value={role} onChange={(e) => { setRole(e.target.value); setErr(null); }} disabled={busy}>
+        <select id={id} className={`${inputClass} w-auto`} value={role} onChange={(e) => { setRole(e.target.value as Role); setErr(null); }} disabled={busy}>
           <option value="viewer">viewer</option>
           <option value="operator">operator</option>
           <option value="admin">admin</option>

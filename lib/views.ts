@@ -1,9 +1,11 @@
 /**
  * The views the panel shows and streams: computed by the controller from observed state, persisted in
- * PairStatus/HostStatus for every panel instance, sent to browsers over socket.io and returned by the API.
+ * PairStatus/HostStatus for every panel instance, sent to browsers over socket.io and returned by the API;
+ * and the DTOs the HTTP API returns.
  * Types only: safe to import from client components.
  */
 import type { AppState, ObservedMode, VipObserved, DriverRun } from "../protocol/agent";
+import type { Role } from "./auth/roles";
 
 export type PairHealth = "healthy" | "degraded" | "failing_over" | "split_brain" | "unknown";
 
@@ -131,4 +133,59 @@ export interface PairDto {
   servers: ServerDto[];
   /** The controller's latest view of the pair; null until it has observed it. */
   view: PairView | null;
+}
+
+/** A host as the API returns it (GET /api/hosts). The agent credential is write-only. */
+export interface HostDto {
+  id: string;
+  name: string;
+  address: string;
+  agentUrl: string;
+  hasAgentToken: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** What the active controller last persisted; null before it has seen the host. */
+  status: HostStatusDto | null;
+}
+
+export interface HostStatusDto {
+  connected: boolean;
+  lastHeartbeatAt: string | null;
+  rttMs: number | null;
+  agentVersion: string | null;
+  /** When the controller last wrote this status. */
+  updatedAt: string;
+  apps: HostView["apps"];
+  vips: HostView["vips"];
+}
+
+/** The signed-in user (login, GET /api/auth/me). */
+export interface SessionUserDto {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+export interface UserDto {
+  id: string;
+  username: string;
+  role: Role;
+  createdAt: string;
+}
+
+export interface TokenDto {
+  id: string;
+  name: string;
+  prefix: string;
+  role: Role;
+  userId: string;
+  username: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+}
+
+/** The answer to creating a token: the only time its secret is returned. */
+export interface NewTokenDto extends TokenDto {
+  token: string;
 }
