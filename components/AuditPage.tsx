@@ -8,11 +8,11 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Fragment, useCallback, useEffect, useMemo, useState } from "react";
 import { Dialog } from "radix-ui";
 import type { DriverRun } from "@/protocol/agent";
-import { api, asList, errorText } from "./api";
-import type { StepView } from "@/lib/views";
+import type { ApiResponse } from "@/lib/api-types";
+import type { PairDto, StepView } from "@/lib/views";
+import { api, errorText } from "./api";
 import { duration, OPERATION_KIND } from "./format";
 import type { AuditEventView } from "./live-types";
-import type { PairDto } from "./pairs";
 import { useLive, useLiveState } from "./socket";
 import { Icon, ModeBadge, OpStatusBadge, OutcomeBadge, ProcessBadge, VipBadge } from "./status";
 import { StepList } from "./OperationTimeline";
@@ -62,10 +62,11 @@ const toLocalInput = (iso: string) => {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 };
 
-function apiQuery(f: Filters): URLSearchParams {
-  const q = new URLSearchParams();
-  if (f.pair) q.set("pairId", f.pair);
-  for (const k of ["actor", "action", "outcome", "from", "to", "q"] as const) if (f[k]) q.set(k, f[k]);
+/** The API's filters (GET /api/audit and its export); empty ones are left out. */
+function apiQuery(f: Filters): Record<string, string> {
+  const q: Record<string, string> = {};
+  if (f.pair) q.pairId = f.pair;
+  for (const k of ["actor", "action", "outcome", "from", "to", "q"] as const) if (f[k]) q[k] = f[k];
   return q;
 }
 
@@ -93,24 +94,21 @@ export function AuditPage() {
   const [loading, setLoading] = useState(false);
   const [pairs, setPairs] = useState<PairDto[]>([]);
   const [selected, setSelected] = useState<AuditEventView | null>(null);
-  const [verify, setVerify] = useState<{ ok: boolean; checked: number; firstBroken?: { id: string; reason: string } } | null>(null);
+  const [verify, setVerify] = useState<ApiResponse<"GET /api/audit/verify"> | null>(null);
   const [verifyErr, setVerifyErr] = useState<string | null>(null);
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const { generation } = useLiveState();
 
   const pairName = useMemo(() => new Map(pairs.map((p) => [p.id, p.name])), [pairs]);
   useEffect(() => {
-    api<unknown>("/api/pairs").then((j) => setPairs(asList<PairDto>(j, "pairs"))).catch(() => undefined);
+    api("GET /api/pairs").then((j) => setPairs(j.pairs)).catch(() => undefined);
   }, []);
 
   const load = useCallback(
     async (after: string | null) => {
       setLoading(true);
       try {
-        const q = apiQuery(filters);
-        q.set("limit", "100");
-        if (after) q.set("cursor", after);
-        const j = await api<{ items: AuditEventView[]; nextCursor: string | null }>(`/api/audit?${q}`);
+        const j = await api("GET /api/audit", { query: { ...apiQuery(filters), limit: 100, cursor: after ?? undefined } });
         setItems((prev) => (after ? [...prev, ...j.items] : j.items));
         setCursor(j.nextCursor);
         setError(null);
@@ -140,17 +138,17 @@ export function AuditPage() {
     for (const k of FILTERS) if (draft[k]) n.set(k, draft[k]);
     router.replace(`${pathname}${n.size ? `?${n}` : ""}`, { scroll: false });
   }
-  const exportQ = apiQuery(filters);
+  const exportHref = (format: "csv" | "json") => `/api/audit/export?${new URLSearchParams({ ...apiQuery(filters), format })}`;
 
   return (
     <div className="flex flex-col gap-4">
       <div className="flex flex-wrap items-center gap-3">
         <h1 className="text-2xl font-bold">Audit history</h1>
         <div className="ml-auto flex flex-wrap items-center gap-2">
-          <a className="rounded-md border border-line px-3 py-1.5 text-sm font-semibold hover:bg-surface-2" href={`/api/audit/export?${new URLSearchParams([...exportQ, ["format", "csv"]])}`} download>
+          <a className="rounded-md border border-line px-3 py-1.5 text-sm font-semibold hover:bg-surface-2" href={exportHref("csv")} download>
             Export CSV
           </a>
-          <a className="rounded-md border border-line px-3 py-1.5 text-sm font-semibold hover:bg-surface-2" href={`/api/audit/export?${new URLSearchParams([...exportQ, ["format", "json"]])}`} download>
+          <a className="rounded-md border border-line px-3 py-1.5 text-sm font-semibold hover:bg-surface-2" href={exportHref("json")} download>
             Export JSON
           </a>
           <Button
@@ -158,7 +156,7 @@ export function AuditPage() {
               setVerify(null);
               setVerifyErr(null);
               try {
-                setVerify(await api("/api/audit/verify"));
+                setVerify(await api("GET /api/audit/verify"));
               } catch (e) {
                 setVerifyErr(errorText(e));
               }

@@ -1,8 +1,8 @@
 "use client";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import type { HostDto, HostView, OperationView, PairView } from "@/lib/views";
-import { api, asList, asOne, errorText } from "./api";
+import { hostViewOf, type HostView, type OperationView, type PairView } from "@/lib/views";
+import { api, errorText } from "./api";
 import { DurationChart, StepDurationsChart } from "./Charts";
 import { duration, elapsedMs, OPERATION_KIND } from "./format";
 import type { AlarmView } from "./live-types";
@@ -40,12 +40,12 @@ export function PairPage({ id }: { id: string }) {
   usePairRoom(id);
 
   const loadOps = useCallback(async () => {
-    const list = asList<OperationView>(await api<unknown>(`/api/operations?pairId=${id}&limit=30`), "operations");
+    const { operations: list } = await api("GET /api/operations", { query: { pairId: id, limit: 30 } });
     // Steps for the charts and the current operation: fetch the newest few in full.
     const detailed = await Promise.all(
       list.slice(0, 8).map((o) =>
-        api<unknown>(`/api/operations/${o.id}`)
-          .then((j) => asOne<OperationView>(j, "operation"))
+        api("GET /api/operations/:id", { id: o.id })
+          .then((j) => j.operation)
           .catch(() => o),
       ),
     );
@@ -57,9 +57,9 @@ export function PairPage({ id }: { id: string }) {
 
   const load = useCallback(async () => {
     try {
-      const d = asOne<PairDto>(await api<unknown>(`/api/pairs/${id}`), "pair");
-      setDto(d);
-      setView(toPairView(d));
+      const { pair } = await api("GET /api/pairs/:id", { id });
+      setDto(pair);
+      setView(toPairView(pair));
       setError(null);
     } catch (e) {
       if ((e as { status?: number }).status === 404) setNotFound(true);
@@ -68,16 +68,11 @@ export function PairPage({ id }: { id: string }) {
     }
     await Promise.all([
       loadOps().catch((e) => setError(errorText(e))),
-      api<unknown>(`/api/alarms?pairId=${id}&state=all&limit=50`)
-        .then((j) => setAlarms(asList<AlarmView>(j, "alarms")))
+      api("GET /api/alarms", { query: { pairId: id, state: "all", limit: 50 } })
+        .then((j) => setAlarms(j.alarms))
         .catch(() => undefined),
-      api<unknown>(`/api/hosts`)
-        .then((j) => {
-          const m = new Map<string, HostView>();
-          for (const h of asList<HostDto & Partial<HostView>>(j, "hosts"))
-            m.set(h.id, { ...h, apps: h.status?.apps ?? h.apps ?? [], vips: h.status?.vips ?? h.vips ?? [], connected: h.status?.connected ?? h.connected ?? false, lastHeartbeatAt: h.status?.lastHeartbeatAt ?? h.lastHeartbeatAt ?? null, rttMs: h.status?.rttMs ?? h.rttMs ?? null, agentVersion: h.status?.agentVersion ?? h.agentVersion ?? null });
-          setHosts(m);
-        })
+      api("GET /api/hosts")
+        .then((j) => setHosts(new Map(j.hosts.map((h) => [h.id, hostViewOf(h)]))))
         .catch(() => undefined),
     ]);
   }, [id, loadOps]);
@@ -270,8 +265,8 @@ function PolicyPanel({ dto, onSaved }: { dto: PairDto; onSaved: (d: PairDto) => 
     setBusy(field);
     setErr(null);
     try {
-      const d = asOne<PairDto>(await api<unknown>(`/api/pairs/${dto.id}`, { method: "PATCH", body: { [field]: !dto[field] } }), "pair");
-      onSaved({ ...dto, ...d });
+      const { pair } = await api("PATCH /api/pairs/:id", { id: dto.id, body: { [field]: !dto[field] } });
+      onSaved(pair);
     } catch (e) {
       setErr(errorText(e));
     } finally {

@@ -1,8 +1,8 @@
 /**
  * The views the panel shows and streams: computed by the controller from observed state, persisted in
  * PairStatus/HostStatus for every panel instance, sent to browsers over socket.io and returned by the API;
- * and the DTOs the HTTP API returns.
- * Types only: safe to import from client components.
+ * and the DTOs the HTTP API returns (lib/api-types.ts names which route returns which).
+ * Types and pure functions with no imports at run time: safe to import from client components.
  */
 import type { AppState, ObservedMode, VipObserved, DriverRun } from "../protocol/agent";
 import type { Role } from "./auth/roles";
@@ -188,4 +188,20 @@ export interface TokenDto {
 /** The answer to creating a token: the only time its secret is returned. */
 export interface NewTokenDto extends TokenDto {
   token: string;
+}
+
+/** Pure: a HostDto as the HostView the live channel sends (`host:state`); no status yet reads as disconnected. */
+export function hostViewOf(h: HostDto): HostView {
+  return {
+    id: h.id,
+    name: h.name,
+    address: h.address,
+    agentUrl: h.agentUrl,
+    connected: h.status?.connected ?? false,
+    lastHeartbeatAt: h.status?.lastHeartbeatAt ?? null,
+    rttMs: h.status?.rttMs ?? null,
+    agentVersion: h.status?.agentVersion ?? null,
+    apps: h.status?.apps ?? [],
+    vips: h.status?.vips ?? [],
+  };
 }
