@@ -1,13 +1,12 @@
 "use client";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { hostViewOf, type HostView, type OperationView, type PairView } from "@/lib/views";
+import { hostViewOf, type HostView, type OperationView, type PairDto, type PairView } from "@/lib/views";
 import { api, errorText } from "./api";
 import { DurationChart, StepDurationsChart } from "./Charts";
 import { duration, elapsedMs, OPERATION_KIND } from "./format";
 import type { AlarmView } from "./live-types";
 import { laterOp, OperationTimeline } from "./OperationTimeline";
-import { toPairView, type PairDto } from "./pairs";
 import { canAdmin, useMe } from "./session";
 import { useLive, useLiveState, usePairRoom } from "./socket";
 import { AgentBadge, Badge, HealthBadge, ModeBadge, OpStatusBadge, ProcessBadge, SeverityBadge, VipBadge } from "./status";
@@ -59,7 +58,7 @@ export function PairPage({ id }: { id: string }) {
     try {
       const { pair } = await api("GET /api/pairs/:id", { id });
       setDto(pair);
-      setView(toPairView(pair));
+      setView(pair.view);
       setError(null);
     } catch (e) {
       if ((e as { status?: number }).status === 404) setNotFound(true);

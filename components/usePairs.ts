@@ -6,7 +6,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { PairView } from "@/lib/views";
 import { api, errorText } from "./api";
-import { toPairView } from "./pairs";
 import { useLive, useLiveState } from "./socket";
 
 export function samePairState(a: PairView, b: PairView): boolean {
@@ -45,7 +44,7 @@ export function usePairs() {
 
   const load = useCallback(async () => {
     try {
-      const list = (await api("GET /api/pairs")).pairs.map(toPairView);
+      const list = (await api("GET /api/pairs")).pairs.map((p) => p.view);
       replaceAll(list, true);
       setError(null);
     } catch (e) {

@@ -131,8 +131,11 @@ export interface PairDto {
   updatedAt: string;
   /** [SIP Server 1 (configured primary), SIP Server 2 (configured backup)]. */
   servers: ServerDto[];
-  /** The controller's latest view of the pair; null until it has observed it. */
-  view: PairView | null;
+  /**
+   * The controller's latest view of the pair, with the configuration's name, maintenance and autoFailover
+   * (an admin may just have changed them); `unobservedPairView` until the controller has observed the pair.
+   */
+  view: PairView;
 }
 
 /** A host as the API returns it (GET /api/hosts). The agent credential is write-only. */
@@ -188,6 +191,42 @@ export interface TokenDto {
 /** The answer to creating a token: the only time its secret is returned. */
 export interface NewTokenDto extends TokenDto {
   token: string;
+}
+
+function unobservedServer(s: ServerDto | undefined, role: "primary" | "backup"): ServerView {
+  return {
+    id: s?.id ?? role,
+    name: s?.name ?? "?",
+    hostId: s?.hostId ?? "",
+    hostName: s?.hostName ?? "?",
+    appName: s?.appName ?? "",
+    configuredRole: role,
+    agentConnected: false,
+    processState: "unknown",
+    mode: "unknown",
+    vip: "unknown",
+    healthy: false,
+    pid: null,
+    lastHeartbeatAt: null,
+  };
+}
+
+/** Pure: the view of a pair the controller has not observed yet ("unknown", built from its configuration). */
+export function unobservedPairView(dto: Omit<PairDto, "view">): PairView {
+  return {
+    id: dto.id,
+    name: dto.name,
+    vip: { address: dto.vipAddress, prefix: dto.vipPrefix, interface: dto.vipInterface },
+    status: "unknown",
+    statusReason: "not observed by the controller yet",
+    vipHolder: null,
+    servers: [unobservedServer(dto.servers[0], "primary"), unobservedServer(dto.servers[1], "backup")],
+    operation: null,
+    maintenance: dto.maintenance,
+    autoFailover: dto.autoFailover,
+    activeAlarms: 0,
+    updatedAt: dto.updatedAt,
+  };
 }
 
 /** Pure: a HostDto as the HostView the live channel sends (`host:state`); no status yet reads as disconnected. */

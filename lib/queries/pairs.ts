@@ -1,12 +1,10 @@
-/** Pairs with their two servers and, when the controller has computed it, their PairView. */
+/** Pairs with their two servers and their PairView (the controller's, or "unknown" until it has observed the pair). */
 import { db } from "@/lib/db";
 import { ApiError, badRequest, conflict, notFound } from "@/lib/http/errors";
 import type { PairCreate, PairUpdate, ServerInput } from "@/lib/validation/pairs";
 import { PairVip } from "@/lib/validation/pairs";
-import type { PairDto, PairView, ServerDto } from "@/lib/views";
+import { unobservedPairView, type PairDto, type PairView } from "@/lib/views";
 import { audited, type Tx } from "./tx";
-
-export type { PairDto, ServerDto } from "@/lib/views";
 
 const include = {
   servers: { include: { host: { select: { name: true } } } },
@@ -29,7 +27,7 @@ export function toPairDto(p: NonNullable<Row>): PairDto {
       appName: s.appName,
       configuredRole: s.configuredRole as "primary" | "backup",
     }));
-  return {
+  const config: Omit<PairDto, "view"> = {
     id: p.id,
     name: p.name,
     vipAddress: p.vipAddress,
@@ -44,8 +42,11 @@ export function toPairDto(p: NonNullable<Row>): PairDto {
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
     servers,
-    view: (p.status?.state as PairView | null | undefined) ?? null,
   };
+  const observed = p.status?.state as PairView | null | undefined;
+  // Configuration wins for what an admin may just have changed and the controller has not republished yet.
+  const view = observed ? { ...observed, name: p.name, maintenance: p.maintenance, autoFailover: p.autoFailover } : unobservedPairView(config);
+  return { ...config, view };
 }
 
 export async function listPairs(): Promise<PairDto[]> {
