@@ -9,6 +9,7 @@ import { Fragment, useCallback, useEffect, useMemo, useState } from "react";
 import { Dialog } from "radix-ui";
 import type { DriverRun } from "@/protocol/agent";
 import type { ApiResponse } from "@/lib/api-types";
+import type { AuditActionGroup } from "@/lib/audit-actions";
 import type { PairDto, StepView } from "@/lib/views";
 import { api, errorText } from "./api";
 import { duration, OPERATION_KIND } from "./format";
@@ -18,33 +19,6 @@ import { Icon, ModeBadge, OpStatusBadge, OutcomeBadge, ProcessBadge, VipBadge } 
 import { StepList } from "./OperationTimeline";
 import { Time } from "./Time";
 import { Button, Empty, ErrorNote, inputClass } from "./ui";
-
-/** Common actions, offered as suggestions for the exact-match Action filter. */
-const KNOWN_ACTIONS = [
-  "operation.requested",
-  "operation.refused",
-  "operation.started",
-  "operation.finished",
-  "server.now_primary",
-  "server.now_backup",
-  "alarm.raised",
-  "alarm.ack",
-  "alarm.cleared",
-  "pair.create",
-  "pair.update",
-  "pair.delete",
-  "host.create",
-  "host.update",
-  "host.delete",
-  "user.create",
-  "user.role",
-  "user.delete",
-  "auth.login",
-  "auth.logout",
-  "token.create",
-  "token.delete",
-  "request.denied",
-];
 
 const FILTERS = ["pair", "actor", "action", "outcome", "from", "to", "q"] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
@@ -70,6 +44,7 @@ function apiQuery(f: Filters): Record<string, string> {
   return q;
 }
 
+
 function matches(e: AuditEventView, f: Filters): boolean {
   if (f.pair && e.pairId !== f.pair) return false;
   if (f.actor && e.actor !== f.actor) return false;
@@ -81,7 +56,8 @@ function matches(e: AuditEventView, f: Filters): boolean {
   return true;
 }
 
-export function AuditPage() {
+/** `actions`: the audit action catalogue (AUDIT_ACTION_GROUPS), passed by the server page. */
+export function AuditPage({ actions }: { actions: AuditActionGroup[] }) {
   const sp = useSearchParams();
   const router = useRouter();
   const pathname = usePathname();
@@ -100,6 +76,11 @@ export function AuditPage() {
   const { generation } = useLiveState();
 
   const pairName = useMemo(() => new Map(pairs.map((p) => [p.id, p.name])), [pairs]);
+  /** The catalogue's label of an action; undefined for one it does not know (an older row). */
+  const actionLabel = useMemo(() => {
+    const labels = new Map<string, string>(actions.flatMap((g) => g.actions.map((a) => [a.action, a.label])));
+    return (action: string) => labels.get(action);
+  }, [actions]);
   useEffect(() => {
     api("GET /api/pairs").then((j) => setPairs(j.pairs)).catch(() => undefined);
   }, []);
@@ -192,12 +173,17 @@ export function AuditPage() {
         </div>
         <div className="flex flex-col gap-1">
           <label htmlFor="f-action" className="text-xs font-semibold uppercase text-muted">Action</label>
-          <input id="f-action" list="f-action-list" className={inputClass} value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })} placeholder="e.g. pair.create" title="The exact action name; pick one from the list" />
-          <datalist id="f-action-list">
-            {KNOWN_ACTIONS.map((a) => (
-              <option key={a} value={a} />
+          <select id="f-action" className={inputClass} value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })}>
+            <option value="">Any action</option>
+            {actions.map((g) => (
+              <optgroup key={g.group} label={g.group}>
+                {g.actions.map((a) => (
+                  <option key={a.action} value={a.action}>{a.label}</option>
+                ))}
+              </optgroup>
             ))}
-          </datalist>
+            {draft.action && !actionLabel(draft.action) && <option value={draft.action}>{draft.action}</option>}
+          </select>
         </div>
         <div className="flex flex-col gap-1">
           <label htmlFor="f-outcome" className="text-xs font-semibold uppercase text-muted">Outcome</label>
@@ -254,7 +240,10 @@ export function AuditPage() {
               >
                 <td className="whitespace-nowrap px-3 py-1.5"><Time iso={e.at} /></td>
                 <td className="px-3 py-1.5">{e.actor}</td>
-                <td className="px-3 py-1.5 font-mono text-xs">{e.action}</td>
+                <td className="px-3 py-1.5">
+                  {actionLabel(e.action)}
+                  <div className="font-mono text-xs text-muted">{e.action}</div>
+                </td>
                 <td className="px-3 py-1.5">
                   {e.pairId ? (
                     <Link href={`/pairs/${e.pairId}`} onClick={(ev) => ev.stopPropagation()} className="text-accent hover:underline">
@@ -286,7 +275,7 @@ export function AuditPage() {
         <span className="text-sm text-muted">{shown.length} event{shown.length === 1 ? "" : "s"} shown{cursor ? "; older ones on request" : ""}</span>
       </div>
 
-      <AuditDrawer event={selected} pairName={selected?.pairId ? pairName.get(selected.pairId) : undefined} onClose={() => setSelected(null)} />
+      <AuditDrawer event={selected} label={selected ? actionLabel(selected.action) : undefined} pairName={selected?.pairId ? pairName.get(selected.pairId) : undefined} onClose={() => setSelected(null)} />
     </div>
   );
 }
@@ -417,7 +406,7 @@ function JsonBlock({ value, className = "max-h-64" }: { value: unknown; classNam
 
 const SHOWN_KEYS = new Set(["steps", "before", "after", "kind", "status", "error", "reason", "decision", "epoch", "runs", "step", "seq", "target"]);
 
-function AuditDrawer({ event, pairName, onClose }: { event: AuditEventView | null; pairName?: string; onClose: () => void }) {
+function AuditDrawer({ event, label, pairName, onClose }: { event: AuditEventView | null; label?: string; pairName?: string; onClose: () => void }) {
   const d = (event?.details ?? {}) as Record<string, unknown>;
   const steps = event ? auditSteps(event) : [];
   const before = serverStates(d.before);
@@ -441,6 +430,7 @@ function AuditDrawer({ event, pairName, onClose }: { event: AuditEventView | nul
                 <div>
                   <Dialog.Title className="font-mono text-lg font-bold">{event.action}</Dialog.Title>
                   <Dialog.Description className="text-sm text-muted">
+                    {label && <span className="block font-semibold text-fg">{label}</span>}
                     Event #{event.id} by {event.actor} · <Time iso={event.at} />
                   </Dialog.Description>
                 </div>

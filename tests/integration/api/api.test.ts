@@ -388,6 +388,10 @@ describe("audit", () => {
     const future = await call(audit.GET, { cookie: viewerCookie, path: "/api/audit?from=2999-01-01T00:00:00Z" });
     expect(future.json).toEqual({ items: [], nextCursor: null });
     expect((await call(audit.GET, { cookie: viewerCookie, path: "/api/audit?outcome=maybe" })).json.error.field).toBe("outcome");
+    // `action` takes catalogue values only (lib/audit-actions.ts): a misspelt one is a 400 naming the field.
+    const misspelt = await call(audit.GET, { cookie: viewerCookie, path: "/api/audit?action=host.created" });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.json.error).toMatchObject({ code: "invalid_input", field: "action" });
   });
 
   it("exports CSV and JSON", async () => {
