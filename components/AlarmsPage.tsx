@@ -97,7 +97,7 @@ export function AlarmsPage() {
         </div>
       </div>
       <ErrorNote>{error}</ErrorNote>
-      <div className="overflow-x-auto rounded-lg border border-line bg-surface">
+      <div className="relative overflow-x-auto rounded-lg border border-line bg-surface">
         <table className="w-full text-left text-sm" data-testid="alarms-table">
           <thead className="bg-surface-2 text-xs uppercase tracking-wide text-muted">
             <tr>

@@ -215,7 +215,7 @@ export function AuditPage({ actions }: { actions: AuditActionGroup[] }) {
 
       <ErrorNote>{error}</ErrorNote>
 
-      <div className="overflow-x-auto rounded-lg border border-line bg-surface">
+      <div className="relative overflow-x-auto rounded-lg border border-line bg-surface">
         <table className="w-full text-left text-sm" data-testid="audit-table">
           <caption className="sr-only">Audit events, newest first. Select a row for its details.</caption>
           <thead className="bg-surface-2 text-xs uppercase tracking-wide text-muted">

@@ -57,7 +57,7 @@ export const AUDIT_ACTIONS = {
   "token.create": { label: "API token created", group: "Users and tokens" },
   "token.delete": { label: "API token revoked", group: "Users and tokens" },
 
-  "auth.login": { label: "Sign-in (or failed sign-in)", group: "Access" },
+  "auth.login": { label: "Sign-in", group: "Access" },
   "auth.logout": { label: "Sign-out", group: "Access" },
   "request.denied": { label: "Request refused (role or origin)", group: "Access" },
 } as const satisfies Record<string, Entry>;
