@@ -3,9 +3,8 @@
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { api, asList, errorText } from "./api";
+import { api, errorText } from "./api";
 import type { AlarmView } from "./live-types";
-import type { PairDto } from "./pairs";
 import { canOperate, useMe } from "./session";
 import { useLive, useLiveState } from "./socket";
 import { Badge, SeverityBadge } from "./status";
@@ -29,7 +28,7 @@ export function AlarmsPage() {
 
   const load = useCallback(async () => {
     try {
-      setAlarms(asList<AlarmView>(await api<unknown>(`/api/alarms?state=${state}&limit=500`), "alarms"));
+      setAlarms((await api("GET /api/alarms", { query: { state, limit: 500 } })).alarms);
       setError(null);
     } catch (e) {
       setError(errorText(e));
@@ -39,11 +38,11 @@ export function AlarmsPage() {
     void load();
   }, [load, generation]);
   useEffect(() => {
-    Promise.all([api<unknown>("/api/pairs"), api<unknown>("/api/hosts")])
+    Promise.all([api("GET /api/pairs"), api("GET /api/hosts")])
       .then(([p, h]) =>
         setNames({
-          pairs: new Map(asList<PairDto>(p, "pairs").map((x) => [x.id, x.name])),
-          hosts: new Map(asList<{ id: string; name: string }>(h, "hosts").map((x) => [x.id, x.name])),
+          pairs: new Map(p.pairs.map((x) => [x.id, x.name])),
+          hosts: new Map(h.hosts.map((x) => [x.id, x.name])),
         }),
       )
       .catch(() => undefined);
@@ -69,8 +68,8 @@ export function AlarmsPage() {
   async function ack(a: AlarmView) {
     setRowError((r) => ({ ...r, [a.id]: "" }));
     try {
-      const j = await api<{ alarm: AlarmView }>(`/api/alarms/${a.id}/ack`, { method: "POST", body: {} });
-      setAlarms((list) => list.map((x) => (x.id === a.id ? (j.alarm ?? { ...x, acknowledgedAt: new Date().toISOString(), acknowledgedBy: me?.username ?? null }) : x)));
+      const { alarm } = await api("POST /api/alarms/:id/ack", { id: a.id, body: {} });
+      setAlarms((list) => list.map((x) => (x.id === a.id ? alarm : x)));
     } catch (e) {
       setRowError((r) => ({ ...r, [a.id]: errorText(e) }));
       void load();
@@ -98,7 +97,7 @@ export function AlarmsPage() {
         </div>
       </div>
       <ErrorNote>{error}</ErrorNote>
-      <div className="overflow-x-auto rounded-lg border border-line bg-surface">
+      <div className="relative overflow-x-auto rounded-lg border border-line bg-surface">
         <table className="w-full text-left text-sm" data-testid="alarms-table">
           <thead className="bg-surface-2 text-xs uppercase tracking-wide text-muted">
             <tr>

@@ -56,7 +56,7 @@ function Header() {
             onClick={async () => {
               setBusy(true);
               try {
-                await api("/api/auth/logout", { method: "POST", noAuthRedirect: true });
+                await api("POST /api/auth/logout", { noAuthRedirect: true });
               } catch {
                 /* signed out anyway */
               }

@@ -8,43 +8,17 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Fragment, useCallback, useEffect, useMemo, useState } from "react";
 import { Dialog } from "radix-ui";
 import type { DriverRun } from "@/protocol/agent";
-import { api, asList, errorText } from "./api";
-import type { StepView } from "@/lib/views";
+import type { ApiResponse } from "@/lib/api-types";
+import type { AuditActionGroup } from "@/lib/audit-actions";
+import type { PairDto, StepView } from "@/lib/views";
+import { api, errorText } from "./api";
 import { duration, OPERATION_KIND } from "./format";
 import type { AuditEventView } from "./live-types";
-import type { PairDto } from "./pairs";
 import { useLive, useLiveState } from "./socket";
 import { Icon, ModeBadge, OpStatusBadge, OutcomeBadge, ProcessBadge, VipBadge } from "./status";
 import { StepList } from "./OperationTimeline";
 import { Time } from "./Time";
 import { Button, Empty, ErrorNote, inputClass } from "./ui";
-
-/** Common actions, offered as suggestions for the exact-match Action filter. */
-const KNOWN_ACTIONS = [
-  "operation.requested",
-  "operation.refused",
-  "operation.started",
-  "operation.finished",
-  "server.now_primary",
-  "server.now_backup",
-  "alarm.raised",
-  "alarm.ack",
-  "alarm.cleared",
-  "pair.create",
-  "pair.update",
-  "pair.delete",
-  "host.create",
-  "host.update",
-  "host.delete",
-  "user.create",
-  "user.role",
-  "user.delete",
-  "auth.login",
-  "auth.logout",
-  "token.create",
-  "token.delete",
-  "request.denied",
-];
 
 const FILTERS = ["pair", "actor", "action", "outcome", "from", "to", "q"] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
@@ -62,12 +36,14 @@ const toLocalInput = (iso: string) => {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 };
 
-function apiQuery(f: Filters): URLSearchParams {
-  const q = new URLSearchParams();
-  if (f.pair) q.set("pairId", f.pair);
-  for (const k of ["actor", "action", "outcome", "from", "to", "q"] as const) if (f[k]) q.set(k, f[k]);
+/** The API's filters (GET /api/audit and its export); empty ones are left out. */
+function apiQuery(f: Filters): Record<string, string> {
+  const q: Record<string, string> = {};
+  if (f.pair) q.pairId = f.pair;
+  for (const k of ["actor", "action", "outcome", "from", "to", "q"] as const) if (f[k]) q[k] = f[k];
   return q;
 }
+
 
 function matches(e: AuditEventView, f: Filters): boolean {
   if (f.pair && e.pairId !== f.pair) return false;
@@ -80,7 +56,8 @@ function matches(e: AuditEventView, f: Filters): boolean {
   return true;
 }
 
-export function AuditPage() {
+/** `actions`: the audit action catalogue (AUDIT_ACTION_GROUPS), passed by the server page. */
+export function AuditPage({ actions }: { actions: AuditActionGroup[] }) {
   const sp = useSearchParams();
   const router = useRouter();
   const pathname = usePathname();
@@ -93,24 +70,26 @@ export function AuditPage() {
   const [loading, setLoading] = useState(false);
   const [pairs, setPairs] = useState<PairDto[]>([]);
   const [selected, setSelected] = useState<AuditEventView | null>(null);
-  const [verify, setVerify] = useState<{ ok: boolean; checked: number; firstBroken?: { id: string; reason: string } } | null>(null);
+  const [verify, setVerify] = useState<ApiResponse<"GET /api/audit/verify"> | null>(null);
   const [verifyErr, setVerifyErr] = useState<string | null>(null);
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const { generation } = useLiveState();
 
   const pairName = useMemo(() => new Map(pairs.map((p) => [p.id, p.name])), [pairs]);
+  /** The catalogue's label of an action; undefined for one it does not know (an older row). */
+  const actionLabel = useMemo(() => {
+    const labels = new Map<string, string>(actions.flatMap((g) => g.actions.map((a) => [a.action, a.label])));
+    return (action: string) => labels.get(action);
+  }, [actions]);
   useEffect(() => {
-    api<unknown>("/api/pairs").then((j) => setPairs(asList<PairDto>(j, "pairs"))).catch(() => undefined);
+    api("GET /api/pairs").then((j) => setPairs(j.pairs)).catch(() => undefined);
   }, []);
 
   const load = useCallback(
     async (after: string | null) => {
       setLoading(true);
       try {
-        const q = apiQuery(filters);
-        q.set("limit", "100");
-        if (after) q.set("cursor", after);
-        const j = await api<{ items: AuditEventView[]; nextCursor: string | null }>(`/api/audit?${q}`);
+        const j = await api("GET /api/audit", { query: { ...apiQuery(filters), limit: 100, cursor: after ?? undefined } });
         setItems((prev) => (after ? [...prev, ...j.items] : j.items));
         setCursor(j.nextCursor);
         setError(null);
@@ -140,17 +119,17 @@ export function AuditPage() {
     for (const k of FILTERS) if (draft[k]) n.set(k, draft[k]);
     router.replace(`${pathname}${n.size ? `?${n}` : ""}`, { scroll: false });
   }
-  const exportQ = apiQuery(filters);
+  const exportHref = (format: "csv" | "json") => `/api/audit/export?${new URLSearchParams({ ...apiQuery(filters), format })}`;
 
   return (
     <div className="flex flex-col gap-4">
       <div className="flex flex-wrap items-center gap-3">
         <h1 className="text-2xl font-bold">Audit history</h1>
         <div className="ml-auto flex flex-wrap items-center gap-2">
-          <a className="rounded-md border border-line px-3 py-1.5 text-sm font-semibold hover:bg-surface-2" href={`/api/audit/export?${new URLSearchParams([...exportQ, ["format", "csv"]])}`} download>
+          <a className="rounded-md border border-line px-3 py-1.5 text-sm font-semibold hover:bg-surface-2" href={exportHref("csv")} download>
             Export CSV
           </a>
-          <a className="rounded-md border border-line px-3 py-1.5 text-sm font-semibold hover:bg-surface-2" href={`/api/audit/export?${new URLSearchParams([...exportQ, ["format", "json"]])}`} download>
+          <a className="rounded-md border border-line px-3 py-1.5 text-sm font-semibold hover:bg-surface-2" href={exportHref("json")} download>
             Export JSON
           </a>
           <Button
@@ -158,7 +137,7 @@ export function AuditPage() {
               setVerify(null);
               setVerifyErr(null);
               try {
-                setVerify(await api("/api/audit/verify"));
+                setVerify(await api("GET /api/audit/verify"));
               } catch (e) {
                 setVerifyErr(errorText(e));
               }
@@ -194,12 +173,17 @@ export function AuditPage() {
         </div>
         <div className="flex flex-col gap-1">
           <label htmlFor="f-action" className="text-xs font-semibold uppercase text-muted">Action</label>
-          <input id="f-action" list="f-action-list" className={inputClass} value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })} placeholder="e.g. pair.create" title="The exact action name; pick one from the list" />
-          <datalist id="f-action-list">
-            {KNOWN_ACTIONS.map((a) => (
-              <option key={a} value={a} />
+          <select id="f-action" className={inputClass} value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })}>
+            <option value="">Any action</option>
+            {actions.map((g) => (
+              <optgroup key={g.group} label={g.group}>
+                {g.actions.map((a) => (
+                  <option key={a.action} value={a.action}>{a.label}</option>
+                ))}
+              </optgroup>
             ))}
-          </datalist>
+            {draft.action && !actionLabel(draft.action) && <option value={draft.action}>{draft.action}</option>}
+          </select>
         </div>
         <div className="flex flex-col gap-1">
           <label htmlFor="f-outcome" className="text-xs font-semibold uppercase text-muted">Outcome</label>
@@ -231,7 +215,7 @@ export function AuditPage() {
 
       <ErrorNote>{error}</ErrorNote>
 
-      <div className="overflow-x-auto rounded-lg border border-line bg-surface">
+      <div className="relative overflow-x-auto rounded-lg border border-line bg-surface">
         <table className="w-full text-left text-sm" data-testid="audit-table">
           <caption className="sr-only">Audit events, newest first. Select a row for its details.</caption>
           <thead className="bg-surface-2 text-xs uppercase tracking-wide text-muted">
@@ -256,7 +240,10 @@ export function AuditPage() {
               >
                 <td className="whitespace-nowrap px-3 py-1.5"><Time iso={e.at} /></td>
                 <td className="px-3 py-1.5">{e.actor}</td>
-                <td className="px-3 py-1.5 font-mono text-xs">{e.action}</td>
+                <td className="px-3 py-1.5">
+                  {actionLabel(e.action)}
+                  <div className="font-mono text-xs text-muted">{e.action}</div>
+                </td>
                 <td className="px-3 py-1.5">
                   {e.pairId ? (
                     <Link href={`/pairs/${e.pairId}`} onClick={(ev) => ev.stopPropagation()} className="text-accent hover:underline">
@@ -288,7 +275,7 @@ export function AuditPage() {
         <span className="text-sm text-muted">{shown.length} event{shown.length === 1 ? "" : "s"} shown{cursor ? "; older ones on request" : ""}</span>
       </div>
 
-      <AuditDrawer event={selected} pairName={selected?.pairId ? pairName.get(selected.pairId) : undefined} onClose={() => setSelected(null)} />
+      <AuditDrawer event={selected} label={selected ? actionLabel(selected.action) : undefined} pairName={selected?.pairId ? pairName.get(selected.pairId) : undefined} onClose={() => setSelected(null)} />
     </div>
   );
 }
@@ -419,7 +406,7 @@ function JsonBlock({ value, className = "max-h-64" }: { value: unknown; classNam
 
 const SHOWN_KEYS = new Set(["steps", "before", "after", "kind", "status", "error", "reason", "decision", "epoch", "runs", "step", "seq", "target"]);
 
-function AuditDrawer({ event, pairName, onClose }: { event: AuditEventView | null; pairName?: string; onClose: () => void }) {
+function AuditDrawer({ event, label, pairName, onClose }: { event: AuditEventView | null; label?: string; pairName?: string; onClose: () => void }) {
   const d = (event?.details ?? {}) as Record<string, unknown>;
   const steps = event ? auditSteps(event) : [];
   const before = serverStates(d.before);
@@ -443,6 +430,7 @@ function AuditDrawer({ event, pairName, onClose }: { event: AuditEventView | nul
                 <div>
                   <Dialog.Title className="font-mono text-lg font-bold">{event.action}</Dialog.Title>
                   <Dialog.Description className="text-sm text-muted">
+                    {label && <span className="block font-semibold text-fg">{label}</span>}
                     Event #{event.id} by {event.actor} · <Time iso={event.at} />
                   </Dialog.Description>
                 </div>

@@ -4,8 +4,7 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import type { PairHealth, PairView, ServerView } from "@/lib/views";
-import { api, asList } from "./api";
-import { AlarmView } from "./live-types";
+import { api } from "./api";
 import { useLive, useLiveState } from "./socket";
 import { AgentBadge, Badge, HEALTH, HealthBadge, Icon, ModeBadge, ProcessBadge } from "./status";
 import { ErrorNote, inputClass } from "./ui";
@@ -19,8 +18,8 @@ function useActiveAlarmCount() {
   const [count, setCount] = useState<number | null>(null);
   const { generation } = useLiveState();
   const load = () =>
-    api<unknown>("/api/alarms?state=active")
-      .then((j) => setCount(asList<AlarmView>(j, "alarms").filter((a) => !a.clearedAt).length))
+    api("GET /api/alarms", { query: { state: "active" } })
+      .then((j) => setCount(j.alarms.length))
       .catch(() => setCount(null));
   useEffect(() => {
     void load();

@@ -1,37 +1,15 @@
 "use client";
 /** Hosts: each agent's connection, last heartbeat, round-trip time, version, reported apps and VIPs. */
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { HostView } from "@/lib/views";
-import { api, asList, errorText } from "./api";
+import { hostViewOf, type HostDto, type HostView } from "@/lib/views";
+import { api, errorText } from "./api";
 import { useLive, useLiveState } from "./socket";
 import { Badge, ModeBadge, ProcessBadge, VipBadge } from "./status";
 import { Time } from "./Time";
 import { Empty, ErrorNote } from "./ui";
 
-/** GET /api/hosts: `status` is what the controller last persisted (null before it has seen the host). */
-interface HostDto {
-  id: string;
-  name: string;
-  address: string;
-  agentUrl: string;
-  status: (Pick<HostView, "connected" | "lastHeartbeatAt" | "rttMs" | "agentVersion" | "apps" | "vips"> & { updatedAt?: string }) | null;
-}
-
-function fromDto(h: HostDto): HostView & { seen: boolean } {
-  return {
-    id: h.id,
-    name: h.name,
-    address: h.address,
-    agentUrl: h.agentUrl,
-    connected: h.status?.connected ?? false,
-    lastHeartbeatAt: h.status?.lastHeartbeatAt ?? null,
-    rttMs: h.status?.rttMs ?? null,
-    agentVersion: h.status?.agentVersion ?? null,
-    apps: h.status?.apps ?? [],
-    vips: h.status?.vips ?? [],
-    seen: h.status !== null,
-  };
-}
+/** `seen`: the controller has persisted a status for the host (GET /api/hosts `status` not null). */
+const fromDto = (h: HostDto): HostView & { seen: boolean } => ({ ...hostViewOf(h), seen: h.status !== null });
 
 /** What a changed card is highlighted for: connection, version, apps and VIPs (not heartbeat times or RTT). */
 const meaningful = (h: HostView) => JSON.stringify([h.connected, h.agentVersion, h.apps, h.vips]);
@@ -44,7 +22,7 @@ export function HostsPage() {
   const { generation } = useLiveState();
   const load = useCallback(async () => {
     try {
-      const list = asList<HostDto>(await api<unknown>("/api/hosts"), "hosts");
+      const { hosts: list } = await api("GET /api/hosts");
       setHosts(new Map(list.map((h) => [h.id, fromDto(h)])));
       setError(null);
     } catch (e) {

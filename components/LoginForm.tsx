@@ -19,7 +19,7 @@ export function LoginForm({ next }: { next: string }) {
     }
     setBusy(true);
     try {
-      await api("/api/auth/login", { method: "POST", body: { username: username.trim(), password }, noAuthRedirect: true });
+      await api("POST /api/auth/login", { body: { username: username.trim(), password }, noAuthRedirect: true });
       window.location.assign(next);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) setError("Wrong username or password. Check both and try again.");

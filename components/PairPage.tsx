@@ -1,13 +1,12 @@
 "use client";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import type { HostView, OperationView, PairView } from "@/lib/views";
-import { api, asList, asOne, errorText } from "./api";
+import { hostViewOf, type HostView, type OperationView, type PairDto, type PairView } from "@/lib/views";
+import { api, errorText } from "./api";
 import { DurationChart, StepDurationsChart } from "./Charts";
 import { duration, elapsedMs, OPERATION_KIND } from "./format";
 import type { AlarmView } from "./live-types";
 import { laterOp, OperationTimeline } from "./OperationTimeline";
-import { toPairView, type PairDto } from "./pairs";
 import { canAdmin, useMe } from "./session";
 import { useLive, useLiveState, usePairRoom } from "./socket";
 import { AgentBadge, Badge, HealthBadge, ModeBadge, OpStatusBadge, ProcessBadge, SeverityBadge, VipBadge } from "./status";
@@ -16,12 +15,6 @@ import { Time } from "./Time";
 import { Topology } from "./Topology";
 import { Button, Empty, ErrorNote, Panel } from "./ui";
 import { samePairState } from "./usePairs";
-
-interface HostDto {
-  id: string;
-  name: string;
-  status: Pick<HostView, "connected" | "lastHeartbeatAt" | "rttMs" | "agentVersion" | "apps" | "vips"> | null;
-}
 
 function mergeOp(list: OperationView[], o: OperationView): OperationView[] {
   const i = list.findIndex((x) => x.id === o.id);
@@ -46,12 +39,12 @@ export function PairPage({ id }: { id: string }) {
   usePairRoom(id);
 
   const loadOps = useCallback(async () => {
-    const list = asList<OperationView>(await api<unknown>(`/api/operations?pairId=${id}&limit=30`), "operations");
+    const { operations: list } = await api("GET /api/operations", { query: { pairId: id, limit: 30 } });
     // Steps for the charts and the current operation: fetch the newest few in full.
     const detailed = await Promise.all(
       list.slice(0, 8).map((o) =>
-        api<unknown>(`/api/operations/${o.id}`)
-          .then((j) => asOne<OperationView>(j, "operation"))
+        api("GET /api/operations/:id", { id: o.id })
+          .then((j) => j.operation)
           .catch(() => o),
       ),
     );
@@ -63,9 +56,9 @@ export function PairPage({ id }: { id: string }) {
 
   const load = useCallback(async () => {
     try {
-      const d = asOne<PairDto>(await api<unknown>(`/api/pairs/${id}`), "pair");
-      setDto(d);
-      setView(toPairView(d));
+      const { pair } = await api("GET /api/pairs/:id", { id });
+      setDto(pair);
+      setView(pair.view);
       setError(null);
     } catch (e) {
       if ((e as { status?: number }).status === 404) setNotFound(true);
@@ -74,16 +67,11 @@ export function PairPage({ id }: { id: string }) {
     }
     await Promise.all([
       loadOps().catch((e) => setError(errorText(e))),
-      api<unknown>(`/api/alarms?pairId=${id}&state=all&limit=50`)
-        .then((j) => setAlarms(asList<AlarmView>(j, "alarms")))
+      api("GET /api/alarms", { query: { pairId: id, state: "all", limit: 50 } })
+        .then((j) => setAlarms(j.alarms))
         .catch(() => undefined),
-      api<unknown>(`/api/hosts`)
-        .then((j) => {
-          const m = new Map<string, HostView>();
-          for (const h of asList<HostDto & Partial<HostView>>(j, "hosts"))
-            m.set(h.id, { address: "", agentUrl: "", ...h, apps: h.status?.apps ?? h.apps ?? [], vips: h.status?.vips ?? h.vips ?? [], connected: h.status?.connected ?? h.connected ?? false, lastHeartbeatAt: h.status?.lastHeartbeatAt ?? h.lastHeartbeatAt ?? null, rttMs: h.status?.rttMs ?? h.rttMs ?? null, agentVersion: h.status?.agentVersion ?? h.agentVersion ?? null });
-          setHosts(m);
-        })
+      api("GET /api/hosts")
+        .then((j) => setHosts(new Map(j.hosts.map((h) => [h.id, hostViewOf(h)]))))
         .catch(() => undefined),
     ]);
   }, [id, loadOps]);
@@ -276,8 +264,8 @@ function PolicyPanel({ dto, onSaved }: { dto: PairDto; onSaved: (d: PairDto) => 
     setBusy(field);
     setErr(null);
     try {
-      const d = asOne<PairDto>(await api<unknown>(`/api/pairs/${dto.id}`, { method: "PATCH", body: { [field]: !dto[field] } }), "pair");
-      onSaved({ ...dto, ...d });
+      const { pair } = await api("PATCH /api/pairs/:id", { id: dto.id, body: { [field]: !dto[field] } });
+      onSaved(pair);
     } catch (e) {
       setErr(errorText(e));
     } finally {

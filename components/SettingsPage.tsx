@@ -6,36 +6,13 @@
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useState } from "react";
 import { Tabs } from "radix-ui";
-import { api, ApiError, asList, errorText } from "./api";
-import type { PairDto } from "./pairs";
+import type { Role } from "@/lib/auth/roles";
+import type { HostDto, PairDto, UserDto } from "@/lib/views";
+import { api, ApiError, errorText } from "./api";
 import { canAdmin, useMe } from "./session";
 import { Badge } from "./status";
 import { Time } from "./Time";
 import { Button, Empty, ErrorNote, Field, inputClass, Panel } from "./ui";
-
-interface HostDto {
-  id: string;
-  name: string;
-  address: string;
-  agentUrl: string;
-  hasAgentToken: boolean;
-}
-interface UserDto {
-  id: string;
-  username: string;
-  role: string;
-  createdAt: string;
-}
-interface TokenDto {
-  id: string;
-  name: string;
-  prefix: string;
-  role: string;
-  username?: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-}
 
 type Errors = Record<string, string>;
 
@@ -84,17 +61,23 @@ export function SettingsPage() {
   );
 }
 
-function useList<T>(path: string, key: string) {
+const loadHosts = async () => (await api("GET /api/hosts")).hosts;
+const loadPairs = async () => (await api("GET /api/pairs")).pairs;
+const loadUsers = async () => (await api("GET /api/users")).users;
+const loadTokens = async () => (await api("GET /api/tokens")).tokens;
+
+/** A list and its reload; `load` is one of the loaders above (stable: defined once). */
+function useList<T>(load: () => Promise<T[]>) {
   const [items, setItems] = useState<T[]>([]);
   const [error, setError] = useState<string | null>(null);
   const reload = useCallback(async () => {
     try {
-      setItems(asList<T>(await api<unknown>(path), key));
+      setItems(await load());
       setError(null);
     } catch (e) {
       setError(errorText(e));
     }
-  }, [path, key]);
+  }, [load]);
   useEffect(() => {
     void reload();
   }, [reload]);
@@ -153,7 +136,7 @@ function HostForm({ host, onDone }: { host: HostDto | null; onDone: () => void }
         if (k === "agentToken" && host && !v.agentToken) continue;
         if (!host || v[k] !== (host as unknown as Record<string, string>)[k]) body[k] = v[k];
       }
-      await api(host ? `/api/hosts/${host.id}` : "/api/hosts", { method: host ? "PATCH" : "POST", body });
+      await (host ? api("PATCH /api/hosts/:id", { id: host.id, body }) : api("POST /api/hosts", { body }));
       onDone();
     } catch (err) {
       const r = toErrors(err, HOST_FIELDS);
@@ -188,7 +171,7 @@ function HostForm({ host, onDone }: { host: HostDto | null; onDone: () => void }
 }
 
 function HostsSettings() {
-  const { items, error, reload } = useList<HostDto>("/api/hosts", "hosts");
+  const { items, error, reload } = useList(loadHosts);
   const [editing, setEditing] = useState<string | "new" | null>(null);
   return (
     <Panel title="Hosts" actions={<Button variant="primary" onClick={() => setEditing("new")}>Add host</Button>}>
@@ -211,7 +194,7 @@ function HostsSettings() {
                 {!h.hasAgentToken && <Badge tone="warn" icon="warn">no agent token</Badge>}
                 <span className="ml-auto flex gap-2">
                   <Button onClick={() => setEditing(h.id)}>Edit</Button>
-                  <DeleteButton what={h.name} onDelete={async () => { await api(`/api/hosts/${h.id}`, { method: "DELETE" }); await reload(); }} />
+                  <DeleteButton what={h.name} onDelete={async () => { await api("DELETE /api/hosts/:id", { id: h.id }); await reload(); }} />
                 </span>
               </div>
             )}
@@ -326,7 +309,7 @@ function PairForm({ pair, hosts, onDone, suggestedName }: { pair: PairDto | null
       }
     }
     try {
-      await api(pair ? `/api/pairs/${pair.id}` : "/api/pairs", { method: pair ? "PATCH" : "POST", body: body as Record<string, unknown> });
+      await (pair ? api("PATCH /api/pairs/:id", { id: pair.id, body }) : api("POST /api/pairs", { body }));
       onDone();
     } catch (err) {
       const r = toErrors(err, PAIR_FIELDS);
@@ -405,8 +388,8 @@ function PairForm({ pair, hosts, onDone, suggestedName }: { pair: PairDto | null
 }
 
 function PairsSettings({ editId }: { editId: string | null }) {
-  const { items, error, reload } = useList<PairDto>("/api/pairs", "pairs");
-  const hosts = useList<HostDto>("/api/hosts", "hosts");
+  const { items, error, reload } = useList(loadPairs);
+  const hosts = useList(loadHosts);
   const [editing, setEditing] = useState<string | null>(editId);
   const [formKey, setFormKey] = useState(0);
   return (
@@ -437,7 +420,7 @@ function PairsSettings({ editId }: { editId: string | null }) {
                   {pr.maintenance && <Badge tone="warn" icon="clock">maintenance</Badge>}
                   <span className="ml-auto flex gap-2">
                     <Button onClick={() => setEditing(pr.id)} aria-label={`Edit ${pr.name}`}>Edit</Button>
-                    <DeleteButton what={pr.name} onDelete={async () => { await api(`/api/pairs/${pr.id}`, { method: "DELETE" }); await reload(); }} />
+                    <DeleteButton what={pr.name} onDelete={async () => { await api("DELETE /api/pairs/:id", { id: pr.id }); await reload(); }} />
                   </span>
                 </div>
               )}
@@ -458,7 +441,7 @@ function nextName(names: string[]): string {
 /* ------------------------------------------------------------------ users */
 
 function UsersSettings() {
-  const { items, error, reload } = useList<UserDto>("/api/users", "users");
+  const { items, error, reload } = useList(loadUsers);
   const { me } = useMe();
   const [v, setV] = useState({ username: "", password: "", role: "operator" });
   const [errors, setErrors] = useState<Errors>({});
@@ -468,7 +451,7 @@ function UsersSettings() {
     setErrors({});
     setFormError(null);
     try {
-      await api("/api/users", { method: "POST", body: v });
+      await api("POST /api/users", { body: v });
       setV({ username: "", password: "", role: "operator" });
       await reload();
     } catch (err) {
@@ -498,7 +481,7 @@ function UsersSettings() {
                 ) : (
                   <RoleControl user={u} onSaved={reload} />
                 )}
-                {u.username !== me?.username && <DeleteButton what={u.username} onDelete={async () => { await api(`/api/users/${u.id}`, { method: "DELETE" }); await reload(); }} />}
+                {u.username !== me?.username && <DeleteButton what={u.username} onDelete={async () => { await api("DELETE /api/users/:id", { id: u.id }); await reload(); }} />}
               </span>
             </li>
           ))}
@@ -538,7 +521,7 @@ function RoleControl({ user, onSaved }: { user: UserDto; onSaved: () => Promise<
     setBusy(true);
     setErr(null);
     try {
-      await api(`/api/users/${user.id}`, { method: "PATCH", body: { role } });
+      await api("PATCH /api/users/:id", { id: user.id, body: { role } });
       await onSaved();
     } catch (e) {
       setErr(errorText(e));
@@ -550,7 +533,7 @@ function RoleControl({ user, onSaved }: { user: UserDto; onSaved: () => Promise<
     <div className="flex flex-col items-end gap-1">
       <div className="flex items-center gap-2">
         <label htmlFor={id} className="sr-only">Role of {user.username}</label>
-        <select id={id} className={`${inputClass} w-auto`} value={role} onChange={(e) => { setRole(e.target.value); setErr(null); }} disabled={busy}>
+        <select id={id} className={`${inputClass} w-auto`} value={role} onChange={(e) => { setRole(e.target.value as Role); setErr(null); }} disabled={busy}>
           <option value="viewer">viewer</option>
           <option value="operator">operator</option>
           <option value="admin">admin</option>
@@ -570,7 +553,7 @@ function RoleControl({ user, onSaved }: { user: UserDto; onSaved: () => Promise<
 /* ------------------------------------------------------------------ tokens */
 
 function TokensSettings() {
-  const { items, error, reload } = useList<TokenDto>("/api/tokens", "tokens");
+  const { items, error, reload } = useList(loadTokens);
   const [v, setV] = useState({ name: "", role: "viewer", expiresInDays: "" });
   const [errors, setErrors] = useState<Errors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -583,9 +566,8 @@ function TokensSettings() {
     try {
       const body: Record<string, unknown> = { name: v.name, role: v.role };
       if (v.expiresInDays.trim()) body.expiresInDays = num(v.expiresInDays);
-      const j = await api<{ token: { token: string; name: string } | string; name?: string }>("/api/tokens", { method: "POST", body });
-      const t = typeof j.token === "string" ? { token: j.token, name: j.name ?? v.name } : j.token;
-      setSecret({ name: t.name, token: t.token });
+      const { token } = await api("POST /api/tokens", { body });
+      setSecret({ name: token.name, token: token.token });
       setCopied(false);
       setV({ name: "", role: "viewer", expiresInDays: "" });
       await reload();
@@ -632,7 +614,7 @@ function TokensSettings() {
                 {t.expiresAt && <> · expires <Time iso={t.expiresAt} /></>}
               </span>
               <span className="ml-auto">
-                <DeleteButton what={`token ${t.name}`} onDelete={async () => { await api(`/api/tokens/${t.id}`, { method: "DELETE" }); await reload(); }} />
+                <DeleteButton what={`token ${t.name}`} onDelete={async () => { await api("DELETE /api/tokens/:id", { id: t.id }); await reload(); }} />
               </span>
             </li>
           ))}

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Dialog } from "radix-ui";
 import type { OperationView, PairView, Preflight } from "@/lib/views";
-import { api, ApiError, asOne, errorText } from "./api";
+import { api, ApiError, errorText } from "./api";
 import { laterOp, OperationTimeline } from "./OperationTimeline";
 import { canOperate, useMe } from "./session";
 import { useLive, useLiveState } from "./socket";
@@ -53,7 +53,7 @@ function SwitchoverDialogBody({ pair, onClose }: { pair: PairView; onClose: () =
   const loadPreflight = useCallback(async () => {
     setPfError(null);
     try {
-      setPreflight(asOne<Preflight>(await api<unknown>(`/api/pairs/${pair.id}/preflight`), "preflight"));
+      setPreflight((await api("GET /api/pairs/:id/preflight", { id: pair.id })).preflight);
     } catch (e) {
       setPfError(errorText(e));
     }
@@ -68,8 +68,8 @@ function SwitchoverDialogBody({ pair, onClose }: { pair: PairView; onClose: () =
   });
   useEffect(() => {
     if (phase.kind !== "running") return;
-    api<unknown>(`/api/operations/${phase.opId}`)
-      .then((j) => setOp((prev) => laterOp(prev, asOne<OperationView>(j, "operation"))))
+    api("GET /api/operations/:id", { id: phase.opId })
+      .then(({ operation }) => setOp((prev) => laterOp(prev, operation)))
       .catch(() => undefined);
   }, [phase, generation]);
 
@@ -77,7 +77,8 @@ function SwitchoverDialogBody({ pair, onClose }: { pair: PairView; onClose: () =
     setBusy(true);
     setSubmitError(null);
     try {
-      const res = asOne<OperationView>(await api<unknown>(`/api/pairs/${pair.id}/switchover`, { method: "POST", body: { ...(reason.trim() ? { reason: reason.trim() } : {}), ...(preflight?.target ? { toServerId: preflight.target.id } : {}) } }), "operation");
+      const body = { ...(reason.trim() ? { reason: reason.trim() } : {}), ...(preflight?.target ? { toServerId: preflight.target.id } : {}) };
+      const { operation: res } = await api("POST /api/pairs/:id/switchover", { id: pair.id, body });
       opIdRef.current = res.id;
       setOp((prev) => laterOp(prev, res));
       setPhase({ kind: "running", opId: res.id });

@@ -1,7 +1,9 @@
+import type { ApiErrorBody, ApiResponse, ApiRoute } from "@/lib/api-types";
+
 /**
- * A small typed fetch helper for the panel. Every failure becomes an ApiError whose `message` is in
- * plain words (the API's own message when it has one, e.g. the field a 400 names), and whose `field`
- * names the form field to show it next to when the API says which one.
+ * The panel's typed client of the HTTP API (routes and their answers: lib/api-types.ts). Every failure
+ * becomes an ApiError whose `message` is in plain words (the API's own message when it has one, e.g. the
+ * field a 400 names), and whose `field` names the form field to show it next to when the API names one.
  */
 export class ApiError extends Error {
   constructor(
@@ -17,13 +19,17 @@ export class ApiError extends Error {
 
 type Json = Record<string, unknown> | unknown[] | string | number | boolean | null;
 
-export interface ApiOptions {
-  method?: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+interface Options {
+  /** Query string; undefined and "" values are left out. */
+  query?: Record<string, string | number | undefined>;
   body?: Json;
   signal?: AbortSignal;
   /** Do not send the user to /login on a 401 (the login form itself). */
   noAuthRedirect?: boolean;
 }
+
+/** `id` is required exactly when the route's path has `:id`. */
+export type CallOptions<R extends ApiRoute> = Options & (R extends `${string}:id${string}` ? { id: string } : { id?: never });
 
 const PLAIN: Record<number, string> = {
   401: "Your session has ended. Please sign in again.",
@@ -33,23 +39,15 @@ const PLAIN: Record<number, string> = {
   429: "Too many attempts. Wait a minute and try again.",
 };
 
-/** Reads `{error:{code,message,field?}}`; falls back to a sentence for the status code. */
+function isErrorBody(p: unknown): p is ApiErrorBody {
+  const e = p && typeof p === "object" && "error" in p ? p.error : null;
+  return !!e && typeof e === "object" && "code" in e && typeof e.code === "string" && "message" in e && typeof e.message === "string";
+}
+
+/** Reads the API's `{ error: { code, message, field? } }`; anything else (a proxy's page) gets a sentence for the status. */
 export function toApiError(status: number, payload: unknown): ApiError {
-  const err = (payload && typeof payload === "object" && "error" in payload ? (payload as { error: unknown }).error : null) as
-    | { code?: unknown; message?: unknown; field?: unknown; path?: unknown; details?: { field?: unknown } }
-    | null;
-  const code = typeof err?.code === "string" ? err.code : `http_${status}`;
-  let message = typeof err?.message === "string" && err.message.trim() ? err.message : "";
-  let field =
-    typeof err?.field === "string"
-      ? err.field
-      : typeof err?.details?.field === "string"
-        ? err.details.field
-        : Array.isArray(err?.path)
-          ? err.path.join(".")
-          : typeof err?.path === "string"
-            ? err.path
-            : null;
+  const err = isErrorBody(payload) ? payload.error : null;
+  let message = err?.message.trim() ? err.message : "";
   if (!message) {
     message =
       PLAIN[status] ??
@@ -58,19 +56,34 @@ export function toApiError(status: number, payload: unknown): ApiError {
         : `The request was refused (HTTP ${status}).`);
   }
   if (status >= 500 && !message.toLowerCase().includes("server")) message = `Server error: ${message}`;
-  return new ApiError(message, status, code, field);
+  return new ApiError(message, status, err?.code ?? `http_${status}`, err?.field ?? null);
 }
 
-export async function api<T>(path: string, opts: ApiOptions = {}): Promise<T> {
+/**
+ * Calls one route of lib/api-types.ts and returns its typed answer:
+ *   api("GET /api/pairs")                                            -> { pairs: PairDto[] }
+ *   api("PATCH /api/pairs/:id", { id, body: { maintenance: true } }) -> { pair: PairDto }
+ *   api("GET /api/operations", { query: { pairId, limit: 30 } })      -> { operations: OperationView[] }
+ * Routes with `:id` take the id (encoded into the path); 204 answers are null.
+ */
+export async function api<R extends ApiRoute>(
+  route: R,
+  ...[opts]: {} extends CallOptions<R> ? [CallOptions<R>?] : [CallOptions<R>]
+): Promise<ApiResponse<R>> {
+  const o: Options & { id?: string } = opts ?? {};
+  const [method, pattern] = route.split(" ");
+  const path = o.id === undefined ? pattern : pattern.replace(":id", encodeURIComponent(o.id));
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined && v !== "") query.set(k, String(v));
   let res: Response;
   try {
-    res = await fetch(path, {
-      method: opts.method ?? "GET",
-      headers: opts.body !== undefined ? { "content-type": "application/json", accept: "application/json" } : { accept: "application/json" },
-      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+    res = await fetch(query.size ? `${path}?${query}` : path, {
+      method,
+      headers: o.body !== undefined ? { "content-type": "application/json", accept: "application/json" } : { accept: "application/json" },
+      body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
       credentials: "same-origin",
       cache: "no-store",
-      signal: opts.signal,
+      signal: o.signal,
     });
   } catch (e) {
     if ((e as Error)?.name === "AbortError") throw e;
@@ -87,36 +100,13 @@ export async function api<T>(path: string, opts: ApiOptions = {}): Promise<T> {
   }
   if (!res.ok) {
     const err = toApiError(res.status, payload);
-    if (res.status === 401 && !opts.noAuthRedirect && typeof window !== "undefined") {
+    if (res.status === 401 && !o.noAuthRedirect && typeof window !== "undefined") {
       const next = window.location.pathname + window.location.search;
       window.location.assign(`/login?next=${encodeURIComponent(next)}`);
     }
     throw err;
   }
-  return payload as T;
-}
-
-/** Lists come back as an array or wrapped (`{items}`, `{pairs}`...): accept both. */
-export function asList<T>(payload: unknown, ...keys: string[]): T[] {
-  if (Array.isArray(payload)) return payload as T[];
-  if (payload && typeof payload === "object") {
-    for (const k of [...keys, "items", "data", "results"]) {
-      const v = (payload as Record<string, unknown>)[k];
-      if (Array.isArray(v)) return v as T[];
-    }
-  }
-  return [];
-}
-
-/** A single object, possibly wrapped (`{pair: {...}}`). */
-export function asOne<T>(payload: unknown, ...keys: string[]): T {
-  if (payload && typeof payload === "object" && !Array.isArray(payload)) {
-    for (const k of keys) {
-      const v = (payload as Record<string, unknown>)[k];
-      if (v && typeof v === "object" && !Array.isArray(v)) return v as T;
-    }
-  }
-  return payload as T;
+  return payload as ApiResponse<R>;
 }
 
 export function errorText(e: unknown): string {

@@ -1,14 +1,8 @@
 "use client";
 /** The signed-in user (from GET /api/auth/me) and what their role allows. */
 import { createContext, useContext, useEffect, useState } from "react";
+import type { SessionUserDto as Me } from "@/lib/views";
 import { api } from "./api";
-
-export type Role = "admin" | "operator" | "viewer";
-export interface Me {
-  id: string;
-  username: string;
-  role: Role;
-}
 
 const MeContext = createContext<{ me: Me | null; loading: boolean }>({ me: null, loading: true });
 
@@ -16,11 +10,8 @@ export function MeProvider({ children }: { children: React.ReactNode }) {
   const [state, setState] = useState<{ me: Me | null; loading: boolean }>({ me: null, loading: true });
   useEffect(() => {
     let live = true;
-    api<Record<string, unknown>>("/api/auth/me")
-      .then((j) => {
-        const u = (j.user ?? j.principal ?? j) as Record<string, unknown>;
-        if (live) setState({ me: { id: String(u.id ?? u.userId ?? ""), username: String(u.username ?? ""), role: (u.role as Role) ?? "viewer" }, loading: false });
-      })
+    api("GET /api/auth/me")
+      .then(({ user }) => live && setState({ me: user, loading: false }))
       .catch(() => live && setState({ me: null, loading: false }));
     return () => {
       live = false;

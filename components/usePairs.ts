@@ -5,8 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { PairView } from "@/lib/views";
-import { api, asList, errorText } from "./api";
-import { toPairView, type PairDto } from "./pairs";
+import { api, errorText } from "./api";
 import { useLive, useLiveState } from "./socket";
 
 export function samePairState(a: PairView, b: PairView): boolean {
@@ -45,7 +44,7 @@ export function usePairs() {
 
   const load = useCallback(async () => {
     try {
-      const list = asList<PairDto | PairView>(await api<unknown>("/api/pairs"), "pairs").map(toPairView);
+      const list = (await api("GET /api/pairs")).pairs.map((p) => p.view);
       replaceAll(list, true);
       setError(null);
     } catch (e) {

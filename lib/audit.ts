@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { db, type Prisma } from "@/lib/db";
+import type { AuditAction } from "@/lib/audit-actions";
 import type { AuditSummary } from "@/lib/realtime/events";
 
 export type { AuditSummary };
@@ -18,7 +19,7 @@ export type AuditOutcome = "success" | "failure" | "denied" | "info";
 
 export interface AuditInput {
   actor: string;
-  action: string;
+  action: AuditAction;
   targetType?: string;
   targetId?: string;
   pairId?: string | null;

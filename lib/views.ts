@@ -1,9 +1,11 @@
 /**
  * The views the panel shows and streams: computed by the controller from observed state, persisted in
- * PairStatus/HostStatus for every panel instance, sent to browsers over socket.io and returned by the API.
- * Types only: safe to import from client components.
+ * PairStatus/HostStatus for every panel instance, sent to browsers over socket.io and returned by the API;
+ * and the DTOs the HTTP API returns (lib/api-types.ts names which route returns which).
+ * Types and pure functions with no imports at run time: safe to import from client components.
  */
 import type { AppState, ObservedMode, VipObserved, DriverRun } from "../protocol/agent";
+import type { Role } from "./auth/roles";
 
 export type PairHealth = "healthy" | "degraded" | "failing_over" | "split_brain" | "unknown";
 
@@ -129,6 +131,116 @@ export interface PairDto {
   updatedAt: string;
   /** [SIP Server 1 (configured primary), SIP Server 2 (configured backup)]. */
   servers: ServerDto[];
-  /** The controller's latest view of the pair; null until it has observed it. */
-  view: PairView | null;
+  /**
+   * The controller's latest view of the pair, with the configuration's name, maintenance and autoFailover
+   * (an admin may just have changed them); `unobservedPairView` until the controller has observed the pair.
+   */
+  view: PairView;
+}
+
+/** A host as the API returns it (GET /api/hosts). The agent credential is write-only. */
+export interface HostDto {
+  id: string;
+  name: string;
+  address: string;
+  agentUrl: string;
+  hasAgentToken: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** What the active controller last persisted; null before it has seen the host. */
+  status: HostStatusDto | null;
+}
+
+export interface HostStatusDto {
+  connected: boolean;
+  lastHeartbeatAt: string | null;
+  rttMs: number | null;
+  agentVersion: string | null;
+  /** When the controller last wrote this status. */
+  updatedAt: string;
+  apps: HostView["apps"];
+  vips: HostView["vips"];
+}
+
+/** The signed-in user (login, GET /api/auth/me). */
+export interface SessionUserDto {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+export interface UserDto {
+  id: string;
+  username: string;
+  role: Role;
+  createdAt: string;
+}
+
+export interface TokenDto {
+  id: string;
+  name: string;
+  prefix: string;
+  role: Role;
+  userId: string;
+  username: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+}
+
+/** The answer to creating a token: the only time its secret is returned. */
+export interface NewTokenDto extends TokenDto {
+  token: string;
+}
+
+function unobservedServer(s: ServerDto | undefined, role: "primary" | "backup"): ServerView {
+  return {
+    id: s?.id ?? role,
+    name: s?.name ?? "?",
+    hostId: s?.hostId ?? "",
+    hostName: s?.hostName ?? "?",
+    appName: s?.appName ?? "",
+    configuredRole: role,
+    agentConnected: false,
+    processState: "unknown",
+    mode: "unknown",
+    vip: "unknown",
+    healthy: false,
+    pid: null,
+    lastHeartbeatAt: null,
+  };
+}
+
+/** Pure: the view of a pair the controller has not observed yet ("unknown", built from its configuration). */
+export function unobservedPairView(dto: Omit<PairDto, "view">): PairView {
+  return {
+    id: dto.id,
+    name: dto.name,
+    vip: { address: dto.vipAddress, prefix: dto.vipPrefix, interface: dto.vipInterface },
+    status: "unknown",
+    statusReason: "not observed by the controller yet",
+    vipHolder: null,
+    servers: [unobservedServer(dto.servers[0], "primary"), unobservedServer(dto.servers[1], "backup")],
+    operation: null,
+    maintenance: dto.maintenance,
+    autoFailover: dto.autoFailover,
+    activeAlarms: 0,
+    updatedAt: dto.updatedAt,
+  };
+}
+
+/** Pure: a HostDto as the HostView the live channel sends (`host:state`); no status yet reads as disconnected. */
+export function hostViewOf(h: HostDto): HostView {
+  return {
+    id: h.id,
+    name: h.name,
+    address: h.address,
+    agentUrl: h.agentUrl,
+    connected: h.status?.connected ?? false,
+    lastHeartbeatAt: h.status?.lastHeartbeatAt ?? null,
+    rttMs: h.status?.rttMs ?? null,
+    agentVersion: h.status?.agentVersion ?? null,
+    apps: h.status?.apps ?? [],
+    vips: h.status?.vips ?? [],
+  };
 }

@@ -194,7 +194,8 @@ test("audit page shows the switchover with its steps; filters in the URL; export
   await page.getByLabel("Search").fill("e2e: patching");
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(/q=e2e/);
-  await page.getByLabel("Action").fill("operation.requested");
+  await page.getByLabel("Action").selectOption("operation.requested"); // the catalogue, by label
+  await expect(page.getByLabel("Action").locator("option:checked")).toHaveText("Switchover requested");
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(/action=operation.requested/);
   await expect(rows).toHaveCount(1);

@@ -5,32 +5,10 @@
  */
 import { z } from "zod";
 import { db } from "@/lib/db";
-import type { HostView } from "@/lib/views";
+import type { HostDto, HostStatusDto } from "@/lib/views";
 import { conflict, notFound } from "@/lib/http/errors";
 import type { HostCreate, HostUpdate } from "@/lib/validation/hosts";
 import { audited } from "./tx";
-
-export interface HostDto {
-  id: string;
-  name: string;
-  address: string;
-  agentUrl: string;
-  hasAgentToken: boolean;
-  createdAt: string;
-  updatedAt: string;
-  status: HostStatusDto | null;
-}
-
-export interface HostStatusDto {
-  connected: boolean;
-  lastHeartbeatAt: string | null;
-  rttMs: number | null;
-  agentVersion: string | null;
-  /** When the controller last wrote this status. */
-  updatedAt: string;
-  apps: HostView["apps"];
-  vips: HostView["vips"];
-}
 
 /**
  * The parts of the persisted AgentSnapshot (protocol/agent.ts) the API shows: picked field by field, so

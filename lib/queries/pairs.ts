@@ -1,13 +1,11 @@
-/** Pairs with their two servers and, when the controller has computed it, their PairView. */
+/** Pairs with their two servers and their PairView (the controller's, or "unknown" until it has observed the pair). */
 import { db } from "@/lib/db";
 import { ApiError, badRequest, conflict, notFound } from "@/lib/http/errors";
 import type { PairCreate, PairUpdate, ServerInput } from "@/lib/validation/pairs";
 import { PairVip } from "@/lib/validation/pairs";
-import type { PairDto, PairView, ServerDto } from "@/lib/views";
+import { unobservedPairView, type PairDto, type PairView, type ServerDto } from "@/lib/views";
 import type { HostCfg, PairCfg } from "@/lib/controller/model";
 import { audited, type Tx } from "./tx";
-
-export type { PairDto, ServerDto } from "@/lib/views";
 
 const include = {
   servers: { include: { host: { select: { name: true } } } },
@@ -37,7 +35,7 @@ function serverDtos(servers: ServerRow[]): ServerDto[] {
 
 export function toPairDto(p: NonNullable<Row>): PairDto {
   const servers = serverDtos(p.servers);
-  return {
+  const config: Omit<PairDto, "view"> = {
     id: p.id,
     name: p.name,
     vipAddress: p.vipAddress,
@@ -52,8 +50,11 @@ export function toPairDto(p: NonNullable<Row>): PairDto {
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
     servers,
-    view: (p.status?.state as PairView | null | undefined) ?? null,
   };
+  const observed = p.status?.state as PairView | null | undefined;
+  // Configuration wins for what an admin may just have changed and the controller has not republished yet.
+  const view = observed ? { ...observed, name: p.name, maintenance: p.maintenance, autoFailover: p.autoFailover } : unobservedPairView(config);
+  return { ...config, view };
 }
 
 export async function listPairs(): Promise<PairDto[]> {

@@ -5,19 +5,8 @@ import { minRole, type Principal, type Role } from "@/lib/auth/roles";
 import { notFound } from "@/lib/http/errors";
 import { disconnectCredential } from "@/lib/realtime/publish";
 import type { TokenCreate } from "@/lib/validation/tokens";
+import type { NewTokenDto, TokenDto } from "@/lib/views";
 import { audited } from "./tx";
-
-export interface TokenDto {
-  id: string;
-  name: string;
-  prefix: string;
-  role: Role;
-  userId: string;
-  username: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-}
 
 const select = {
   id: true,
@@ -59,7 +48,7 @@ export async function listTokens(): Promise<TokenDto[]> {
   return (await db.apiToken.findMany({ select, orderBy: { createdAt: "desc" } })).map(toDto);
 }
 
-export async function createToken(input: TokenCreate, by: Principal, actor: string): Promise<TokenDto & { token: string }> {
+export async function createToken(input: TokenCreate, by: Principal, actor: string): Promise<NewTokenDto> {
   const { token, hash, prefix } = newApiToken();
   // A token never carries more than its creator's role.
   const role = minRole(input.role, by.role);

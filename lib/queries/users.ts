@@ -4,14 +4,8 @@ import type { Principal, Role } from "@/lib/auth/roles";
 import { conflict, notFound } from "@/lib/http/errors";
 import { disconnectUser } from "@/lib/realtime/publish";
 import type { UserCreate, UserUpdate } from "@/lib/validation/users";
+import type { UserDto } from "@/lib/views";
 import { audited } from "./tx";
-
-export interface UserDto {
-  id: string;
-  username: string;
-  role: Role;
-  createdAt: string;
-}
 
 const select = { id: true, username: true, role: true, createdAt: true } as const;
 const toDto = (u: { id: string; username: string; role: string; createdAt: Date }): UserDto => ({

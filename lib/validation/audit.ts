@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AuditAction } from "@/lib/audit-actions";
 import { emptyToUndefined, Uuid } from "./common";
 
 const isoTime = z.preprocess(
@@ -28,7 +29,8 @@ export const AuditSearch = z.preprocess(
 const filterShape = {
   pairId: z.preprocess(emptyToUndefined, Uuid.optional()),
   actor: z.preprocess(emptyToUndefined, z.string().max(128, "must be at most 128 characters").optional()),
-  action: z.preprocess(emptyToUndefined, z.string().max(128, "must be at most 128 characters").optional()),
+  /** Only actions of the catalogue (lib/audit-actions.ts): a misspelt filter is a 400, not an empty list. */
+  action: z.preprocess(emptyToUndefined, AuditAction.optional()),
   outcome: z.preprocess(emptyToUndefined, AuditOutcome.optional()),
   from: isoTime,
   to: isoTime,

@@ -1,13 +1,15 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { AuditPage } from "@/components/AuditPage";
+import { AUDIT_ACTION_GROUPS } from "@/lib/audit-actions";
 
 export const metadata: Metadata = { title: "Audit" };
 
 export default function Page() {
   return (
     <Suspense fallback={<p className="text-muted">Loading…</p>}>
-      <AuditPage />
+      {/* The catalogue travels as data: zod (lib/audit-actions.ts) stays on the server. */}
+      <AuditPage actions={AUDIT_ACTION_GROUPS} />
     </Suspense>
   );
 }

@@ -1,7 +1,8 @@
+import type { ApiResponse } from "@/lib/api-types";
 import { canRead } from "@/lib/auth/roles";
 import { route } from "@/lib/http/route";
 import { listAlarms } from "@/lib/queries/alarms";
 import { AlarmsQuery } from "@/lib/validation/misc";
 
 /** GET /api/alarms?state=active|all&pairId&hostId&limit (viewer) -> { alarms }. */
-export const GET = route({ allow: canRead }, async ({ query }) => ({ alarms: await listAlarms(query(AlarmsQuery)) }));
+export const GET = route({ allow: canRead }, async ({ query }) => ({ alarms: await listAlarms(query(AlarmsQuery)) }) satisfies ApiResponse<"GET /api/alarms">);

@@ -1,3 +1,4 @@
+import type { ApiResponse } from "@/lib/api-types";
 import { json } from "@/lib/http/json";
 import { route } from "@/lib/http/route";
 import { checkDatabase } from "@/lib/queries/health";
@@ -9,5 +10,5 @@ export const dynamic = "force-dynamic";
 export const GET = route({ allow: "public" }, async () => {
   const dbState = await checkDatabase();
   const ok = dbState === "ok";
-  return json({ status: ok ? "ok" : "degraded", db: dbState, version: pkg.version }, ok ? 200 : 503);
+  return json({ status: ok ? "ok" : "degraded", db: dbState, version: pkg.version } satisfies ApiResponse<"GET /api/health">, ok ? 200 : 503);
 });

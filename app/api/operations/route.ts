@@ -1,7 +1,8 @@
+import type { ApiResponse } from "@/lib/api-types";
 import { canRead } from "@/lib/auth/roles";
 import { route } from "@/lib/http/route";
 import { listOperations } from "@/lib/queries/operations";
 import { OperationsQuery } from "@/lib/validation/misc";
 
 /** GET /api/operations?pairId=&limit= (viewer) -> { operations } newest first, without steps. */
-export const GET = route({ allow: canRead }, async ({ query }) => ({ operations: await listOperations(query(OperationsQuery)) }));
+export const GET = route({ allow: canRead }, async ({ query }) => ({ operations: await listOperations(query(OperationsQuery)) }) satisfies ApiResponse<"GET /api/operations">);

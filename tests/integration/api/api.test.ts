@@ -214,7 +214,13 @@ describe("pairs", () => {
       ["sip-1", "primary", "host-a"],
       ["sip-2", "backup", "host-b"],
     ]);
-    expect(r.json.pair).toMatchObject({ autoFailover: true, disconnectGraceSeconds: 2, view: null });
+    expect(r.json.pair).toMatchObject({ autoFailover: true, disconnectGraceSeconds: 2 });
+    // Not observed by the controller yet: an "unknown" view built from the configuration, never null.
+    expect(r.json.pair.view).toMatchObject({ id: pairId, name: "pair-1", status: "unknown", vipHolder: null, operation: null, vip: { address: "192.0.2.10", prefix: 24 } });
+    expect(r.json.pair.view.servers.map((s: { name: string; mode: string; agentConnected: boolean }) => [s.name, s.mode, s.agentConnected])).toEqual([
+      ["sip-1", "unknown", false],
+      ["sip-2", "unknown", false],
+    ]);
     const list = await call(pairs.GET, { cookie: viewerCookie });
     expect(list.json.pairs).toHaveLength(1);
     const one = await call(pair.GET, { cookie: viewerCookie, params: { id: pairId } });
@@ -230,10 +236,10 @@ describe("pairs", () => {
     expect(dupVip.json.error.message).toContain("pair-1");
   });
 
-  it("returns the PairStatus view when the controller has written one", async () => {
-    await db.pairStatus.create({ data: { pairId, status: "healthy", state: { id: pairId, name: "pair-1", status: "healthy" } } });
+  it("returns the PairStatus view when the controller has written one; the configuration wins for name, maintenance, autoFailover", async () => {
+    await db.pairStatus.create({ data: { pairId, status: "healthy", state: { id: pairId, name: "old-name", status: "healthy", maintenance: true, autoFailover: false } } });
     const one = await call(pair.GET, { cookie: viewerCookie, params: { id: pairId } });
-    expect(one.json.pair.view).toMatchObject({ id: pairId, status: "healthy" });
+    expect(one.json.pair.view).toMatchObject({ id: pairId, status: "healthy", name: "pair-1", maintenance: false, autoFailover: true });
   });
 
   it("DELETE of a host still used by a pair is 409 naming the pair", async () => {
@@ -382,6 +388,10 @@ describe("audit", () => {
     const future = await call(audit.GET, { cookie: viewerCookie, path: "/api/audit?from=2999-01-01T00:00:00Z" });
     expect(future.json).toEqual({ items: [], nextCursor: null });
     expect((await call(audit.GET, { cookie: viewerCookie, path: "/api/audit?outcome=maybe" })).json.error.field).toBe("outcome");
+    // `action` takes catalogue values only (lib/audit-actions.ts): a misspelt one is a 400 naming the field.
+    const misspelt = await call(audit.GET, { cookie: viewerCookie, path: "/api/audit?action=host.created" });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.json.error).toMatchObject({ code: "invalid_input", field: "action" });
   });
 
   it("exports CSV and JSON", async () => {

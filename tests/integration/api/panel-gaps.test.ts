@@ -45,9 +45,9 @@ describe("audit free-text search (?q=)", () => {
       await a({ actor: `alice-${tag}`, action: "pair.update", targetType: "pair", targetId: "p-1", outcome: "success", details: { comment: "plain" } });
       await a({ actor: "controller", action: `operation.finished`, targetType: "operation", targetId: `op-${tag}`, outcome: "failure", details: { error: "boom" } });
       await a({ actor: "controller", action: "operation.finished", outcome: "success", details: { steps: [{ action: "promote", target: `sip-2 on HOST-${tag}` }] } });
-      await a({ actor: "system", action: "note", outcome: "info", details: { text: `100% done_${tag}` } });
-      await a({ actor: "system", action: "note", outcome: "info", details: { text: `1000 doneX${tag}` } });
-      await a({ actor: "system", action: "note", outcome: "info", details: { text: `back\\slash "quoted" ${tag}` } });
+      await a({ actor: "controller", action: "decision", outcome: "info", details: { text: `100% done_${tag}` } });
+      await a({ actor: "controller", action: "decision", outcome: "info", details: { text: `1000 doneX${tag}` } });
+      await a({ actor: "controller", action: "decision", outcome: "info", details: { text: `back\\slash "quoted" ${tag}` } });
     });
   });
   const search = async (q: string, extra = "") => {
@@ -80,10 +80,10 @@ describe("audit free-text search (?q=)", () => {
   });
 
   it("pages with the cursor over the matches only", async () => {
-    const first = await search("note", "&limit=2");
+    const first = await search("decision", "&limit=2");
     expect(first.items).toHaveLength(2);
     expect(first.nextCursor).toMatch(/^\d+$/);
-    const second = await search("note", `&limit=2&cursor=${first.nextCursor}`);
+    const second = await search("decision", `&limit=2&cursor=${first.nextCursor}`);
     expect(second.items).toHaveLength(1);
     expect(second.nextCursor).toBeNull();
   });
@@ -106,8 +106,8 @@ describe("audit free-text search (?q=)", () => {
     const lines = csv.text.trim().split("\r\n");
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`alice-${tag}`);
-    const js = await call(auditExport.GET, { cookie: viewerCookie, path: `/api/audit/export?format=json&q=note` });
-    expect(js.json.map((e: { action: string }) => e.action)).toEqual(["note", "note", "note"]);
+    const js = await call(auditExport.GET, { cookie: viewerCookie, path: `/api/audit/export?format=json&q=decision` });
+    expect(js.json.map((e: { action: string }) => e.action)).toEqual(["decision", "decision", "decision"]);
     expect((await call(auditExport.GET, { cookie: viewerCookie, path: `/api/audit/export?q=${"x".repeat(300)}` })).status).toBe(400);
   });
 

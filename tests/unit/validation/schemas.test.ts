@@ -5,6 +5,8 @@ import { UserCreate, LoginInput } from "@/lib/validation/users";
 import { TokenCreate } from "@/lib/validation/tokens";
 import { AuditListQuery, AuditExportQuery } from "@/lib/validation/audit";
 import { ipFamily } from "@/lib/validation/common";
+import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction } from "@/lib/audit-actions";
+import type { StepAction } from "@/lib/controller/plan";
 
 const H1 = "11111111-1111-4111-8111-111111111111";
 const H2 = "22222222-2222-4222-8222-222222222222";
@@ -117,5 +119,32 @@ describe("audit filters", () => {
     expect(firstIssue(AuditListQuery.safeParse({ from: "2026-11-25T00:00:00Z", to: "2026-11-24T00:00:00Z" }))).toMatchObject({ path: "to" });
     expect(AuditExportQuery.parse({}).format).toBe("json");
     expect(firstIssue(AuditExportQuery.safeParse({ format: "xml" }))).toMatchObject({ path: "format" });
+  });
+
+  it("accepts only actions of the catalogue", () => {
+    expect(AuditListQuery.parse({ action: "operation.step.vip_enable" }).action).toBe("operation.step.vip_enable");
+    expect(AuditListQuery.parse({ action: "" }).action).toBeUndefined();
+    expect(firstIssue(AuditListQuery.safeParse({ action: "pair.created" }))).toMatchObject({ path: "action", message: expect.stringContaining("audit action") });
+    expect(firstIssue(AuditExportQuery.safeParse({ action: "operation.step.dance" }))).toMatchObject({ path: "action" });
+  });
+});
+
+describe("audit action catalogue", () => {
+  it("has a step action for every step the controller plans, each with a label and a group", () => {
+    // Compile-time: every StepAction has its `operation.step.*` entry.
+    const steps: Record<StepAction, AuditAction> = {
+      demote: "operation.step.demote",
+      vip_disable: "operation.step.vip_disable",
+      promote: "operation.step.promote",
+      vip_enable: "operation.step.vip_enable",
+      verify: "operation.step.verify",
+      recover_demote: "operation.step.recover_demote",
+      recover_promote: "operation.step.recover_promote",
+      recover_verify: "operation.step.recover_verify",
+    };
+    for (const [step, action] of Object.entries(steps)) expect(action).toBe(`operation.step.${step}`);
+    for (const { label, group } of Object.values(AUDIT_ACTIONS)) expect(label && group).toBeTruthy();
+    const grouped = AUDIT_ACTION_GROUPS.flatMap((g) => g.actions.map((a) => a.action));
+    expect(grouped.sort()).toEqual(Object.keys(AUDIT_ACTIONS).sort());
   });
 });

@@ -1,6 +1,7 @@
+import type { ApiResponse } from "@/lib/api-types";
 import { canRead } from "@/lib/auth/roles";
 import { route } from "@/lib/http/route";
 import { verifyChain } from "@/lib/queries/audit";
 
 /** GET /api/audit/verify (viewer) -> { ok, checked, firstBroken? }. */
-export const GET = route({ allow: canRead }, async () => verifyChain());
+export const GET = route({ allow: canRead }, async (): Promise<ApiResponse<"GET /api/audit/verify">> => verifyChain());

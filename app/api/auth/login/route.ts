@@ -1,3 +1,4 @@
+import type { ApiResponse } from "@/lib/api-types";
 import { isSecureRequest, sessionCookie } from "@/lib/auth/cookies";
 import { json } from "@/lib/http/json";
 import { route } from "@/lib/http/route";
@@ -12,5 +13,5 @@ export const POST = route({ allow: "public", originCheck: "always" }, async ({ r
     secure: isSecureRequest(req),
     maxAgeSeconds: (session.expiresAt.getTime() - Date.now()) / 1000,
   });
-  return json({ user, expiresAt: session.expiresAt.toISOString() }, { status: 200, headers: { "set-cookie": cookie } });
+  return json({ user, expiresAt: session.expiresAt.toISOString() } satisfies ApiResponse<"POST /api/auth/login">, { status: 200, headers: { "set-cookie": cookie } });
 });

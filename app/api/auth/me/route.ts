@@ -1,3 +1,4 @@
+import type { ApiResponse } from "@/lib/api-types";
 import { canRead } from "@/lib/auth/roles";
 import { route } from "@/lib/http/route";
 
@@ -5,5 +6,5 @@ import { route } from "@/lib/http/route";
 export const GET = route({ allow: canRead }, async ({ principal }) => ({
   user: { id: principal.userId, username: principal.username, role: principal.role },
   via: principal.kind === "token" ? "token" : "session",
-  ...(principal.kind === "token" ? { token: { id: principal.credentialId, name: principal.tokenName } } : {}),
-}));
+  ...(principal.kind === "token" ? { token: { id: principal.credentialId, name: principal.tokenName ?? principal.credentialId } } : {}),
+}) satisfies ApiResponse<"GET /api/auth/me">);

@@ -1,3 +1,4 @@
+import type { ApiResponse } from "@/lib/api-types";
 import { canAdmin, canRead } from "@/lib/auth/roles";
 import { noContent } from "@/lib/http/json";
 import { parseWith, route } from "@/lib/http/route";
@@ -7,12 +8,12 @@ import { IdParam } from "@/lib/validation/misc";
 
 type P = { id: string };
 
-export const GET = route<P>({ allow: canRead }, async ({ params }) => ({ host: await getHost(parseWith(IdParam, params).id) }));
+export const GET = route<P>({ allow: canRead }, async ({ params }) => ({ host: await getHost(parseWith(IdParam, params).id) }) satisfies ApiResponse<"GET /api/hosts/:id">);
 
 /** PATCH /api/hosts/:id (admin): any of name, address, agentUrl, agentToken. */
 export const PATCH = route<P>({ allow: canAdmin }, async ({ params, body, actor }) => {
   const { id } = parseWith(IdParam, params);
-  return { host: await updateHost(id, await body(HostUpdate), actor) };
+  return { host: await updateHost(id, await body(HostUpdate), actor) } satisfies ApiResponse<"PATCH /api/hosts/:id">;
 });
 
 /** DELETE /api/hosts/:id (admin): 409 naming the pair while a pair still uses the host. */

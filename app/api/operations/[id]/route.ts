@@ -1,3 +1,4 @@
+import type { ApiResponse } from "@/lib/api-types";
 import { canRead } from "@/lib/auth/roles";
 import { parseWith, route } from "@/lib/http/route";
 import { getOperation } from "@/lib/queries/operations";
@@ -6,4 +7,4 @@ import { IdParam } from "@/lib/validation/misc";
 /** GET /api/operations/:id (viewer) -> { operation } with its ordered steps. */
 export const GET = route<{ id: string }>({ allow: canRead }, async ({ params }) => ({
   operation: await getOperation(parseWith(IdParam, params).id),
-}));
+}) satisfies ApiResponse<"GET /api/operations/:id">);

@@ -1,3 +1,4 @@
+import type { ApiResponse } from "@/lib/api-types";
 import { canAdmin } from "@/lib/auth/roles";
 import { noContent } from "@/lib/http/json";
 import { parseWith, route } from "@/lib/http/route";
@@ -10,7 +11,7 @@ type P = { id: string };
 /** PATCH /api/users/:id (admin) { role } -> { user }; 409 when it would demote the last admin. Audited (`user.role`). */
 export const PATCH = route<P>({ allow: canAdmin }, async ({ params, body, actor }) => {
   const { id } = parseWith(IdParam, params);
-  return { user: await updateUserRole(id, await body(UserUpdate), actor) };
+  return { user: await updateUserRole(id, await body(UserUpdate), actor) } satisfies ApiResponse<"PATCH /api/users/:id">;
 });
 
 /** DELETE /api/users/:id (admin): 409 for yourself or the last admin; ends the user's sessions and sockets. */

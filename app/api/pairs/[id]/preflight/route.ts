@@ -1,3 +1,4 @@
+import type { ApiResponse } from "@/lib/api-types";
 import { canRead } from "@/lib/auth/roles";
 import { parseWith, route } from "@/lib/http/route";
 import { getPreflight } from "@/lib/controller/client";
@@ -8,5 +9,5 @@ type P = { id: string };
 /** GET /api/pairs/:id/preflight: the checks a manual switchover must pass now (Preflight in lib/views.ts). */
 export const GET = route<P>({ allow: canRead }, async ({ params }) => {
   const { preflight } = await getPreflight(parseWith(IdParam, params).id);
-  return { preflight };
+  return { preflight } satisfies ApiResponse<"GET /api/pairs/:id/preflight">;
 });

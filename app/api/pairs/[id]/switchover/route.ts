@@ -1,3 +1,4 @@
+import type { ApiResponse } from "@/lib/api-types";
 import { canOperate } from "@/lib/auth/roles";
 import { json } from "@/lib/http/json";
 import { parseWith, route } from "@/lib/http/route";
@@ -19,5 +20,5 @@ export const POST = route<P>({ allow: canOperate }, async ({ req, params, body, 
   const { id } = parseWith(IdParam, params);
   const input = (await optionalBody(req)) === undefined ? await body(SwitchoverRequest) : parseWith(SwitchoverRequest, {});
   const operation = await requestSwitchover(id, input, actor);
-  return json({ operation }, 202);
+  return json({ operation } satisfies ApiResponse<"POST /api/pairs/:id/switchover">, 202);
 });

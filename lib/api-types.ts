@@ -1,0 +1,57 @@
+/**
+ * What each HTTP API route answers on success (its JSON body), keyed "METHOD /path" as docs/api.md writes
+ * it. Route handlers check their answers against it (`satisfies ApiResponse<"GET /api/pairs">`), and the
+ * panel's client (components/api.ts) returns it: a route and the panel cannot disagree on a key.
+ * `null`: 204 No Content. Not here: GET /api/audit/export (a file download, CSV or JSON).
+ * Types only: safe to import from client components.
+ */
+import type { ChainVerification } from "./audit";
+import type { AlarmJson, AuditSummary } from "./realtime/events";
+import type { HostDto, NewTokenDto, OperationView, PairDto, Preflight, SessionUserDto, TokenDto, UserDto } from "./views";
+
+/** Every failure (4xx, 5xx): `field` names the input a 400 is about. */
+export type { ErrorBody as ApiErrorBody } from "./http/errors";
+
+export interface ApiResponses {
+  "GET /api/health": { status: "ok" | "degraded"; db: "ok" | "error"; version: string };
+
+  "POST /api/auth/login": { user: SessionUserDto; expiresAt: string };
+  "POST /api/auth/logout": null;
+  "GET /api/auth/me": { user: SessionUserDto; via: "session" | "token"; token?: { id: string; name: string } };
+
+  "GET /api/hosts": { hosts: HostDto[] };
+  "POST /api/hosts": { host: HostDto };
+  "GET /api/hosts/:id": { host: HostDto };
+  "PATCH /api/hosts/:id": { host: HostDto };
+  "DELETE /api/hosts/:id": null;
+
+  "GET /api/pairs": { pairs: PairDto[] };
+  "POST /api/pairs": { pair: PairDto };
+  "GET /api/pairs/:id": { pair: PairDto };
+  "PATCH /api/pairs/:id": { pair: PairDto };
+  "DELETE /api/pairs/:id": null;
+  "GET /api/pairs/:id/preflight": { preflight: Preflight };
+  "POST /api/pairs/:id/switchover": { operation: OperationView };
+
+  /** Newest first, each with `steps: []`. */
+  "GET /api/operations": { operations: OperationView[] };
+  "GET /api/operations/:id": { operation: OperationView };
+
+  "GET /api/audit": { items: AuditSummary[]; nextCursor: string | null };
+  "GET /api/audit/verify": ChainVerification;
+
+  "GET /api/alarms": { alarms: AlarmJson[] };
+  "POST /api/alarms/:id/ack": { alarm: AlarmJson };
+
+  "GET /api/users": { users: UserDto[] };
+  "POST /api/users": { user: UserDto };
+  "PATCH /api/users/:id": { user: UserDto };
+  "DELETE /api/users/:id": null;
+
+  "GET /api/tokens": { tokens: TokenDto[] };
+  "POST /api/tokens": { token: NewTokenDto };
+  "DELETE /api/tokens/:id": null;
+}
+
+export type ApiRoute = keyof ApiResponses;
+export type ApiResponse<R extends ApiRoute> = ApiResponses[R];
