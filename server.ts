@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import next from "next";
+import { ConfigError, loadConfig, type Config } from "@/lib/config";
 import { initDatabase } from "@/lib/db/bootstrap";
 import { closeDb } from "@/lib/db";
 import { ensureFirstAdmin, firstAdminBox } from "@/lib/auth/bootstrap";
@@ -14,13 +15,20 @@ import { log } from "@/lib/log";
 import { attachRealtime, closeRealtime } from "@/lib/realtime/server";
 import { startControllerThread } from "@/lib/controller/thread";
 
-const dev = process.env.NODE_ENV !== "production";
-const port = Number(process.env.PORT ?? 3000);
-const host = process.env.HOST ?? "0.0.0.0";
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 async function main() {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got ${process.env.PORT})`);
+  let cfg: Config;
+  try {
+    cfg = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`switchyard: ${err.message}\n(see docs/configuration.md)\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  const dev = cfg.NODE_ENV !== "production";
+  const port = cfg.PORT;
+  const host = cfg.HOST;
   const started = Date.now();
   const database = await initDatabase({ log });
 
@@ -30,7 +38,7 @@ async function main() {
     log.info("first admin created", { username: admin.username, passwordSource: admin.generatedPassword ? "generated" : "ADMIN_PASSWORD" });
     if (admin.generatedPassword) {
       // Deliberately outside the JSON log stream, once, on first start only.
-      process.stdout.write("\n" + firstAdminBox(admin.username, admin.generatedPassword, process.env.PUBLIC_ORIGIN ?? `http://${shownHost}:${port}`) + "\n\n");
+      process.stdout.write("\n" + firstAdminBox(admin.username, admin.generatedPassword, cfg.PUBLIC_ORIGIN ?? `http://${shownHost}:${port}`) + "\n\n");
     }
   }
   purgeExpiredSessions().catch((err) => log.warn("session purge failed", { err }));
@@ -73,7 +81,7 @@ async function main() {
   attachRealtime(httpServer, { log });
   // The controller runs in a thread of its own (own event loop and database pool): web traffic can
   // neither delay nor prevent a failover. SWITCHYARD_CONTROLLER=off: this instance serves UI and API only.
-  const controller = process.env.SWITCHYARD_CONTROLLER === "off" ? null : startControllerThread({ log, databaseUrl: database.url });
+  const controller = cfg.SWITCHYARD_CONTROLLER === "off" ? null : startControllerThread({ log, databaseUrl: database.url });
   if (!controller) log.info("controller: disabled in this process (SWITCHYARD_CONTROLLER=off)");
 
   await new Promise<void>((resolve, reject) => {

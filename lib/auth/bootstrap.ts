@@ -2,6 +2,7 @@
 import { db } from "@/lib/db";
 import { appendAudit } from "@/lib/audit";
 import { hashPassword, randomPassword } from "./password";
+import { config, type Config } from "@/lib/config";
 
 export interface FirstAdminResult {
   created: boolean;
@@ -10,11 +11,11 @@ export interface FirstAdminResult {
   generatedPassword?: string;
 }
 
-export async function ensureFirstAdmin(env: NodeJS.ProcessEnv = process.env): Promise<FirstAdminResult> {
-  const username = (env.ADMIN_USERNAME ?? "admin").trim() || "admin";
+export async function ensureFirstAdmin(c: Pick<Config, "ADMIN_USERNAME" | "ADMIN_PASSWORD"> = config()): Promise<FirstAdminResult> {
+  const username = c.ADMIN_USERNAME;
   if ((await db.user.count({ where: { role: "admin" } })) > 0) return { created: false, username };
-  const given = env.ADMIN_PASSWORD;
-  const password = given && given.length > 0 ? given : randomPassword();
+  const given = c.ADMIN_PASSWORD;
+  const password = given ?? randomPassword();
   const passwordHash = await hashPassword(password);
   // Serialise concurrent first starts of two instances: only one creates the admin.
   const created = await db.$transaction(async (tx) => {

@@ -1,4 +1,6 @@
 /** The session cookie: `sy_session`, HttpOnly, SameSite=Lax, Secure behind https. */
+import { config } from "@/lib/config";
+
 export const SESSION_COOKIE = "sy_session";
 
 export function parseCookies(header: string | null | undefined): Record<string, string> {
@@ -29,7 +31,7 @@ export function isSecureRequest(req: Request): boolean {
   } catch {
     /* relative URL: fall through */
   }
-  return (process.env.PUBLIC_ORIGIN ?? "").startsWith("https://");
+  return (config().PUBLIC_ORIGIN ?? "").startsWith("https://");
 }
 
 export function sessionCookie(value: string, opts: { secure: boolean; maxAgeSeconds: number }): string {

@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import { BroadcastChannel } from "node:worker_threads";
 import { z } from "zod";
+import { config } from "@/lib/config";
 import { conflict, notFound, ApiError } from "@/lib/http/errors";
 import { isLeaseAlive } from "@/lib/queries/lease";
 import { activeOperationOf, insertRequestedOperation, operationView, recordRefusal } from "@/lib/queries/operations";
@@ -66,7 +67,7 @@ function leader(): { controllerId: string; epoch: number } | null {
 
 /** The controller leading in this process, if any (asked once per module, then kept up to date). */
 async function localLeader(): Promise<{ controllerId: string; epoch: number } | null> {
-  if (process.env.SWITCHYARD_CONTROLLER === "off") return null;
+  if (config().SWITCHYARD_CONTROLLER === "off") return null;
   const ch = open();
   if (askedAt === null) {
     askedAt = Date.now();

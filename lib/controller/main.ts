@@ -4,15 +4,23 @@
  * panel's job). Panels that run beside it set SWITCHYARD_CONTROLLER=off, or keep theirs as standbys:
  * exactly one controller leads, whichever process it runs in.
  */
+import { ConfigError, loadConfig } from "@/lib/config";
 import { log } from "@/lib/log";
 import { closeDb } from "@/lib/db";
 import { runController } from "./index";
 
-const databaseUrl = process.env.DATABASE_URL?.trim();
-if (!databaseUrl) {
-  process.stderr.write("switchyard controller: DATABASE_URL is required (the panel's database)\n");
-  process.exit(78);
+function databaseUrlOrExit(): string {
+  try {
+    const url = loadConfig().DATABASE_URL;
+    if (url) return url;
+    process.stderr.write("switchyard controller: DATABASE_URL is required (the panel's database)\n");
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`switchyard controller: ${err.message}\n`);
+  }
+  process.exit(78); // EX_CONFIG
 }
+const databaseUrl = databaseUrlOrExit();
 const handle = runController({ log, databaseUrl });
 let stopping = false;
 const stop = async (signal: string) => {

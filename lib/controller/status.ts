@@ -15,6 +15,7 @@ import type { AuditQueue } from "@/lib/queries/tx";
 import { publishHostState, publishPairState } from "@/lib/realtime/publish";
 import type { HostView, PairView } from "@/lib/views";
 import type { HostCfg, HostObs, PairCfg, PairMemory } from "./model";
+import { hostView } from "./view";
 
 const PERSIST_DELAY_MS = 50;
 /** A heartbeat (lastHeartbeatAt, rttMs) is persisted and re-broadcast at most this often per host. */
@@ -40,22 +41,6 @@ function viewKey(v: PairView): string {
 /** A host view's identity for "did it change": everything but the heartbeat time and the RTT. */
 function hostKey(v: HostView): string {
   return JSON.stringify({ ...v, lastHeartbeatAt: null, rttMs: null });
-}
-
-function hostView(h: HostCfg, o: HostObs | undefined): HostView {
-  const s = o?.snapshot;
-  return {
-    id: h.id,
-    name: h.name,
-    address: h.address,
-    agentUrl: h.agentUrl,
-    connected: !!o?.connected,
-    lastHeartbeatAt: o?.lastHeartbeatAt ? new Date(o.lastHeartbeatAt).toISOString() : null,
-    rttMs: o?.rttMs ?? null,
-    agentVersion: s?.version ?? null,
-    apps: (s?.apps ?? []).map((a) => ({ name: a.name, state: a.state, mode: a.mode, vip: a.vip })),
-    vips: (s?.vips ?? []).map((v) => ({ name: v.name, address: v.address, observed: v.observed, duplicate: v.duplicate.detected })),
-  };
 }
 
 export class StatusWriter {

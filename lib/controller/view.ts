@@ -1,6 +1,10 @@
-/** Pure: the PairView (lib/views.ts) computed from the controller's model. */
-import type { PairHealth, PairView, ServerView, OperationSummary } from "../views";
-import { type PairWorld, type ServerState, isObservedPrimary, serverStates } from "./model";
+/**
+ * Pure: the views the controller publishes (lib/views.ts declares them), built from its model — the pair
+ * view, the host view — and the before/after summary and details of an operation's audit. (Views built
+ * from API data, for a pair not observed yet, are in lib/views.ts.)
+ */
+import type { HostView, PairHealth, PairView, ServerView, OperationSummary } from "../views";
+import { type HostCfg, type HostObs, type PairWorld, type ServerState, isObservedPrimary, serverStates } from "./model";
 import type { StepRecord } from "./model";
 
 function serverView(s: ServerState): ServerView {
@@ -118,4 +122,21 @@ export function stateSummary(world: PairWorld): StateSummary {
       vip: s.connected ? (s.vip?.observed ?? "unknown") : "unknown",
     };
   });
+}
+
+/** A host as its agent link and last snapshot show it (`host:state`, the Hosts page). */
+export function hostView(h: HostCfg, o: HostObs | undefined): HostView {
+  const s = o?.snapshot;
+  return {
+    id: h.id,
+    name: h.name,
+    address: h.address,
+    agentUrl: h.agentUrl,
+    connected: !!o?.connected,
+    lastHeartbeatAt: o?.lastHeartbeatAt ? new Date(o.lastHeartbeatAt).toISOString() : null,
+    rttMs: o?.rttMs ?? null,
+    agentVersion: s?.version ?? null,
+    apps: (s?.apps ?? []).map((a) => ({ name: a.name, state: a.state, mode: a.mode, vip: a.vip })),
+    vips: (s?.vips ?? []).map((v) => ({ name: v.name, address: v.address, observed: v.observed, duplicate: v.duplicate.detected })),
+  };
 }

@@ -9,6 +9,7 @@
 import path from "node:path";
 import { ensureDatabase, startEmbeddedPostgres, type DbLogger } from "./embedded";
 import { applyMigrations, REPO_ROOT } from "./migrate";
+import { loadConfig } from "@/lib/config";
 import { parseDatabaseUrl, redactUrl, withDatabase } from "./url";
 
 export type { DbLogger } from "./embedded";
@@ -31,13 +32,14 @@ export interface InitDatabaseOptions {
 }
 
 export function defaultDataDir(): string {
-  return path.resolve(process.env.SWITCHYARD_DATA_DIR || path.join(REPO_ROOT, ".data"));
+  return path.resolve(loadConfig().SWITCHYARD_DATA_DIR || path.join(REPO_ROOT, ".data"));
 }
 
 export async function initDatabase(opts: InitDatabaseOptions): Promise<DatabaseHandle> {
   const { log } = opts;
   const t0 = Date.now();
-  let url = process.env.DATABASE_URL?.trim() || undefined;
+  // Read afresh (not cached): tools and tests call this more than once in a process.
+  let url = loadConfig().DATABASE_URL || undefined;
   let embedded = false;
   let stop = async () => {};
 

@@ -5,6 +5,7 @@
 // cached on globalThis: Next's route handlers load their own copy of this module (a separate module
 // instance from server.ts), and they must share one client and one pool with it.
 import { PrismaPg } from "@prisma/adapter-pg";
+import { config } from "@/lib/config";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client";
 
@@ -20,10 +21,6 @@ const KEY = Symbol.for("switchyard.db");
 type Global = typeof globalThis & { [KEY]?: DbState };
 const g = globalThis as Global;
 
-function poolSize(): number {
-  const n = Number(process.env.DATABASE_POOL_MAX ?? 10);
-  return Number.isInteger(n) && n > 0 ? n : 10;
-}
 
 function state(): DbState {
   const existing = g[KEY];
@@ -34,7 +31,7 @@ function state(): DbState {
       "DATABASE_URL is not set: call initDatabase() from lib/db/bootstrap.ts at start-up before using the database",
     );
   }
-  const pool = new pg.Pool({ connectionString: url, max: poolSize(), application_name: "switchyard" });
+  const pool = new pg.Pool({ connectionString: url, max: config().DATABASE_POOL_MAX, application_name: "switchyard" });
   // An idle client losing its connection must not crash the process; the next query reports the error.
   pool.on("error", () => undefined);
   const client = new PrismaClient({ adapter: new PrismaPg(pool) });

@@ -3,8 +3,10 @@
  * SameSite=Lax). Allowed: PUBLIC_ORIGIN, every entry of ALLOWED_ORIGINS (comma separated), and the
  * request's own origin (Host header with the scheme it came in on).
  */
-export function configuredOrigins(env: NodeJS.ProcessEnv = process.env): string[] {
-  const list = [env.PUBLIC_ORIGIN ?? "", ...(env.ALLOWED_ORIGINS ?? "").split(",")]
+import { config, type Config } from "@/lib/config";
+
+export function configuredOrigins(c: Pick<Config, "PUBLIC_ORIGIN" | "ALLOWED_ORIGINS"> = config()): string[] {
+  const list = [c.PUBLIC_ORIGIN ?? "", ...(c.ALLOWED_ORIGINS ?? "").split(",")]
     .map((s) => s.trim())
     .filter(Boolean)
     .map(normaliseOrigin)
@@ -37,10 +39,10 @@ export function selfOrigin(headers: Headers, url?: string): string | null {
   return normaliseOrigin(`${proto || "http"}://${host}`);
 }
 
-export function isAllowedOrigin(origin: string, headers: Headers, url?: string): boolean {
+export function isAllowedOrigin(origin: string, headers: Headers, url?: string, allowed: string[] = configuredOrigins()): boolean {
   const o = normaliseOrigin(origin);
   if (!o) return false;
-  if (configuredOrigins().includes(o)) return true;
+  if (allowed.includes(o)) return true;
   return o === selfOrigin(headers, url);
 }
 
@@ -50,15 +52,15 @@ export const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * null when the request passes, otherwise why not. Browsers send Origin on every state-changing fetch;
  * a cookie-authenticated write without one (and without a same-origin Referer) is refused.
  */
-export function originProblem(req: Request): string | null {
+export function originProblem(req: Request, allowed: string[] = configuredOrigins()): string | null {
   const origin = req.headers.get("origin");
   if (origin && origin !== "null") {
-    return isAllowedOrigin(origin, req.headers, req.url) ? null : `origin ${origin} is not allowed`;
+    return isAllowedOrigin(origin, req.headers, req.url, allowed) ? null : `origin ${origin} is not allowed`;
   }
   const referer = req.headers.get("referer");
   if (referer) {
     const r = normaliseOrigin(referer);
-    return r && isAllowedOrigin(r, req.headers, req.url) ? null : "referer is not an allowed origin";
+    return r && isAllowedOrigin(r, req.headers, req.url, allowed) ? null : "referer is not an allowed origin";
   }
   return "missing Origin header on a cookie-authenticated request";
 }

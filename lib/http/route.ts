@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { authenticate, type Authentication } from "@/lib/auth/principal";
+import { config } from "@/lib/config";
 import { actorName, type Principal } from "@/lib/auth/roles";
 import { isSecureRequest, sessionCookie } from "@/lib/auth/cookies";
 import { log as rootLog, type Logger } from "@/lib/log";
@@ -54,7 +55,7 @@ export type RouteHandler<P> = (req: Request, ctx: { params: Promise<P> }) => Pro
 export const CLIENT_IP_HEADER = "x-switchyard-client-ip";
 
 export function clientIp(req: Request): string {
-  if (process.env.TRUST_PROXY === "1" || process.env.TRUST_PROXY === "true") {
+  if (config().TRUST_PROXY) {
     const xff = req.headers.get("x-forwarded-for")?.split(",")[0].trim();
     if (xff) return xff;
   }

@@ -14,6 +14,7 @@ import pg from "pg";
 import { BroadcastChannel } from "node:worker_threads";
 import { livePairViews } from "@/lib/controller/client";
 import { authenticateCredentials, bearerFrom } from "@/lib/auth/principal";
+import { config } from "@/lib/config";
 import { canRead } from "@/lib/auth/roles";
 import { isAllowedOrigin } from "@/lib/http/origin";
 import type { Logger } from "@/lib/log";
@@ -43,13 +44,6 @@ export const ADAPTER_POOL_MAX = 3;
 const POOL_KEY = Symbol.for("switchyard.realtime.pool");
 type PoolHolder = Record<symbol, pg.Pool | undefined>;
 
-export function realtimeAdapterKind(): "memory" | "postgres" {
-  const v = (process.env.REALTIME_ADAPTER ?? "memory").trim().toLowerCase();
-  if (v === "" || v === "memory") return "memory";
-  if (v === "postgres") return "postgres";
-  throw new Error(`REALTIME_ADAPTER must be "memory" or "postgres" (got ${JSON.stringify(process.env.REALTIME_ADAPTER)})`);
-}
-
 function fail(code: string, message: string): Ack {
   return { ok: false, error: { code, message } };
 }
@@ -65,7 +59,7 @@ export function attachRealtime(httpServer: HttpServer, deps: { log: Logger }): R
     pingTimeout: 10_000,
   });
 
-  if (realtimeAdapterKind() === "postgres") {
+  if (config().REALTIME_ADAPTER === "postgres") {
     try {
       const url = process.env.DATABASE_URL;
       if (!url) throw new Error("DATABASE_URL is not set");

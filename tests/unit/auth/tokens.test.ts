@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { looksLikeApiToken, newApiToken, newSessionToken, sha256Hex } from "@/lib/auth/tokens";
 import { clearSessionCookie, parseCookies, SESSION_COOKIE, sessionCookie } from "@/lib/auth/cookies";
 import { actorName, canAdmin, canOperate, canRead, minRole, type Principal } from "@/lib/auth/roles";
-import { parseDuration } from "@/lib/auth/config";
 import { clearLoginFailures, loginBlockedFor, loginKey, recordLoginFailure, resetLoginLimiter } from "@/lib/auth/rateLimit";
 import { bearerFrom } from "@/lib/auth/principal";
 
@@ -64,16 +63,6 @@ describe("roles", () => {
     expect(minRole("operator", "admin")).toBe("operator");
     expect(actorName(p("admin"))).toBe("n");
     expect(actorName({ ...p("admin"), kind: "token", tokenName: "ci" })).toBe("token:ci");
-  });
-});
-
-describe("config", () => {
-  it("parseDuration", () => {
-    expect(parseDuration("12h", 1)).toBe(43_200_000);
-    expect(parseDuration("30m", 1)).toBe(1_800_000);
-    expect(parseDuration("90", 1)).toBe(90_000);
-    expect(parseDuration("nonsense", 7)).toBe(7);
-    expect(parseDuration(undefined, 7)).toBe(7);
   });
 });
 

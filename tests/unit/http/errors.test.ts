@@ -1,9 +1,10 @@
+import { loadConfig } from "@/lib/config";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ApiError, badRequest, conflict, fromPrismaError, notFound } from "@/lib/http/errors";
 import { parseWith } from "@/lib/http/validate";
 import { route } from "@/lib/http/route";
-import { originProblem } from "@/lib/http/origin";
+import { configuredOrigins, originProblem } from "@/lib/http/origin";
 import { log, redact, setLogLevel, setLogSink } from "@/lib/log";
 
 let restore: (() => void) | undefined;
@@ -93,12 +94,10 @@ describe("origin check", () => {
     expect(originProblem(req({ origin: "http://evil.example" }))).toMatch(/not allowed/);
     expect(originProblem(req({}))).toMatch(/missing Origin/);
     expect(originProblem(req({ referer: "http://panel.local:3000/settings" }))).toBeNull();
-    process.env.ALLOWED_ORIGINS = "https://ops.example.com, http://other:8080";
-    try {
-      expect(originProblem(req({ origin: "https://ops.example.com" }))).toBeNull();
-    } finally {
-      delete process.env.ALLOWED_ORIGINS;
-    }
+    const allowed = configuredOrigins(loadConfig({ ALLOWED_ORIGINS: "https://ops.example.com, http://other:8080" }));
+    expect(allowed).toEqual(["https://ops.example.com", "http://other:8080"]);
+    expect(originProblem(req({ origin: "https://ops.example.com" }), allowed)).toBeNull();
+    expect(originProblem(req({ origin: "https://ops.example.com" }))).toMatch(/not allowed/);
   });
 });
 

@@ -1,0 +1,83 @@
+/**
+ * Every environment variable the panel and its controller read: one table, with each variable's default
+ * and meaning, parsed once with zod. A bad value stops the start with a message naming the variable
+ * (server.ts calls loadConfig() first). docs/configuration.md shows the same table (a unit test keeps
+ * them in step). The host agent is configured by its own file (agent/config.ts), not by these.
+ *
+ * DATABASE_URL here is what the operator set. The URL in use — the embedded Postgres's when it is unset —
+ * is written back to process.env.DATABASE_URL by lib/db/bootstrap.ts, so that every module graph of the
+ * process (Next's route handlers, the controller's thread) connects to the same database.
+ */
+import ms from "ms";
+import { z } from "zod";
+import { NewPassword, Username } from "./validation/users";
+
+/** "30m", "12h", "2d", "45s", "500ms" (the `ms` library), or a plain number of seconds. */
+const duration = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : ms(v as ms.StringValue);
+    if (typeof n !== "number" || !Number.isFinite(n) || n <= 0) {
+      ctx.addIssue({ code: "custom", message: `expected a duration such as 30m, 12h, 2d or a number of seconds (got "${v}")` });
+      return z.NEVER;
+    }
+    return Math.round(n);
+  });
+const int = (min: number, max: number) => z.string().trim().regex(/^\d+$/, "expected a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
+const flag = z.enum(["1", "true", "0", "false", ""]).transform((v) => v === "1" || v === "true");
+const origin = z.url({ protocol: /^https?$/, error: "expected an origin such as https://switchyard.example.com" });
+
+/** name → [schema of the raw string, default (raw, as an operator would write it), meaning]. */
+export const VARIABLES = {
+  PORT: [int(0, 65535), "3000", "HTTP port for the panel, its API and socket.io (one port)."],
+  HOST: [z.string().trim().min(1), "0.0.0.0", "Address to listen on (127.0.0.1 to keep it local)."],
+  NODE_ENV: [z.enum(["development", "production", "test"]), "development", "Next in development (HMR) or production mode; `npm start` sets production."],
+  DATABASE_URL: [z.string().trim().optional(), undefined, "postgres://user:password@host:5432/db of an external Postgres (migrations are applied at start-up); unset: an embedded Postgres in SWITCHYARD_DATA_DIR."],
+  DATABASE_POOL_MAX: [int(1, 1000), "10", "Connections in the web side's pool (API, audit). The controller's thread has its own pool of the same size plus its dedicated connections (leader lock, hot path, status)."],
+  SWITCHYARD_DATA_DIR: [z.string().trim().optional(), undefined, "Folder of the embedded Postgres (default: .data in the repository)."],
+  ADMIN_USERNAME: [Username, "admin", "Name of the admin created on first start (only when no admin exists)."],
+  ADMIN_PASSWORD: [NewPassword.optional(), undefined, "Password of that first admin; unset: a random one is printed once to the console. Ignored once an admin exists."],
+  SESSION_TTL: [duration, "12h", "Sliding session lifetime; each request extends it."],
+  LOGIN_RATE_LIMIT: [int(1, 1000), "5", "Failed logins allowed per username + client IP within LOGIN_RATE_WINDOW; then 429 with Retry-After."],
+  LOGIN_RATE_WINDOW: [duration, "1m", "Window of that limit (kept in memory per panel instance)."],
+  PUBLIC_ORIGIN: [origin.optional(), undefined, "The URL users open, e.g. https://switchyard.example.com: allowed as Origin of state-changing requests; https:// also marks the session cookie Secure."],
+  ALLOWED_ORIGINS: [z.string().optional(), undefined, "More allowed origins, comma separated. The request's own origin is always allowed."],
+  TRUST_PROXY: [flag, "0", "1 behind a reverse proxy: the client IP for the login limiter is taken from X-Forwarded-For."],
+  LOG_LEVEL: [z.enum(["debug", "info", "warn", "error"]), "info", "debug, info, warn or error. JSON lines on stdout; secret-looking keys are redacted."],
+  REALTIME_ADAPTER: [z.enum(["memory", "postgres"]), "memory", "memory: one panel instance. postgres: several instances on one database (broadcasts relayed through Postgres on a pool of 3 of their own)."],
+  SWITCHYARD_CONTROLLER: [z.enum(["on", "off"]), "on", "off: this instance runs no controller (UI and API only; requests reach the leader through the database). `npm run controller` runs one apart."],
+} as const satisfies Record<string, readonly [z.ZodType<unknown, string | undefined>, string | undefined, string]>;
+
+type Vars = typeof VARIABLES;
+export type Config = { readonly [K in keyof Vars]: z.output<Vars[K][0]> };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable. Empty values count as unset. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, [schema, def]] of Object.entries(VARIABLES) as [string, Vars[keyof Vars]][]) {
+    const given = env[name];
+    const raw = given === undefined || given.trim() === "" ? def : given;
+    const r = (schema as z.ZodType<unknown>).safeParse(raw);
+    if (r.success) out[name] = r.data;
+    else problems.push(`${name}=${JSON.stringify(given)}: ${r.error.issues[0]?.message ?? "invalid"}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out as Config;
+}
+
+let cached: Config | null = null;
+
+/** The configuration of this process (parsed on first use; server.ts has validated it at start-up). */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
