@@ -9,14 +9,16 @@
  * heartbeat (1.5 s) and disconnect grace (2 s), no hold-down.
  *
  * Measures `kill -9` of the primary's SIP process -> the first SIP 200 from the backup through the VIP,
- * --runs times on a quiet panel (--gap ms between runs, after the pair is healthy again), then --runs times while bench/flood-load.ts floods the panel with
- * --big concurrent anonymous bodies of --big-mb MB (streamed from a generator) and --slow connections
- * trickling a byte every --slow-interval ms, all to /api/auth/login over loopback. Per phase: failover
+ * --runs times on a quiet panel (--gap ms between runs, once the pair is healthy again), then --runs
+ * times while bench/flood-load.ts floods the panel (after --warmup s of it) with --big concurrent
+ * anonymous bodies of --big-mb MB (streamed from a generator) and --slow connections trickling a byte
+ * every --slow-interval ms, all to /api/auth/login over loopback. The defaults make the flooded phase
+ * last about 45 s, longer than the panel's 30 s request timeout. Per phase: failover
  * median / p90 / worst, the panel's peak RSS, agent links dropped (the panel's `agent missed its heartbeat
  * deadline` and `controller: agent disconnected` log lines) and `host_disconnected` alarms raised, and
  * GET /api/health latency sampled every 500 ms. Writes bench/results/flood.json and flood.md.
  *
- *   npm run bench:flood [-- --runs 10 --big 6 --big-mb 400 --slow 50 --slow-interval 100 --retry-ms 100 --warmup 10 --gap 1000 --out flood]
+ *   npm run bench:flood [-- --runs 10 --big 6 --big-mb 400 --slow 50 --slow-interval 100 --retry-ms 100 --warmup 20 --gap 2000 --out flood]
  *
  * Everything shares the machine's 2 cores: the flood's own client burns CPU too (it is a separate
  * process; the load average is in the results).
@@ -38,8 +40,8 @@ const { values } = parseArgs({
     "big-mb": { type: "string", default: "400" },
     slow: { type: "string", default: "50" },
     "slow-interval": { type: "string", default: "100" },
-    warmup: { type: "string", default: "10" },
-    gap: { type: "string", default: "1000" },
+    warmup: { type: "string", default: "20" },
+    gap: { type: "string", default: "2000" },
     "retry-ms": { type: "string", default: "100" },
     out: { type: "string", default: "flood" },
   },
