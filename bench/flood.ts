@@ -18,7 +18,7 @@
  * deadline` and `controller: agent disconnected` log lines) and `host_disconnected` alarms raised, and
  * GET /api/health latency sampled every 500 ms. Writes bench/results/flood.json and flood.md.
  *
- *   npm run bench:flood [-- --runs 10 --big 6 --big-mb 400 --slow 50 --slow-interval 100 --retry-ms 100 --warmup 20 --gap 2000 --out flood]
+ *   npm run bench:flood [-- --runs 10 --big 6 --big-mb 400 --slow 50 --slow-interval 100 --retry-ms 100 --warmup 20 --gap 2000 --out flood --note TEXT]
  *
  * Everything shares the machine's 2 cores: the flood's own client burns CPU too (it is a separate
  * process; the load average is in the results).
@@ -44,6 +44,7 @@ const { values } = parseArgs({
     gap: { type: "string", default: "2000" },
     "retry-ms": { type: "string", default: "100" },
     out: { type: "string", default: "flood" },
+    note: { type: "string", default: "" },
   },
 });
 const RUNS = Number(values.runs);
@@ -256,6 +257,7 @@ async function main(): Promise<number> {
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", kernel: os.release(), node: process.version, memGB: Math.round(os.totalmem() / 2 ** 30) },
       loadavg: { start: loadStart, end: os.loadavg().map(r1) },
       settings: { runs: RUNS, big: Number(values.big), bigMB: Number(values["big-mb"]), slow: Number(values.slow), slowIntervalMs: Number(values["slow-interval"]), retryMs: Number(values["retry-ms"]), warmupS: WARMUP_S, gapMs: GAP_MS, path: "/api/auth/login", pair: { heartbeatTimeoutMs: 1500, disconnectGraceSeconds: 2, holdDownSeconds: 0 } },
+      note: values.note || undefined,
       quiet,
       flooded,
     };
@@ -272,7 +274,7 @@ async function main(): Promise<number> {
   }
 }
 
-function markdown(r: { generatedAt: string; commit: string; machine: Record<string, unknown>; loadavg: { start: number[]; end: number[] }; settings: Record<string, unknown>; quiet: Phase; flooded: Phase }): string {
+function markdown(r: { generatedAt: string; commit: string; note?: string; machine: Record<string, unknown>; loadavg: { start: number[]; end: number[] }; settings: Record<string, unknown>; quiet: Phase; flooded: Phase }): string {
   const f = (x: number | null) => (x === null ? "n/a" : x.toFixed(1));
   const fo = (p: Phase) => `${f(p.failover.median)} / ${f(p.failover.p90)} / ${f(p.failover.worst)}`;
   const s = r.settings;
@@ -283,6 +285,7 @@ function markdown(r: { generatedAt: string; commit: string; machine: Record<stri
     `${r.generatedAt}, commit ${r.commit}, ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memGB} GB, kernel ${r.machine.kernel}, Node ${r.machine.node}; ` +
       `load average (1/5/15 min) ${r.loadavg.start.join(" / ")} at the start, ${r.loadavg.end.join(" / ")} at the end.`,
     ``,
+    ...(r.note ? [`Note: ${r.note}`, ``] : []),
     `Failover = \`kill -9\` of the primary's SIP process → first SIP 200 from the backup through the VIP (namespace lab, linux VIP driver), ${s.runs} runs per phase. ` +
       `Flood: ${s.big} concurrent anonymous bodies of ${s.bigMB} MB (streamed; the next one ${s.retryMs} ms after each ends) and ${s.slow} connections sending a byte every ${s.slowIntervalMs} ms, all to ${s.path}; ` +
       `the flooded runs start after ${s.warmupS} s of flood; ${s.gapMs} ms between runs once the pair is healthy again. Pair: heartbeat 1.5 s, disconnect grace 2 s.`,
