@@ -59,6 +59,10 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
 
 interface Phase {
   name: string;
+  /** Why the phase stopped before its last run (the pair did not become healthy in time, ...). */
+  incomplete?: string;
+  /** Start and end, ms since the epoch. */
+  window: [number, number];
   /** Each run's kill -> first 200 from the backup, ms; null = no such answer within 30 s. */
   failoverMs: (number | null)[];
   failover: { n: number; failed: number; median: number | null; p90: number | null; worst: number | null };
@@ -67,8 +71,12 @@ interface Phase {
   linkDropLines: string[];
   hostDisconnectedAlarms: number;
   healthMs: { n: number; median: number | null; worst: number | null; failed: number };
+  /** Error-level lines in the panel's log during the phase (the first five). */
+  serverErrors: { count: number; first: string[] };
   seconds: number;
   flood?: unknown;
+  /** After an incomplete flooded phase: seconds from the end of the flood to a healthy pair again (null: not within 180 s). */
+  recoveredAfterFloodS?: number | null;
 }
 
 function quantiles(xs: number[]) {
@@ -161,8 +169,10 @@ async function main(): Promise<number> {
         async () => {
           const v: PairViewLite | null = await api.pair(pairId);
           const p = v?.servers.find((s) => s.mode === "primary")?.hostName as HostNode | undefined;
-          if (v?.status !== "healthy" || !p) return null;
-          return (await lab!.vipHolders()).join() === p ? p : null;
+          if (v?.status !== "healthy" || !p) throw new Error(`pair ${v?.status ?? "not observed"} (${v?.statusReason ?? ""}), primary ${p ?? "none"}`);
+          const holders = await lab!.vipHolders();
+          if (holders.join() !== p) throw new Error(`VIP held by [${holders.join(", ")}], primary ${p}`);
+          return p;
         },
         timeoutMs,
         100,
@@ -187,6 +197,7 @@ async function main(): Promise<number> {
         }
       })();
       const failoverMs: (number | null)[] = [];
+      let incomplete: string | undefined;
       try {
         for (let i = 0; i < RUNS; i++) {
           if (i > 0) await sleep(GAP_MS);
@@ -204,6 +215,9 @@ async function main(): Promise<number> {
           note(`${name} ${i + 1}/${RUNS}: kill -9 on ${primary} -> first 200 from ${backup} ${ms === null ? "NOT within 30 s" : `after ${ms.toFixed(1)} ms`}`);
         }
         await steady(120_000);
+      } catch (e) {
+        incomplete = `stopped after ${failoverMs.length} of ${RUNS} runs: ${(e as Error).message}`;
+        note(`${name}: ${incomplete}`);
       } finally {
         sampling = false;
         clearInterval(sampler);
@@ -211,24 +225,29 @@ async function main(): Promise<number> {
       }
       const lines = srv!.output().slice(logFrom).match(/^.*$/gm) ?? [];
       const drops = lines.filter((l) => LINK_DROP.test(l));
-      const alarms = (await api.alarms("?state=all&limit=1000")).filter((a) => a.kind === "host_disconnected" && Date.parse(a.raisedAt ?? "") >= t0Phase);
+      const errors = lines.filter((l) => l.includes('"level":"error"'));
       const ok = failoverMs.filter((x): x is number => x !== null);
       const h = quantiles(health);
       return {
         name,
+        incomplete,
+        window: [t0Phase, Date.now()],
         failoverMs: failoverMs.map((x) => (x === null ? null : r1(x))),
         failover: { n: failoverMs.length, failed: failoverMs.length - ok.length, ...quantiles(ok) },
         peakRssMB: Math.round(peak),
         linkDrops: drops.length,
         linkDropLines: drops.slice(0, 20).map((l) => l.slice(0, 300)),
-        hostDisconnectedAlarms: alarms.length,
+        hostDisconnectedAlarms: 0,
+        serverErrors: { count: errors.length, first: errors.slice(0, 5).map((l) => l.slice(0, 400)) },
         healthMs: { n: health.length, median: h.median, worst: h.worst, failed: healthFailed },
         seconds: Math.round((Date.now() - t0Phase) / 1000),
       };
     };
+    const summary = (p: Phase) =>
+      `${p.name}: median ${p.failover.median} ms, p90 ${p.failover.p90}, worst ${p.failover.worst} (${p.failover.n} runs); peak RSS ${p.peakRssMB} MB; links dropped ${p.linkDrops}${p.incomplete ? `; INCOMPLETE: ${p.incomplete}` : ""}`;
 
     const quiet = await runPhase("quiet");
-    note(`quiet: median ${quiet.failover.median} ms, p90 ${quiet.failover.p90}, worst ${quiet.failover.worst}; peak RSS ${quiet.peakRssMB} MB; links dropped ${quiet.linkDrops}`);
+    note(summary(quiet));
 
     load = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "bench", "flood-load.ts"), "--url", srv.url, ...FLOOD_ARGS], {
       cwd: REPO,
@@ -249,7 +268,20 @@ async function main(): Promise<number> {
     load.stdin!.end();
     await Promise.race([ended, sleep(5000)]);
     flooded.flood = floodStats;
-    note(`flooded: median ${flooded.failover.median} ms, p90 ${flooded.failover.p90}, worst ${flooded.failover.worst}; peak RSS ${flooded.peakRssMB} MB; links dropped ${flooded.linkDrops}`);
+    const floodStopped = Date.now();
+    if (flooded.incomplete) {
+      // How long the panel takes to get the pair healthy again once the flood is gone.
+      flooded.recoveredAfterFloodS = await steady(180_000).then(
+        () => r1((Date.now() - floodStopped) / 1000),
+        () => null,
+      );
+    }
+    // Alarms are read once the flood is gone (the API may not answer during it).
+    const alarms = await api.alarms("?state=all&limit=1000").catch(() => []);
+    for (const p of [quiet, flooded]) {
+      p.hostDisconnectedAlarms = alarms.filter((a) => a.kind === "host_disconnected" && Date.parse(a.raisedAt ?? "") >= p.window[0] && Date.parse(a.raisedAt ?? "") <= p.window[1]).length;
+    }
+    note(summary(flooded));
 
     const result = {
       generatedAt: startedAt,
@@ -298,6 +330,7 @@ function markdown(r: { generatedAt: string; commit: string; note?: string; machi
     `| agent links dropped (log lines) | ${r.quiet.linkDrops} | ${r.flooded.linkDrops} |`,
     `| \`host_disconnected\` alarms raised | ${r.quiet.hostDisconnectedAlarms} | ${r.flooded.hostDisconnectedAlarms} |`,
     `| GET /api/health every 500 ms: median / worst ms (failed) | ${f(r.quiet.healthMs.median)} / ${f(r.quiet.healthMs.worst)} (${r.quiet.healthMs.failed}) | ${f(r.flooded.healthMs.median)} / ${f(r.flooded.healthMs.worst)} (${r.flooded.healthMs.failed}) |`,
+    `| error lines in the panel's log | ${r.quiet.serverErrors.count} | ${r.flooded.serverErrors.count} |`,
     `| phase duration | ${r.quiet.seconds} s | ${r.flooded.seconds} s |`,
     ``,
     `Samples (ms): quiet ${r.quiet.failoverMs.map((x) => (x === null ? "none" : x)).join(", ")}; flooded ${r.flooded.failoverMs.map((x) => (x === null ? "none" : x)).join(", ")}.`,
@@ -307,6 +340,14 @@ function markdown(r: { generatedAt: string; commit: string; note?: string; machi
         `${fl.slow.started} slow connections opened, answers ${JSON.stringify(fl.slow.answers)} ("none": closed by the server without an answer; "open at the end": still open when the flood stopped).`
       : `(no counters from the flood's client)`,
     ``,
+    ...[r.quiet, r.flooded]
+      .filter((p) => p.incomplete)
+      .flatMap((p) => [
+        `**The ${p.name} phase stopped early**: ${p.incomplete}.` +
+          (p.recoveredAfterFloodS !== undefined ? ` The pair was healthy again ${p.recoveredAfterFloodS === null ? "not within 180 s" : `${p.recoveredAfterFloodS} s`} after the flood stopped.` : ""),
+        ``,
+      ]),
+    ...(r.flooded.serverErrors.count ? [`Error lines in the panel's log during the flood (first ${r.flooded.serverErrors.first.length}):`, ``, "```", ...r.flooded.serverErrors.first, "```", ``] : []),
     ...(r.flooded.linkDropLines.length ? [`Link drops logged during the flood (first ${r.flooded.linkDropLines.length}):`, ``, "```", ...r.flooded.linkDropLines, "```", ``] : []),
   ].join("\n");
 }

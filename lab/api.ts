@@ -29,6 +29,8 @@ const unwrap = <T>(body: unknown, key: string): T => {
 export class PanelApi {
   private cookie: string | null = null;
   private bearer: string | null = null;
+  /** A call that has not answered after this long fails (a panel that stopped answering is a finding, not a hang). */
+  timeoutMs = 30_000;
   constructor(readonly base: string) {}
 
   useToken(token: string): void {
@@ -41,7 +43,12 @@ export class PanelApi {
     if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
     else if (this.cookie) headers.cookie = this.cookie;
     const t0 = performance.now();
-    const res = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(this.base + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
     const ms = performance.now() - t0;
     const setCookie = res.headers.getSetCookie?.() ?? [];
     for (const c of setCookie) {
