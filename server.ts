@@ -10,6 +10,7 @@ import { initDatabase } from "@/lib/db/bootstrap";
 import { closeDb } from "@/lib/db";
 import { ensureFirstAdmin, firstAdminBox } from "@/lib/auth/bootstrap";
 import { purgeExpiredSessions } from "@/lib/auth/session";
+import { httpServerOptions, refuseOversizedBody } from "@/lib/http/body-limit";
 import { CLIENT_IP_HEADER } from "@/lib/http/route";
 import { log } from "@/lib/log";
 import { attachRealtime, closeRealtime } from "@/lib/realtime/server";
@@ -47,7 +48,8 @@ async function main() {
   await app.prepare();
   const handle = app.getRequestHandler();
 
-  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+  // Request and header timeouts and the body limit: lib/http/body-limit.ts.
+  const httpServer = createServer(httpServerOptions(), (req: IncomingMessage, res: ServerResponse) => {
     const t0 = process.hrtime.bigint();
     const given = req.headers["x-request-id"];
     const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
@@ -68,6 +70,7 @@ async function main() {
       else if (res.statusCode >= 500) log.error("http", fields);
       else log.info("http", fields);
     });
+    if (refuseOversizedBody(req, res)) return;
     handle(req, res).catch((err) => {
       log.error("request handler failed", { requestId, err });
       if (!res.headersSent) {

@@ -4,6 +4,7 @@
  * and alarms. Response bodies are read leniently ({ host } or the object itself) and checked for the few
  * fields the lab needs.
  */
+import type { HostNode, Lab } from "./harness";
 export interface ApiResponse<T = unknown> {
   status: number;
   body: T;
@@ -28,6 +29,8 @@ const unwrap = <T>(body: unknown, key: string): T => {
 export class PanelApi {
   private cookie: string | null = null;
   private bearer: string | null = null;
+  /** A call that has not answered after this long fails (a panel that stopped answering is a finding, not a hang). */
+  timeoutMs = 30_000;
   constructor(readonly base: string) {}
 
   useToken(token: string): void {
@@ -40,7 +43,12 @@ export class PanelApi {
     if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
     else if (this.cookie) headers.cookie = this.cookie;
     const t0 = performance.now();
-    const res = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(this.base + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
     const ms = performance.now() - t0;
     const setCookie = res.headers.getSetCookie?.() ?? [];
     for (const c of setCookie) {
@@ -118,6 +126,30 @@ export class PanelApi {
   async alarms(query = ""): Promise<AlarmLite[]> {
     return unwrap(await this.ok("GET", `/api/alarms${query}`), "alarms");
   }
+
+  /** Registers the lab's two hosts (named host1 and host2, their running agents) and one pair (labPairBody). */
+  async createLabPair(lab: Pick<Lab, "addr" | "agents">, agentToken: string, name: string, policy: Record<string, unknown>): Promise<{ hostIds: Record<HostNode, string>; pairId: string }> {
+    const hostIds = { host1: "", host2: "" };
+    for (const h of ["host1", "host2"] as const) {
+      hostIds[h] = (await this.createHost({ name: h, address: lab.addr[h], agentUrl: lab.agents.get(h)!.url, agentToken })).id;
+    }
+    return { hostIds, pairId: (await this.createPair(labPairBody(lab, hostIds, name, policy))).id };
+  }
+}
+
+/** The body of POST /api/pairs for the lab's pair: sip-1 on host1, sip-2 on host2 (app "sip"), the lab's VIP on eth0. */
+export function labPairBody(lab: Pick<Lab, "addr">, hostIds: Record<HostNode, string>, name: string, policy: Record<string, unknown>): Record<string, unknown> {
+  return {
+    name,
+    vipAddress: lab.addr.vip,
+    vipPrefix: lab.addr.prefixLen,
+    vipInterface: "eth0",
+    servers: [
+      { name: "sip-1", hostId: hostIds.host1, appName: "sip" },
+      { name: "sip-2", hostId: hostIds.host2, appName: "sip" },
+    ],
+    ...policy,
+  };
 }
 
 /** The fields of lib/views.ts that the lab reads (kept local: the lab never imports lib/). */

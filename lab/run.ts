@@ -22,7 +22,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { PanelApi } from "./api";
+import { labPairBody, PanelApi } from "./api";
 import { exec, Lab, REPO, randomToken, sleep, tail, waitFor, type HostNode } from "./harness";
 
 const log = (level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}) =>
@@ -202,21 +202,9 @@ async function main(): Promise<number> {
     const pairs = await api.pairs().catch(() => []);
     let pair = pairs.find((p) => p.name === "lab");
     if (!pair)
-      pair = await api.createPair({
-        name: "lab",
-        vipAddress: lab.addr.vip,
-        vipPrefix: lab.addr.prefixLen,
-        vipInterface: "eth0",
-        servers: [
-          { name: "sip-1", hostId: hostIds.host1, appName: "sip" },
-          { name: "sip-2", hostId: hostIds.host2, appName: "sip" },
-        ],
-        autoFailover: true,
-        disconnectGraceSeconds: 2,
-        heartbeatTimeoutMs: 1500,
-        autoRestart: true,
-        holdDownSeconds: 30,
-      });
+      pair = await api.createPair(
+        labPairBody(lab, hostIds, "lab", { autoFailover: true, disconnectGraceSeconds: 2, heartbeatTimeoutMs: 1500, autoRestart: true, holdDownSeconds: 30 }),
+      );
     const view = await waitFor(
       "the controller to see both agents",
       async () => {

@@ -38,6 +38,8 @@ export const VARIABLES = {
   SWITCHYARD_DATA_DIR: [z.string().trim().optional(), undefined, "Folder of the embedded Postgres (default: .data in the repository)."],
   ADMIN_USERNAME: [Username, "admin", "Name of the admin created on first start (only when no admin exists)."],
   ADMIN_PASSWORD: [NewPassword.optional(), undefined, "Password of that first admin; unset: a random one is printed once to the console. Ignored once an admin exists."],
+  HTTP_REQUEST_TIMEOUT: [duration, "30s", "Time to receive a whole request, headers and body (Node's requestTimeout, checked every second); then 408 and the connection is closed, so a body trickling in cannot hold a connection. It ends when the request has arrived: socket.io long-polling, websockets and streamed responses (the audit export) are not affected. Request bodies are at most 256 kB (413)."],
+  HTTP_HEADERS_TIMEOUT: [duration, "10s", "Time to receive a request's headers (Node's headersTimeout; at most HTTP_REQUEST_TIMEOUT)."],
   SESSION_TTL: [duration, "12h", "Sliding session lifetime; each request extends it."],
   LOGIN_RATE_LIMIT: [int(1, 1000), "5", "Failed logins allowed per username + client IP within LOGIN_RATE_WINDOW; then 429 with Retry-After."],
   LOGIN_RATE_WINDOW: [duration, "1m", "Window of that limit (kept in memory per panel instance)."],

@@ -1,9 +1,7 @@
 /** The one place request input meets zod: bodies, query strings and path params. */
 import type { z } from "zod";
+import { MAX_BODY_BYTES, payloadTooLarge } from "./body-limit";
 import { ApiError, badRequest } from "./errors";
-
-/** Upper bound on JSON bodies (bytes). */
-export const MAX_BODY_BYTES = 256 * 1024;
 
 /** "servers.1.hostId: must be a UUID" — the first issue, naming the field. */
 export function describeIssue(issue: z.core.$ZodIssue): { field: string; message: string } {
@@ -23,14 +21,42 @@ export async function readJson(req: Request): Promise<unknown> {
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new ApiError(415, "unsupported_media_type", "send the body as application/json");
   }
-  const text = await req.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ApiError(413, "payload_too_large", `body larger than ${MAX_BODY_BYTES} bytes`);
+  if (Number(req.headers.get("content-length")) > MAX_BODY_BYTES) throw payloadTooLarge();
+  const text = await readText(req.body, MAX_BODY_BYTES);
   if (text.trim() === "") throw badRequest("request body is empty; expected a JSON object");
   try {
     return JSON.parse(text);
   } catch {
     throw badRequest("request body is not valid JSON");
   }
+}
+
+/**
+ * The body as UTF-8 text, read chunk by chunk with a byte counter: past `max` bytes it stops reading (the
+ * rest is left unread; server.ts closes the connection) and throws 413. Holds at most `max` bytes and one chunk.
+ */
+async function readText(body: ReadableStream<Uint8Array> | null, max: number): Promise<string> {
+  if (!body) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch {
+        throw badRequest("the request body did not arrive in full");
+      }
+      if (r.done) break;
+      size += r.value.byteLength;
+      if (size > max) throw payloadTooLarge();
+      chunks.push(r.value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks, size));
 }
 
 export async function parseBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {

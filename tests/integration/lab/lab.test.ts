@@ -199,26 +199,15 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
     srv = await startServer({ env: { LOG_LEVEL: process.env.SY_LAB_SERVER_LOG ? "debug" : "warn" } });
     api = new PanelApi(srv.url);
     api.useToken(srv.adminToken!);
-    for (const h of ["host1", "host2"] as const) {
-      hostIds[h] = (await api.createHost({ name: h, address: lab.addr[h], agentUrl: lab.agents.get(h)!.url, agentToken: token })).id;
-    }
-    pairId = (
-      await api.createPair({
-        name: `lab-${lab.prefix}`,
-        vipAddress: lab.addr.vip,
-        vipPrefix: lab.addr.prefixLen,
-        vipInterface: "eth0",
-        servers: [
-          { name: "sip-1", hostId: hostIds.host1, appName: "sip" },
-          { name: "sip-2", hostId: hostIds.host2, appName: "sip" },
-        ],
-        autoFailover: true,
-        autoRestart: true,
-        disconnectGraceSeconds: 1,
-        heartbeatTimeoutMs: 1000,
-        holdDownSeconds: 0,
-      })
-    ).id;
+    const created = await api.createLabPair(lab, token, `lab-${lab.prefix}`, {
+      autoFailover: true,
+      autoRestart: true,
+      disconnectGraceSeconds: 1,
+      heartbeatTimeoutMs: 1000,
+      holdDownSeconds: 0,
+    });
+    Object.assign(hostIds, created.hostIds);
+    pairId = created.pairId;
     prober = lab.startProber();
     await prober.ready(vipTarget);
     await waitSteady("host1", 30_000);
