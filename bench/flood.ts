@@ -153,7 +153,6 @@ async function main(): Promise<number> {
     api.useToken(srv.adminToken!);
     const { pairId } = await api.createLabPair(lab, token, `flood-${lab.prefix}`, {
       autoFailover: true,
-      autoRestart: true,
       heartbeatTimeoutMs: 1500,
       disconnectGraceSeconds: 2,
       holdDownSeconds: 0,

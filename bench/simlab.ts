@@ -129,7 +129,7 @@ export interface PairSpec {
   name: string;
   vipAddress: string;
   hosts: [SimHost, SimHost];
-  policy?: Partial<{ disconnectGraceSeconds: number; heartbeatTimeoutMs: number; holdDownSeconds: number; autoRestart: boolean; autoFailover: boolean }>;
+  policy?: Partial<{ disconnectGraceSeconds: number; heartbeatTimeoutMs: number; holdDownSeconds: number; autoFailover: boolean }>;
 }
 
 /** Creates or updates hosts and pairs by name (one audited transaction). Returns the pair ids by name. */

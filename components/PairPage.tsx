@@ -260,7 +260,7 @@ function PolicyPanel({ dto, onSaved }: { dto: PairDto; onSaved: (d: PairDto) => 
   const admin = canAdmin(me);
   const [busy, setBusy] = useState<string | null>(null);
   const [err, setErr] = useState<string | null>(null);
-  async function toggle(field: "maintenance" | "autoFailover" | "autoRestart") {
+  async function toggle(field: "maintenance" | "autoFailover") {
     setBusy(field);
     setErr(null);
     try {
@@ -274,7 +274,7 @@ function PolicyPanel({ dto, onSaved }: { dto: PairDto; onSaved: (d: PairDto) => 
   }
   const rows: [string, string][] = [
     ["Automatic failover", dto.autoFailover ? "on" : "off"],
-    ["Restart a failed server", dto.autoRestart ? "on (as backup)" : "off"],
+    ["Restart a failed server", "by its agent, in backup mode"],
     ["Disconnect grace", `${dto.disconnectGraceSeconds} s`],
     ["Heartbeat timeout", `${dto.heartbeatTimeoutMs} ms`],
     ["Hold-down after failover", `${dto.holdDownSeconds} s`],

@@ -223,7 +223,6 @@ const PAIR_FIELDS = [
   "heartbeatTimeoutMs",
   "holdDownSeconds",
   "autoFailover",
-  "autoRestart",
   "maintenance",
 ];
 
@@ -234,7 +233,6 @@ interface PairFormValues {
   vipInterface: string;
   servers: { name: string; hostId: string; appName: string }[];
   autoFailover: boolean;
-  autoRestart: boolean;
   maintenance: boolean;
   disconnectGraceSeconds: string;
   heartbeatTimeoutMs: string;
@@ -249,7 +247,6 @@ function initial(p: PairDto | null): PairFormValues {
     vipInterface: p?.vipInterface ?? "eth0",
     servers: [0, 1].map((i) => ({ name: p?.servers[i]?.name ?? `sip-${i + 1}`, hostId: p?.servers[i]?.hostId ?? "", appName: p?.servers[i]?.appName ?? `sip${i + 1}` })),
     autoFailover: p?.autoFailover ?? true,
-    autoRestart: p?.autoRestart ?? true,
     maintenance: p?.maintenance ?? false,
     disconnectGraceSeconds: String(p?.disconnectGraceSeconds ?? 2),
     heartbeatTimeoutMs: String(p?.heartbeatTimeoutMs ?? 1500),
@@ -287,7 +284,6 @@ function PairForm({ pair, hosts, onDone, suggestedName }: { pair: PairDto | null
       vipInterface: v.vipInterface.trim(),
       servers: v.servers.map((s) => ({ name: s.name.trim(), hostId: s.hostId, appName: s.appName.trim() })),
       autoFailover: v.autoFailover,
-      autoRestart: v.autoRestart,
       maintenance: v.maintenance,
       disconnectGraceSeconds: num(v.disconnectGraceSeconds),
       heartbeatTimeoutMs: num(v.heartbeatTimeoutMs),
@@ -349,7 +345,7 @@ function PairForm({ pair, hosts, onDone, suggestedName }: { pair: PairDto | null
       </fieldset>
     );
   };
-  const check = (k: "autoFailover" | "autoRestart" | "maintenance", label: string) => (
+  const check = (k: "autoFailover" | "maintenance", label: string) => (
     <label className="flex items-center gap-2 text-sm">
       <input type="checkbox" className="size-4 accent-[var(--accent)]" checked={v[k]} onChange={(e) => setV({ ...v, [k]: e.target.checked })} />
       {label}
@@ -374,7 +370,6 @@ function PairForm({ pair, hosts, onDone, suggestedName }: { pair: PairDto | null
         {text("holdDownSeconds", "Hold-down (s)", "no new automatic failover for this long", "numeric")}
         <div className="flex flex-col gap-2 sm:col-span-3">
           {check("autoFailover", "Automatic failover when the primary fails or disconnects")}
-          {check("autoRestart", "Restart a failed server in backup mode")}
           {check("maintenance", "Maintenance mode (observe only, no automatic action)")}
         </div>
       </fieldset>

@@ -203,7 +203,7 @@ async function main(): Promise<number> {
     let pair = pairs.find((p) => p.name === "lab");
     if (!pair)
       pair = await api.createPair(
-        labPairBody(lab, hostIds, "lab", { autoFailover: true, disconnectGraceSeconds: 2, heartbeatTimeoutMs: 1500, autoRestart: true, holdDownSeconds: 30 }),
+        labPairBody(lab, hostIds, "lab", { autoFailover: true, disconnectGraceSeconds: 2, heartbeatTimeoutMs: 1500, holdDownSeconds: 30 }),
       );
     const view = await waitFor(
       "the controller to see both agents",

@@ -124,7 +124,6 @@ export interface PairDto {
   autoFailover: boolean;
   disconnectGraceSeconds: number;
   heartbeatTimeoutMs: number;
-  autoRestart: boolean;
   holdDownSeconds: number;
   maintenance: boolean;
   createdAt: string;

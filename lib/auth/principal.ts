@@ -93,7 +93,3 @@ export function authenticate(req: Request): Promise<Authentication> {
     bearer: bearerFrom(req.headers.get("authorization")),
   });
 }
-
-export async function getPrincipal(req: Request): Promise<Principal | null> {
-  return (await authenticate(req)).principal;
-}

@@ -44,7 +44,6 @@ export function toPairDto(p: NonNullable<Row>): PairDto {
     autoFailover: p.autoFailover,
     disconnectGraceSeconds: p.disconnectGraceSeconds,
     heartbeatTimeoutMs: p.heartbeatTimeoutMs,
-    autoRestart: p.autoRestart,
     holdDownSeconds: p.holdDownSeconds,
     maintenance: p.maintenance,
     createdAt: p.createdAt.toISOString(),

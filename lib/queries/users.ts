@@ -19,12 +19,6 @@ export async function listUsers(): Promise<UserDto[]> {
   return (await db.user.findMany({ select, orderBy: { username: "asc" } })).map(toDto);
 }
 
-export async function getUser(id: string): Promise<UserDto> {
-  const u = await db.user.findUnique({ where: { id }, select });
-  if (!u) throw notFound("user");
-  return toDto(u);
-}
-
 /** For the login check only. */
 export function findUserForLogin(username: string) {
   return db.user.findUnique({ where: { username }, select: { id: true, username: true, role: true, passwordHash: true } });

@@ -27,7 +27,6 @@ export const PairPolicy = z
     autoFailover: z.boolean({ message: "must be true or false" }),
     disconnectGraceSeconds: int(0, 3600, " seconds"),
     heartbeatTimeoutMs: int(200, 60_000, " ms"),
-    autoRestart: z.boolean({ message: "must be true or false" }),
     holdDownSeconds: int(0, 86_400, " seconds"),
     maintenance: z.boolean({ message: "must be true or false" }),
   })

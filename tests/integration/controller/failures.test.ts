@@ -4,33 +4,18 @@
  * in this process. Each test asserts the exact step order, the final observed state, audit rows and alarms.
  * A failed server is restarted by its own agent (in backup mode), never by an operation of the controller.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runController, type ControllerHandle } from "@/lib/controller";
-import { alarmsOf, auditOf, operationsOf, pairView, startLabPair, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
+import { describe, expect, it } from "vitest";
+import { alarmsOf, auditOf, operationsOf, pairView, controllerSuite, steps, waitFor, waitHealthy, waitOperationDone } from "./lab";
 import { killGroup } from "../agent/helpers";
 
-const quiet = { info: () => {}, warn: () => {}, error: (m: string, f?: object) => console.error(m, f) };
-let controller: ControllerHandle;
-let lab: LabPair | null = null;
-
-beforeAll(async () => {
-  controller = runController({ log: quiet, databaseUrl: process.env.DATABASE_URL! });
-  await waitFor("leadership", async () => controller.epoch !== null);
-});
-afterAll(async () => {
-  await controller?.stop();
-});
-afterEach(async () => {
-  await lab?.cleanup();
-  lab = null;
-});
+const suite = controllerSuite();
 
 const kinds = (alarms: { kind: string }[]) => [...new Set(alarms.map((a) => a.kind))].sort();
 const active = <T extends { clearedAt: Date | null }>(alarms: T[]) => alarms.filter((a) => a.clearedAt === null);
 
 describe("automatic workflows", () => {
   it("primary killed: promote the backup, VIP moves, its agent disables the VIP and restarts it as backup", async () => {
-    lab = await startLabPair();
+    const lab = await suite.start();
     const v0 = await waitHealthy(lab, 0);
     killGroup(v0.servers[0].pid, "SIGKILL");
     const op = await waitOperationDone(lab.pairId, "failover");
@@ -47,14 +32,14 @@ describe("automatic workflows", () => {
     expect((await operationsOf(lab.pairId)).map((o) => o.kind)).toEqual(["failover"]);
     const alarms = await alarmsOf(lab.pairId);
     expect(kinds(alarms)).toContain("primary_failed");
-    await waitFor("alarms cleared", async () => active(await alarmsOf(lab!.pairId)).length === 0);
+    await waitFor("alarms cleared", async () => active(await alarmsOf(lab.pairId)).length === 0);
     const audit = (await auditOf(lab.pairId)).map((a) => a.action);
     expect(audit).toEqual(expect.arrayContaining(["operation.decided", "operation.step.promote", "operation.step.vip_disable", "operation.finished", "alarm.raised", "alarm.cleared", "server.now_primary"]));
     expect(audit).not.toContain("operation.step.restart");
   });
 
   it("primary hung (SIGSTOP): failover, then its agent restarts the hung process in backup mode", async () => {
-    lab = await startLabPair();
+    const lab = await suite.start();
     const v0 = await waitHealthy(lab, 0);
     killGroup(v0.servers[0].pid, "SIGSTOP");
     const op = await waitOperationDone(lab.pairId, "failover");
@@ -66,7 +51,7 @@ describe("automatic workflows", () => {
   });
 
   it("primary's agent cut off: grace, promote backup (alarm: VIP maybe on both); on reconnect the reconnected one is demoted", async () => {
-    lab = await startLabPair();
+    const lab = await suite.start();
     await waitHealthy(lab, 0);
     await lab.hosts[0].agent.stop("SIGKILL"); // the SIP Server keeps running, its host unreachable
     const op = await waitOperationDone(lab.pairId, "disconnect_failover");
@@ -75,12 +60,12 @@ describe("automatic workflows", () => {
     expect(steps(op)).toEqual(["promote:succeeded", "vip_enable:succeeded", "vip_disable:skipped", "verify:succeeded"]);
     expect(op.steps[2].error).toContain("cannot run there");
     await waitFor("VIP maybe on both hosts", async () => {
-      const a = active(await alarmsOf(lab!.pairId, lab!.hosts.map((h) => h.hostId)));
+      const a = active(await alarmsOf(lab.pairId, lab.hosts.map((h) => h.hostId)));
       return kinds(a).includes("vip_maybe_on_both_hosts") && kinds(a).includes("host_disconnected");
     });
 
     // Restore the connection: a new agent process adopts the still-running primary SIP Server.
-    const fresh = await import("../agent/helpers").then((m) => m.startAgent({ config: lab!.hosts[0].config, dir: lab!.hosts[0].dir }));
+    const fresh = await import("../agent/helpers").then((m) => m.startAgent({ config: lab.hosts[0].config, dir: lab.hosts[0].dir }));
     lab.hosts[0].agent = fresh;
     const sb = await waitOperationDone(lab.pairId, "split_brain_resolution");
     expect(sb.status).toBe("succeeded");
@@ -90,19 +75,19 @@ describe("automatic workflows", () => {
     expect(steps(sb)).toEqual(["demote:succeeded", "vip_disable:succeeded", "verify:succeeded"]);
     const v = await waitHealthy(lab, 1);
     expect(v.servers[0]).toMatchObject({ mode: "backup", vip: "disabled" });
-    await waitFor("alarms cleared", async () => active(await alarmsOf(lab!.pairId, lab!.hosts.map((h) => h.hostId))).length === 0);
+    await waitFor("alarms cleared", async () => active(await alarmsOf(lab.pairId, lab.hosts.map((h) => h.hostId))).length === 0);
     const all = kinds(await alarmsOf(lab.pairId, lab.hosts.map((h) => h.hostId)));
     expect(all).toEqual(expect.arrayContaining(["both_primary", "host_disconnected", "vip_maybe_on_both_hosts"]));
   });
 
   it("backup killed: alarm, its agent restarts it in backup mode, no switchover and no operation", async () => {
-    lab = await startLabPair();
+    const lab = await suite.start();
     const v0 = await waitHealthy(lab, 0);
     killGroup(v0.servers[1].pid, "SIGKILL");
-    const note = await waitFor("decision recorded", async () => (await auditOf(lab!.pairId)).find((a) => a.action === "decision"));
+    const note = await waitFor("decision recorded", async () => (await auditOf(lab.pairId)).find((a) => a.action === "decision"));
     expect((note.details as { reason: string }).reason).toBe(`backup sip-2 exited with signal SIGKILL on ${lab.hosts[1].name}; its agent restarts it in backup mode (no switchover)`);
     await waitFor("alarm cleared", async () => {
-      const alarms = await alarmsOf(lab!.pairId);
+      const alarms = await alarmsOf(lab.pairId);
       return kinds(alarms).includes("backup_failed") && active(alarms).length === 0;
     });
     const v = await waitHealthy(lab, 0);
@@ -113,14 +98,14 @@ describe("automatic workflows", () => {
   });
 
   it("agent restarted on either host: nothing changes", async () => {
-    lab = await startLabPair({ pair: { disconnectGraceSeconds: 10 } });
+    const lab = await suite.start({ pair: { disconnectGraceSeconds: 10 } });
     const v0 = await waitHealthy(lab, 0);
     await lab.restartAgent(1);
     await lab.restartAgent(0);
     // The view is published by the tick that decided on the reconnected state: an operation started by
     // that decision would be in it (status failing_over), so a healthy view proves none was.
     const v = await waitFor("both agents reconnected, decided on", async () => {
-      const x = await pairView(lab!.pairId);
+      const x = await pairView(lab.pairId);
       return x?.servers.every((s) => s.agentConnected) && x.status === "healthy" && !x.operation ? x : null;
     });
     expect(v.servers.map((s) => [s.mode, s.pid, s.vip])).toEqual(v0.servers.map((s) => [s.mode, s.pid, s.vip]));
@@ -128,22 +113,22 @@ describe("automatic workflows", () => {
   });
 
   it("maintenance: a killed primary is observed and alarmed, but no action is taken", async () => {
-    lab = await startLabPair({ pair: { maintenance: true } });
+    const lab = await suite.start({ pair: { maintenance: true } });
     const v0 = await waitHealthy(lab, 0);
     killGroup(v0.servers[0].pid, "SIGKILL");
-    await waitFor("primary_failed alarm", async () => kinds(active(await alarmsOf(lab!.pairId))).includes("primary_failed"));
-    const note = await waitFor("decision recorded", async () => (await auditOf(lab!.pairId)).find((a) => a.action === "decision" && String((a.details as { reason?: string }).reason).startsWith("maintenance")));
+    await waitFor("primary_failed alarm", async () => kinds(active(await alarmsOf(lab.pairId))).includes("primary_failed"));
+    const note = await waitFor("decision recorded", async () => (await auditOf(lab.pairId)).find((a) => a.action === "decision" && String((a.details as { reason?: string }).reason).startsWith("maintenance")));
     expect((note.details as { reason: string }).reason).toBe(
       `maintenance: no action (would have: primary sip-1 exited with signal SIGKILL on ${lab.hosts[0].name}; promoting sip-2)`,
     );
     // Its agent restarts sip-1 as backup: no server is primary now, and still the controller only explains.
     const again = await waitFor("decision on the restarted server", async () =>
-      (await auditOf(lab!.pairId)).find((a) => a.action === "decision" && String((a.details as { reason?: string }).reason).includes("no server is primary")),
+      (await auditOf(lab.pairId)).find((a) => a.action === "decision" && String((a.details as { reason?: string }).reason).includes("no server is primary")),
     );
     expect((again.details as { reason: string }).reason).toBe(`maintenance: no action (would have: no server is primary; promoting sip-1 on ${lab.hosts[0].name} (configured primary))`);
     expect(await operationsOf(lab.pairId)).toEqual([]);
     const v = await waitFor("the view of that decision", async () => {
-      const x = await pairView(lab!.pairId);
+      const x = await pairView(lab.pairId);
       return x?.servers.every((s) => s.mode === "backup") ? x : null;
     });
     expect(v.statusReason).toMatch(/^maintenance: no action/);

@@ -5,6 +5,8 @@
  * its directory comes back on the same URL.
  */
 import { randomBytes } from "node:crypto";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { runController, type ControllerHandle, type ControllerOptions } from "@/lib/controller";
 import { db } from "@/lib/db";
 import type { PairView } from "@/lib/views";
 import { freePort, freeUdpPort, rmDir, simApp, startAgent, TEST_TOKEN, type RunningAgent, killGroup } from "../agent/helpers";
@@ -172,3 +174,33 @@ export async function alarmsOf(pairId: string, hostIds: string[] = []) {
 }
 
 export const steps = (op: { steps: { action: string; status: string }[] }) => op.steps.map((s) => `${s.action}:${s.status}`);
+
+/** Errors only: the controller's info and warnings would drown the test output. */
+export const quietLog = { info: () => {}, warn: () => {}, error: (m: string, f?: object) => console.error(m, f) };
+
+/**
+ * For a test file: one controller in this thread for the whole file (leading before the first test), and
+ * the lab pair of each test cleaned up after it. `labs.start()` starts a pair, `controller()` the handle.
+ */
+export function controllerSuite(opts: Pick<ControllerOptions, "afterStep"> = {}) {
+  let controller: ControllerHandle | null = null;
+  let lab: LabPair | null = null;
+  beforeAll(async () => {
+    controller = runController({ log: quietLog, databaseUrl: process.env.DATABASE_URL!, ...opts });
+    await waitFor("leadership", async () => controller!.epoch !== null);
+  });
+  afterAll(async () => {
+    await controller?.stop();
+  });
+  afterEach(async () => {
+    await lab?.cleanup();
+    lab = null;
+  });
+  return {
+    controller: () => controller!,
+    async start(o: LabPairOptions = {}): Promise<LabPair> {
+      lab = await startLabPair(o);
+      return lab;
+    },
+  };
+}

@@ -6,42 +6,27 @@
  * control script that fails on demand, and a journal of every VIP change on both hosts), real simulated
  * SIP Servers; the controller runs in this thread with a test hook between steps.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { runController, type ControllerHandle } from "@/lib/controller";
+import { expect, it } from "vitest";
 import type { StepRecord } from "@/lib/controller/model";
 import { killGroup } from "../agent/helpers";
-import { alarmsOf, pairView, startLabPair, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
+import { alarmsOf, controllerSuite, pairView, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
 import { switchover } from "./api";
 import { vipJournal, type VipJournal } from "./vip-journal";
 
-const quiet = { info: () => {}, warn: () => {}, error: (m: string, f?: object) => console.error(m, f) };
-let controller: ControllerHandle;
-let lab: LabPair | null = null;
-/** Called by the controller after every finished step (the runner waits for it). */
+/** Called by the controller after every finished step (the runner waits for it); set by a test. */
 let afterStep: ((s: StepRecord) => Promise<void>) | null = null;
-
-beforeAll(async () => {
-  controller = runController({ log: quiet, databaseUrl: process.env.DATABASE_URL!, afterStep: (s) => afterStep?.(s) });
-  await waitFor("leadership", async () => controller.epoch !== null);
-});
-afterAll(async () => {
-  await controller?.stop();
-});
-afterEach(async () => {
-  afterStep = null;
-  await lab?.cleanup();
-  lab = null;
-});
+const suite = controllerSuite({ afterStep: (s) => afterStep?.(s) });
 
 async function scriptLab(): Promise<{ lab: LabPair; vips: VipJournal }> {
+  afterStep = null;
   const vips = vipJournal();
-  const l = await startLabPair({ agentConfig: (i, config) => (config.vips = [vips.vipConfig(`h${i + 1}`, String((config.vips[0] as { address: string }).address))]) });
+  const l = await suite.start({ agentConfig: (i, config) => (config.vips = [vips.vipConfig(`h${i + 1}`, String((config.vips[0] as { address: string }).address))]) });
   return { lab: l, vips };
 }
 
 it("a failed VIP script on the new primary: the old primary is re-promoted, the other demoted first; one operation, failed", async () => {
   const s = await scriptLab();
-  lab = s.lab;
+  const lab = s.lab;
   await waitHealthy(lab, 0);
   s.vips.failNextEnable("h2");
   const r = await switchover(lab.pairId, { reason: "patch host 1" });
@@ -70,21 +55,20 @@ it("a failed VIP script on the new primary: the old primary is re-promoted, the 
     ["h1", "enabled"],
   ]);
   expect(s.vips.maxHolders()).toBe(1);
-  await waitFor("switchover_failed alarm", async () => (await alarmsOf(lab!.pairId)).some((a) => a.kind === "switchover_failed" && a.clearedAt === null));
+  await waitFor("switchover_failed alarm", async () => (await alarmsOf(lab.pairId)).some((a) => a.kind === "switchover_failed" && a.clearedAt === null));
 });
 
 it("the old primary died meanwhile: the other server is promoted by the recovery; one operation, failed", async () => {
   const s = await scriptLab();
-  lab = s.lab;
+  const lab = s.lab;
   const v0 = await waitHealthy(lab, 0);
   s.vips.failNextEnable("h2");
-  const l = lab;
   afterStep = async (step) => {
     if (step.action !== "demote" || step.status !== "succeeded") return;
     afterStep = null;
     // sip-1 dies right after it was demoted; the controller sees it before the next step fails.
     killGroup(v0.servers[0].pid, "SIGKILL");
-    await waitFor("sip-1 failed", async () => (await pairView(l.pairId))?.servers[0].processState === "failed", 5000, 5);
+    await waitFor("sip-1 failed", async () => (await pairView(lab.pairId))?.servers[0].processState === "failed", 5000, 5);
   };
   const r = await switchover(lab.pairId, {});
   expect(r.status).toBe(202);

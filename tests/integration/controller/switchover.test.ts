@@ -3,31 +3,16 @@
  * refusal when the backup is down, and two requests at the same moment. Real Postgres, agents and sims;
  * the controller runs in this process.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runController, type ControllerHandle } from "@/lib/controller";
-import { alarmsOf, auditOf, operationsOf, pairView, startLabPair, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
+import { describe, expect, it } from "vitest";
+import { alarmsOf, auditOf, operationsOf, pairView, controllerSuite, steps, waitFor, waitHealthy, waitOperationDone } from "./lab";
 import { preflight, switchover } from "./api";
 import { killGroup } from "../agent/helpers";
 
-const quiet = { info: () => {}, warn: () => {}, error: (m: string, f?: object) => console.error(m, f) };
-let controller: ControllerHandle;
-let lab: LabPair | null = null;
-
-beforeAll(async () => {
-  controller = runController({ log: quiet, databaseUrl: process.env.DATABASE_URL! });
-  await waitFor("leadership", async () => controller.epoch !== null);
-});
-afterAll(async () => {
-  await controller?.stop();
-});
-afterEach(async () => {
-  await lab?.cleanup();
-  lab = null;
-});
+const suite = controllerSuite();
 
 describe("manual switchover", () => {
   it("runs demote, vip_disable, promote, vip_enable, verify in order; switch back works too", async () => {
-    lab = await startLabPair();
+    const lab = await suite.start();
     await waitHealthy(lab, 0);
     const pf = await preflight(lab.pairId);
     expect(pf.body.preflight.ok).toBe(true);
@@ -74,7 +59,7 @@ describe("manual switchover", () => {
     const fin = audit.find((a) => a.action === "operation.finished" && a.targetId === op.id)!;
     const d = fin.details as Record<string, unknown> & { steps: Record<string, unknown>[]; before: unknown[]; after: unknown[] };
     expect(Object.keys(d).sort()).toEqual(["after", "before", "decision", "epoch", "error", "kind", "reason", "status", "steps"]);
-    expect(d).toMatchObject({ kind: "manual_switchover", status: "succeeded", epoch: controller.epoch, error: null, reason: "maintenance window" });
+    expect(d).toMatchObject({ kind: "manual_switchover", status: "succeeded", epoch: suite.controller().epoch, error: null, reason: "maintenance window" });
     expect(d.decision).toContain("demoting sip-1");
     expect(d.before).toEqual([
       { server: "sip-1", host: lab.hosts[0].name, processState: "running", mode: "primary", vip: "enabled" },
@@ -94,8 +79,8 @@ describe("manual switchover", () => {
     const enableRuns = d.steps[3].runs as { kind: string; action: string; ok: boolean; durationMs: number }[];
     expect(enableRuns.some((x) => x.kind === "vip" && x.action === "enable" && x.ok && typeof x.durationMs === "number")).toBe(true);
     const modes = audit.filter((a) => a.action === "server.now_primary" || a.action === "server.now_backup");
-    expect(modes.some((a) => a.action === "server.now_primary" && (a.details as { code: string }).code === "00-5150" && a.targetId === lab!.hosts[1].serverId)).toBe(true);
-    expect(modes.some((a) => a.action === "server.now_backup" && (a.details as { code: string }).code === "00-5151" && a.targetId === lab!.hosts[0].serverId)).toBe(true);
+    expect(modes.some((a) => a.action === "server.now_primary" && (a.details as { code: string }).code === "00-5150" && a.targetId === lab.hosts[1].serverId)).toBe(true);
+    expect(modes.some((a) => a.action === "server.now_backup" && (a.details as { code: string }).code === "00-5151" && a.targetId === lab.hosts[0].serverId)).toBe(true);
 
     // A stale request (made against the state before this switchover: "make sip-2 primary") is refused,
     // never turned into a switch back.
@@ -120,11 +105,11 @@ describe("manual switchover", () => {
   });
 
   it("refuses with 409 naming the backup when it is down; no operation is created", async () => {
-    // autoRestart off: the controller's own restart of the backup would otherwise hide the fault.
-    lab = await startLabPair({ pair: { autoRestart: false } });
+    // Its agent does not restart it (restart policy never): a backup that stays down.
+    const lab = await suite.start({ agentConfig: (i, config) => i === 1 && Object.assign((config.apps as Record<string, unknown>[])[0], { restart: { policy: "never" } }) });
     const v = await waitHealthy(lab, 0);
     killGroup(v.servers[1].pid, "SIGKILL");
-    await waitFor("backup failed observed", async () => (await pairView(lab!.pairId))?.servers[1].processState === "failed");
+    await waitFor("backup failed observed", async () => (await pairView(lab.pairId))?.servers[1].processState === "failed");
     const r = await switchover(lab.pairId);
     expect(r.status).toBe(409);
     expect(r.body.error?.code).toBe("conflict");
@@ -136,7 +121,7 @@ describe("manual switchover", () => {
   });
 
   it("lets one of two simultaneous requests through (202) and refuses the other (409)", async () => {
-    lab = await startLabPair();
+    const lab = await suite.start();
     await waitHealthy(lab, 0);
     const [a, b] = await Promise.all([switchover(lab.pairId, { reason: "alice" }), switchover(lab.pairId, { reason: "bob" })]);
     const statuses = [a.status, b.status].sort();

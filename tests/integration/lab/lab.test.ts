@@ -201,7 +201,6 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
     api.useToken(srv.adminToken!);
     const created = await api.createLabPair(lab, token, `lab-${lab.prefix}`, {
       autoFailover: true,
-      autoRestart: true,
       disconnectGraceSeconds: 1,
       heartbeatTimeoutMs: 1000,
       holdDownSeconds: 0,

@@ -13,7 +13,6 @@ export function pairCfg(over: Partial<PairCfg> = {}): PairCfg {
     autoFailover: true,
     disconnectGraceSeconds: 2,
     heartbeatTimeoutMs: 1500,
-    autoRestart: true,
     holdDownSeconds: 60,
     maintenance: false,
     servers: [

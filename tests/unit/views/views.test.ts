@@ -10,7 +10,6 @@ const config: Omit<PairDto, "view"> = {
   autoFailover: false,
   disconnectGraceSeconds: 2,
   heartbeatTimeoutMs: 1500,
-  autoRestart: true,
   holdDownSeconds: 60,
   maintenance: true,
   createdAt: "2026-11-24T10:00:00.000Z",

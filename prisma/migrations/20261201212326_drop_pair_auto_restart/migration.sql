@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Pair" DROP COLUMN "autoRestart";
