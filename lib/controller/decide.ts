@@ -158,6 +158,11 @@ function propose(world: PairWorld, ss: [ServerState, ServerState], now: number):
     // Nobody is known to be primary.
     const waiting = ss.filter((s) => !s.connected && s.disconnectedAt === null);
     if (waiting.length) return { action: null, reason: `waiting for the agent of ${waiting.map((s) => s.cfg.hostName).join(" and ")}`, fault: false };
+    // A server still starting gets to report first: its agent may be starting it in the mode its host is
+    // configured for (autostart). Promoting the other one meanwhile made two primaries, then demoted the
+    // configured primary (the cause of a flaky "healthy with sip-1 primary" wait after a cold start).
+    const starting = ss.filter((s) => s.connected && s.app?.state === "starting");
+    if (starting.length) return { action: null, reason: `no server is primary; waiting for ${starting.map(where).join(" and ")} to finish starting`, fault: false };
     const candidates = ss.filter((s) => isRunning(s) && !s.app!.crashLoop);
     if (candidates.some((s) => s.app!.mode === "unknown"))
       return { action: null, reason: "waiting for the servers to report their mode", fault: false };

@@ -97,6 +97,23 @@ describe("automatic workflows", () => {
     expect(await operationsOf(lab.pairId)).toEqual([]);
   });
 
+  it("cold start: the configured primary starting slowly is not overtaken by its backup", async () => {
+    // sip-1's agent autostarts it as primary, but it takes a second to come up; sip-2 is up (backup) first.
+    // The controller waits for sip-1 instead of promoting sip-2 (which made two primaries and ended with
+    // the configured primary demoted: a flaky "healthy with sip-1 primary" wait).
+    const lab = await suite.start({
+      agentConfig: (i, config) => {
+        if (i !== 0) return;
+        const app = (config.apps as { command: string; args: string[]; startTimeoutMs: number }[])[0];
+        Object.assign(app, { command: "/bin/sh", args: ["-c", 'sleep 1; exec "$0" "$@"', app.command, ...app.args] });
+      },
+    });
+    const v = await waitHealthy(lab, 0);
+    expect(v.servers.map((s) => s.mode)).toEqual(["primary", "backup"]);
+    // Nothing promoted sip-2 (the controller may have promoted sip-1 itself if it reported backup first).
+    expect((await operationsOf(lab.pairId)).filter((o) => o.toServerId === lab.hosts[1].serverId)).toEqual([]);
+  });
+
   it("agent restarted on either host: nothing changes", async () => {
     const lab = await suite.start({ pair: { disconnectGraceSeconds: 10 } });
     const v0 = await waitHealthy(lab, 0);

@@ -156,6 +156,18 @@ describe("decide", () => {
     expect(d.action).toMatchObject({ kind: "failover", toServerId: "s1", reason: "no server is primary; promoting sip-1 on host-a1 (configured primary)" });
   });
 
+  it("when nobody is primary, lets a server that is still starting report before promoting the other", () => {
+    // Cold start: sip-2 came up as backup first while sip-1 is still starting (its agent autostarts it as
+    // primary). Promoting sip-2 now would make two primaries and end with sip-1 demoted.
+    const starting = snap(app({ state: "starting", mode: "unknown", pid: 7 }), vip());
+    const w = { ...healthy(), hosts: { h1: host("h1", starting), h2: host("h2", backupSnap()) }, memory: { activeServerId: null, lastRunningMode: {} } };
+    const d = decide(w, T0);
+    expect(d.action).toBeNull();
+    expect(d.reason).toBe("no server is primary; waiting for sip-1 on host-a1 to finish starting");
+    const failed = snap(app({ state: "failed", mode: "unknown", pid: null, lastExit: { code: 1, signal: null, at: "" } }), vip());
+    expect(decide({ ...w, hosts: { ...w.hosts, h1: host("h1", failed) } }, T0).action).toMatchObject({ kind: "failover", toServerId: "s2" });
+  });
+
   it("raises switchover_failed after a failed operation until one succeeds", () => {
     const w = { ...healthy(), lastFinishedOp: { id: "op9", kind: "manual_switchover" as const, status: "failed" as const, error: "step 3 promote failed", finishedAt: T0 } };
     expect(decide(w, T0).alarms.map((a) => a.message)).toEqual(["manual switchover op9 failed: step 3 promote failed"]);
