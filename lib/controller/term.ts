@@ -63,6 +63,8 @@ export class Term {
   /** Pairs whose consequences of an acknowledgement or event are deferred a tick (see changedSoon). */
   private readonly deferred = new Set<string>();
   private reloadTimer: NodeJS.Timeout | null = null;
+  /** Requests announced (pg_notify) before the term was ready: taken once it is (reconcile saw the older ones). */
+  private early: string[] = [];
   private ready = false;
   private stopped = false;
 
@@ -119,6 +121,7 @@ export class Term {
     this.ready = true;
     for (const id of this.topo.pairs.keys()) this.changed(id);
     this.syncHostAlarms();
+    for (const id of this.early.splice(0)) this.onNotify("switchyard_operations", id);
   }
 
   async stop(): Promise<void> {
@@ -136,8 +139,10 @@ export class Term {
 
   onNotify(channel: string, payload: string): void {
     if (this.stopped) return;
-    if (channel === "switchyard_operations" && this.ready)
-      this.ops.onPendingNotify(payload).catch((err) => this.log.error("controller: could not start a requested operation", { err, operationId: payload }));
+    if (channel === "switchyard_operations") {
+      if (!this.ready) this.early.push(payload);
+      else this.ops.onPendingNotify(payload).catch((err) => this.log.error("controller: could not start a requested operation", { err, operationId: payload }));
+    }
     if (channel === "switchyard_config") {
       if (this.reloadTimer) clearTimeout(this.reloadTimer);
       this.reloadTimer = setTimeout(() => void this.reload(), RELOAD_DEBOUNCE_MS);
