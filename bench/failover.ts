@@ -131,6 +131,13 @@ function stats(xs: number[]) {
 }
 const fmt = (x: number) => `${x.toFixed(1)} ms`;
 
+/**
+ * The benchmark kills a primary every couple of seconds on purpose; the agent restarts it (in backup
+ * mode). Its crash-loop rule (by default: a 6th failure within a minute stops the restarts) and its
+ * growing back-off would otherwise end the runs: both are relaxed here, and only here.
+ */
+const BENCH_RESTART = { policy: "on-failure", backoffMs: 100, maxBackoffMs: 100, crashLoop: { maxRestarts: 1000, windowMs: 60_000 } };
+
 async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "switchyard-bench-"));
   chmodSync(tmp, 0o711); // the embedded Postgres runs as the postgres user when we are root
@@ -144,7 +151,7 @@ async function main() {
     for (const [i, mode] of (["primary", "backup"] as const).entries()) {
       hosts.push(
         await startSimHost(
-          { name: `bench-${tag}-${i + 1}`, agentPort: await freePort(), sipPort: await freePort(), controlPort: await freePort(), vipAddress: BENCH_VIP, mode },
+          { name: `bench-${tag}-${i + 1}`, agentPort: await freePort(), sipPort: await freePort(), controlPort: await freePort(), vipAddress: BENCH_VIP, mode, restart: BENCH_RESTART },
           bins,
           path.join(tmp, "hosts"),
           token,

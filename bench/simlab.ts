@@ -33,6 +33,8 @@ export interface SimHostSpec {
   controlPort: number;
   vipAddress: string;
   mode: "primary" | "backup";
+  /** The agent's restart policy for the server (default: the agent's own, with its crash-loop rule). */
+  restart?: Record<string, unknown>;
 }
 
 export interface SimHost {
@@ -73,6 +75,7 @@ export async function startSimHost(spec: SimHostSpec, bins: { agent: string; sim
         stopTimeoutMs: 2000,
         startTimeoutMs: 5000,
         autostart: { mode: spec.mode },
+        ...(spec.restart ? { restart: spec.restart } : {}),
         modeHook: { type: "http", url: `http://127.0.0.1:${spec.controlPort}/mode`, timeoutMs: 1000 },
         probe: { type: "sip", host: "127.0.0.1", port: spec.sipPort, intervalMs: 200, timeoutMs: 150, failureThreshold: 3 },
         vip: "vip",
