@@ -12,7 +12,8 @@
  *   - app.start / app.restart: `app.state` starting → (startDelayMs, a process start) → running with a
  *     new pid → setMode when asked.
  *   - app failure (driven by the bench): `app.state` failed with the exit, `app.mode` unknown, then the
- *     VIP disabled on this host (`vip.run`, `vip.state`), as the real agent does on a child's exit.
+ *     VIP disabled on this host (`vip.run`, `vip.state`), as the real agent does on a child's exit; after
+ *     restartDelayMs the app is restarted and told backup (the real agent owns restarts too).
  *
  * Control channel (bench ↔ this process): JSON lines. stdin: commands (zod-validated); stdout: replies.
  *   {"op":"fail","id":"x","targets":[{"host":"h1","app":"sip-p0"}]}  → {"id":"x","at":[epochMs...]}
@@ -60,6 +61,8 @@ export const Layout = z
     hookDelayMs: z.number().min(0).max(10_000).default(2),
     /** Duration of an app start (the real agent spawns a process and waits for it: ~50-150 ms). */
     startDelayMs: z.number().min(0).max(60_000).default(100),
+    /** The agent's restart back-off after a failure (agent config restart.backoffMs). */
+    restartDelayMs: z.number().min(0).max(60_000).default(500),
     /** The agent drops a controller that sends no ping for this long (agent config heartbeat.timeoutMs). */
     heartbeatTimeoutMs: z.number().int().min(100).max(600_000).default(5000),
   })
@@ -374,6 +377,14 @@ class FakeHost {
     const v = vip ? this.vips.get(vip) : undefined;
     if (vip && v && !(v.desired === "disabled" && v.observed === "disabled")) void this.lock(`vip:${vip}`, async () => this.setVip(vip, "disabled"));
     if (app.mode !== "unknown") this.setAppMode(app, "unknown", null);
+    // The agent restarts a failed server itself, in backup mode (agent/app.ts scheduleRestart).
+    setTimeout(() => {
+      void this.lock(`app:${app.name}`, async () => {
+        if (app.state !== "failed") return;
+        await this.startApp(app, "restart after failure");
+        await this.setMode(app, "backup");
+      });
+    }, this.cfg.restartDelayMs);
     return at;
   }
 
