@@ -4,7 +4,7 @@
  * commands, wait for events. Real processes only.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -319,6 +319,21 @@ export function rmDir(dir: string) {
 }
 
 /** Kills a process group (apps run detached in their own group); ignores a missing process. */
+/** Processes of this machine whose command line has `flag` followed by `value` (read from /proc). */
+export function pidsWithArgs(flag: string, value: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const argv = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
+      if (argv.some((a, i) => a === flag && argv[i + 1] === value)) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 export function killGroup(pid: number | null | undefined, sig: NodeJS.Signals = "SIGKILL") {
   if (!pid) return;
   try {

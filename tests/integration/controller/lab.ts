@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import { runController, type ControllerHandle, type ControllerOptions } from "@/lib/controller";
 import { db } from "@/lib/db";
 import type { PairView } from "@/lib/views";
-import { freePort, freeUdpPort, rmDir, simApp, startAgent, TEST_TOKEN, type RunningAgent, killGroup } from "../agent/helpers";
+import { freePort, freeUdpPort, rmDir, simApp, startAgent, TEST_TOKEN, type RunningAgent, killGroup, pidsWithArgs } from "../agent/helpers";
 
 export interface LabHost {
   name: string;
@@ -102,20 +102,16 @@ export async function startLabPair(opts: LabPairOptions = {}): Promise<LabPair> 
       h.agent = await startAgent({ config: h.config, dir: h.dir });
     },
     async cleanup() {
-      const pids = await appPids(pair.id);
       for (const h of hosts) await h.agent.stop("SIGKILL").catch(() => undefined);
-      for (const pid of pids) killGroup(pid);
+      // The servers outlive their agents by design: end every process started for these hosts (the pids
+      // in PairStatus may be a restart behind).
+      for (const h of hosts) for (const pid of pidsWithArgs("--host-name", h.name)) killGroup(pid);
       await db.pair.delete({ where: { id: pair.id } }).catch(() => undefined);
       await db.host.deleteMany({ where: { id: { in: hosts.map((h) => h.hostId) } } }).catch(() => undefined);
       for (const h of hosts) if (h.dir) rmDir(h.dir);
     },
   };
   return lab;
-}
-
-async function appPids(pairId: string): Promise<number[]> {
-  const v = await pairView(pairId);
-  return (v?.servers ?? []).map((s) => s.pid).filter((p): p is number => !!p);
 }
 
 export async function pairView(pairId: string): Promise<PairView | null> {
