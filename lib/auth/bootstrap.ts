@@ -1,6 +1,5 @@
 /** First start: make sure an admin exists (ADMIN_USERNAME, ADMIN_PASSWORD or a random one shown once). */
-import { db } from "@/lib/db";
-import { appendAudit } from "@/lib/audit";
+import { adminExists, createFirstAdmin } from "@/lib/queries/users";
 import { hashPassword, randomPassword } from "./password";
 import { config, type Config } from "@/lib/config";
 
@@ -13,28 +12,10 @@ export interface FirstAdminResult {
 
 export async function ensureFirstAdmin(c: Pick<Config, "ADMIN_USERNAME" | "ADMIN_PASSWORD"> = config()): Promise<FirstAdminResult> {
   const username = c.ADMIN_USERNAME;
-  if ((await db.user.count({ where: { role: "admin" } })) > 0) return { created: false, username };
+  if (await adminExists()) return { created: false, username };
   const given = c.ADMIN_PASSWORD;
   const password = given ?? randomPassword();
-  const passwordHash = await hashPassword(password);
-  // Serialise concurrent first starts of two instances: only one creates the admin.
-  const created = await db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(727001)`;
-    if ((await tx.user.count({ where: { role: "admin" } })) > 0) return false;
-    const existing = await tx.user.findUnique({ where: { username } });
-    const user = existing
-      ? await tx.user.update({ where: { id: existing.id }, data: { role: "admin", passwordHash } })
-      : await tx.user.create({ data: { username, passwordHash, role: "admin" } });
-    await appendAudit(tx, {
-      actor: "system",
-      action: "user.bootstrap_admin",
-      targetType: "user",
-      targetId: user.id,
-      outcome: "success",
-      details: { username, passwordSource: given ? "ADMIN_PASSWORD" : "generated" },
-    });
-    return true;
-  });
+  const created = await createFirstAdmin(username, await hashPassword(password), given ? "ADMIN_PASSWORD" : "generated");
   if (!created) return { created: false, username };
   return { created: true, username, generatedPassword: given ? undefined : password };
 }

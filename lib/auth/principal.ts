@@ -2,7 +2,7 @@
  * Who is calling: from the `sy_session` cookie or an `Authorization: Bearer sy_...` API token.
  * Shared by the HTTP route wrapper and the socket.io connection middleware.
  */
-import { db } from "@/lib/db";
+import { findTokenByHash, touchToken } from "@/lib/queries/tokens";
 import { parseCookies, SESSION_COOKIE } from "./cookies";
 import { minRole, type Principal, type Role } from "./roles";
 import { resolveSession } from "./session";
@@ -26,28 +26,13 @@ const TOKEN_TOUCH_MS = 60_000;
 /** Tokens touched by this process recently (bounded; the row's lastUsedAt is the throttle's truth). */
 const touchedTokens = new Map<string, number>();
 
-interface TokenRow {
-  id: string;
-  name: string;
-  role: string;
-  expiresAt: Date | null;
-  lastUsedAt: Date | null;
-  userId: string;
-  username: string;
-  userRole: string;
-}
-
 /**
  * One query (token joined with its user). lastUsedAt is updated at most once a minute and not awaited:
  * authentication costs one round trip on the request's path.
  */
 export async function principalFromApiToken(token: string): Promise<Principal | null> {
   if (!looksLikeApiToken(token)) return null;
-  const rows = await db.$queryRaw<TokenRow[]>`
-    SELECT t.id, t.name, t.role::text AS role, t."expiresAt", t."lastUsedAt", u.id AS "userId", u.username, u.role::text AS "userRole"
-    FROM "ApiToken" t JOIN "User" u ON u.id = t."userId"
-    WHERE t."tokenHash" = ${sha256Hex(token)}`;
-  const row = rows[0];
+  const row = await findTokenByHash(sha256Hex(token));
   if (!row) return null;
   const now = Date.now();
   if (row.expiresAt && row.expiresAt.getTime() <= now) return null;
@@ -55,7 +40,7 @@ export async function principalFromApiToken(token: string): Promise<Principal | 
   if (now - last > TOKEN_TOUCH_MS) {
     touchedTokens.set(row.id, now);
     if (touchedTokens.size > 10_000) touchedTokens.delete(touchedTokens.keys().next().value!);
-    db.apiToken.updateMany({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } }).catch(() => undefined);
+    touchToken(row.id, new Date(now)).catch(() => undefined);
   }
   return {
     kind: "token",

@@ -1,5 +1,6 @@
 /** Sessions: the cookie holds 32 random bytes; the database holds their SHA-256 and a sliding expiry. */
 import { db, type Prisma } from "@/lib/db";
+import { deleteExpiredSessions, deleteSessionById, findSessionByHash, insertSession, touchSession } from "@/lib/queries/sessions";
 import { sessionTtlMs } from "./config";
 import { newSessionToken, sha256Hex } from "./tokens";
 
@@ -9,8 +10,8 @@ export async function createSession(
 ): Promise<{ id: string; token: string; expiresAt: Date }> {
   const { token, hash } = newSessionToken();
   const expiresAt = new Date(Date.now() + sessionTtlMs());
-  const row = await tx.session.create({ data: { tokenHash: hash, userId, expiresAt }, select: { id: true } });
-  return { id: row.id, token, expiresAt };
+  const id = await insertSession({ tokenHash: hash, userId, expiresAt }, tx);
+  return { id, token, expiresAt };
 }
 
 /** Extend the expiry at most once a minute per session to keep writes rare. */
@@ -27,30 +28,17 @@ function inBackground(p: Promise<unknown>): void {
   p.catch(() => undefined);
 }
 
-interface SessionRow {
-  id: string;
-  expiresAt: Date;
-  lastSeenAt: Date;
-  userId: string;
-  username: string;
-  role: string;
-}
-
 /**
  * One query (session joined with its user). The sliding expiry moves at most once a minute, and that
  * write is not awaited: authentication costs one round trip on the request's path.
  */
 export async function resolveSession(token: string) {
   if (!token || token.length > 200) return null;
-  const rows = await db.$queryRaw<SessionRow[]>`
-    SELECT s.id, s."expiresAt", s."lastSeenAt", u.id AS "userId", u.username, u.role::text AS role
-    FROM "Session" s JOIN "User" u ON u.id = s."userId"
-    WHERE s."tokenHash" = ${sha256Hex(token)}`;
-  const row = rows[0];
+  const row = await findSessionByHash(sha256Hex(token));
   if (!row) return null;
   const now = Date.now();
   if (row.expiresAt.getTime() <= now) {
-    inBackground(db.session.deleteMany({ where: { id: row.id } }));
+    inBackground(deleteSessionById(row.id));
     return null;
   }
   let expiresAt = row.expiresAt;
@@ -61,17 +49,16 @@ export async function resolveSession(token: string) {
     refreshed = true;
     touching.set(row.id, now);
     if (touching.size > 10_000) touching.delete(touching.keys().next().value!);
-    inBackground(db.session.updateMany({ where: { id: row.id }, data: { lastSeenAt: new Date(now), expiresAt } }));
+    inBackground(touchSession(row.id, new Date(now), expiresAt));
   }
   return { id: row.id, user: { id: row.userId, username: row.username, role: row.role }, expiresAt, refreshed };
 }
 
 export async function deleteSession(id: string, tx: Prisma.TransactionClient = db): Promise<void> {
-  await tx.session.deleteMany({ where: { id } });
+  await deleteSessionById(id, tx);
 }
 
 /** Housekeeping: remove expired sessions (called at start-up). */
-export async function purgeExpiredSessions(): Promise<number> {
-  const r = await db.session.deleteMany({ where: { expiresAt: { lt: new Date() } } });
-  return r.count;
+export function purgeExpiredSessions(): Promise<number> {
+  return deleteExpiredSessions();
 }

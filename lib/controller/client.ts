@@ -15,8 +15,8 @@ import { config } from "@/lib/config";
 import { conflict, notFound, ApiError } from "@/lib/http/errors";
 import { isLeaseAlive } from "@/lib/queries/lease";
 import { activeOperationOf, insertRequestedOperation, operationView, recordRefusal } from "@/lib/queries/operations";
+import { loadPairPolicy } from "@/lib/queries/pairs";
 import { loadPairView } from "@/lib/queries/status";
-import { db } from "@/lib/db";
 import type { OperationView, PairView, Preflight } from "@/lib/views";
 import { CONTROLLER_CHANNEL, FromController, NOT_LEADER, type RequestBody, type ToController } from "./messages";
 import type { SwitchoverResult } from "./operations";
@@ -157,7 +157,7 @@ export async function livePairViews(): Promise<PairView[] | null> {
 // ---------------------------------------------------------------- the database path (no local leader)
 
 async function preflightFromDatabase(pairId: string): Promise<{ pairName: string; preflight: Preflight }> {
-  const pair = await db.pair.findUnique({ where: { id: pairId }, select: { name: true, maintenance: true } });
+  const pair = await loadPairPolicy(pairId);
   if (!pair) throw notFound("pair");
   const [view, active, alive] = await Promise.all([loadPairView(pairId), activeOperationOf(pairId), isLeaseAlive()]);
   return { pairName: pair.name, preflight: computePreflight(view, { maintenance: pair.maintenance, activeOperation: active, controllerActive: alive }) };

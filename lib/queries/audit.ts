@@ -1,6 +1,7 @@
 /** Audit, read side: filtered lists with keyset (cursor) pagination, export, and the chain check. */
 import { db, Prisma } from "@/lib/db";
-import { auditSummary, verifyAuditChain, type AuditEvent, type AuditSummary, type ChainVerification } from "@/lib/audit";
+import { auditSummary, type AuditEvent, type AuditSummary } from "@/lib/audit";
+import { verifyAuditChain, type ChainVerification } from "./audit-chain";
 import type { AuditFilter } from "@/lib/validation/audit";
 import { audited } from "./tx";
 

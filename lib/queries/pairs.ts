@@ -67,6 +67,11 @@ export async function getPair(id: string): Promise<PairDto> {
   return toPairDto(row);
 }
 
+/** What the database path of a switchover request needs of the pair; null when it does not exist. */
+export function loadPairPolicy(id: string): Promise<{ name: string; maintenance: boolean } | null> {
+  return db.pair.findUnique({ where: { id }, select: { name: true, maintenance: true } });
+}
+
 export async function pairExists(id: string): Promise<boolean> {
   return (await db.pair.count({ where: { id } })) > 0;
 }

@@ -44,6 +44,30 @@ const toDto = (t: Row): TokenDto => ({
   expiresAt: t.expiresAt?.toISOString() ?? null,
 });
 
+/** A token with its user, for authentication (one query). */
+export interface TokenWithUser {
+  id: string;
+  name: string;
+  role: string;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  userId: string;
+  username: string;
+  userRole: string;
+}
+
+export async function findTokenByHash(tokenHash: string): Promise<TokenWithUser | null> {
+  const rows = await db.$queryRaw<TokenWithUser[]>`
+    SELECT t.id, t.name, t.role::text AS role, t."expiresAt", t."lastUsedAt", u.id AS "userId", u.username, u.role::text AS "userRole"
+    FROM "ApiToken" t JOIN "User" u ON u.id = t."userId"
+    WHERE t."tokenHash" = ${tokenHash}`;
+  return rows[0] ?? null;
+}
+
+export async function touchToken(id: string, at: Date): Promise<void> {
+  await db.apiToken.updateMany({ where: { id }, data: { lastUsedAt: at } });
+}
+
 export async function listTokens(): Promise<TokenDto[]> {
   return (await db.apiToken.findMany({ select, orderBy: { createdAt: "desc" } })).map(toDto);
 }

@@ -10,7 +10,8 @@
  * A failed batch is retried record by record, so one bad record (a pair deleted meanwhile) fails alone.
  */
 import { db, type Prisma } from "@/lib/db";
-import { appendAudit, type AuditEvent, type AuditInput } from "@/lib/audit";
+import type { AuditEvent, AuditInput } from "@/lib/audit";
+import { appendAudit } from "./audit-chain";
 import { publishAudit } from "@/lib/realtime/publish";
 
 export type Tx = Prisma.TransactionClient;

@@ -5,6 +5,7 @@ import { conflict, notFound } from "@/lib/http/errors";
 import { disconnectUser } from "@/lib/realtime/publish";
 import type { UserCreate, UserUpdate } from "@/lib/validation/users";
 import type { UserDto } from "@/lib/views";
+import { appendAudit } from "./audit-chain";
 import { audited } from "./tx";
 
 const select = { id: true, username: true, role: true, createdAt: true } as const;
@@ -17,6 +18,28 @@ const toDto = (u: { id: string; username: string; role: string; createdAt: Date 
 
 export async function listUsers(): Promise<UserDto[]> {
   return (await db.user.findMany({ select, orderBy: { username: "asc" } })).map(toDto);
+}
+
+export async function adminExists(): Promise<boolean> {
+  return (await db.user.count({ where: { role: "admin" } })) > 0;
+}
+
+/**
+ * The first admin (first start): created, or an existing user of that name made admin, with its audit row.
+ * Serialised by an advisory lock so that two instances starting together create one. False if an admin
+ * exists by then.
+ */
+export async function createFirstAdmin(username: string, passwordHash: string, passwordSource: "ADMIN_PASSWORD" | "generated"): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(727001)`;
+    if ((await tx.user.count({ where: { role: "admin" } })) > 0) return false;
+    const existing = await tx.user.findUnique({ where: { username } });
+    const user = existing
+      ? await tx.user.update({ where: { id: existing.id }, data: { role: "admin", passwordHash } })
+      : await tx.user.create({ data: { username, passwordHash, role: "admin" } });
+    await appendAudit(tx, { actor: "system", action: "user.bootstrap_admin", targetType: "user", targetId: user.id, outcome: "success", details: { username, passwordSource } });
+    return true;
+  });
 }
 
 /** For the login check only. */

@@ -19,6 +19,7 @@ import { canRead } from "@/lib/auth/roles";
 import { isAllowedOrigin } from "@/lib/http/origin";
 import type { Logger } from "@/lib/log";
 import { listPairViews, pairExists } from "@/lib/queries/pairs";
+import { tableExists } from "@/lib/queries/schema";
 import {
   type Ack,
   credentialRoom,
@@ -73,11 +74,8 @@ export function attachRealtime(httpServer: HttpServer, deps: { log: Logger }): R
         }),
       );
       log.info("realtime: postgres adapter on, own pool (broadcasts reach every panel instance)", { poolMax: ADAPTER_POOL_MAX });
-      pool
-        .query("SELECT to_regclass($1) IS NOT NULL AS present", [ADAPTER_TABLE])
-        .then((r) => {
-          if (r.rows[0]?.present !== true) log.warn(`realtime: table ${ADAPTER_TABLE} is missing; broadcasts over 8 kB will fail`);
-        })
+      tableExists(pool, ADAPTER_TABLE)
+        .then((present) => present || log.warn(`realtime: table ${ADAPTER_TABLE} is missing; broadcasts over 8 kB will fail`))
         .catch(() => undefined);
     } catch (err) {
       log.warn("realtime: postgres adapter unavailable; using the in-memory adapter (single instance only)", { err });

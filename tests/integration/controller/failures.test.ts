@@ -102,6 +102,7 @@ describe("automatic workflows", () => {
     // The controller waits for sip-1 instead of promoting sip-2 (which made two primaries and ended with
     // the configured primary demoted: a flaky "healthy with sip-1 primary" wait).
     const lab = await suite.start({
+      settled: false,
       agentConfig: (i, config) => {
         if (i !== 0) return;
         const app = (config.apps as { command: string; args: string[]; startTimeoutMs: number }[])[0];

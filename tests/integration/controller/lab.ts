@@ -18,6 +18,8 @@ export interface LabHost {
   serverName: string;
   sipPort: number;
   agentPort: number;
+  /** The simulated SIP Server's control port (its mode hook). */
+  controlPort: number;
   dir?: string;
   agent: RunningAgent;
   config: Record<string, unknown>;
@@ -41,6 +43,11 @@ export interface LabPairOptions {
   tag?: string;
   /** Changes one host's agent configuration before it starts (e.g. a script VIP driver). */
   agentConfig?: (i: 0 | 1, config: Record<string, unknown> & { vips: Record<string, unknown>[] }) => void;
+  /**
+   * Configure the pair only once both servers run in the mode their agents autostart them in (default),
+   * so that the controller meets a settled pair; false: meet the cold start as it happens.
+   */
+  settled?: boolean;
 }
 
 export async function startLabPair(opts: LabPairOptions = {}): Promise<LabPair> {
@@ -68,7 +75,16 @@ export async function startLabPair(opts: LabPairOptions = {}): Promise<LabPair> 
     };
     opts.agentConfig?.(i, config);
     const agent = await startAgent({ config });
-    hosts.push({ name: hostName, hostId: "", serverId: "", serverName: `sip-${i + 1}`, sipPort, agentPort, agent, config, dir: agent.dir });
+    hosts.push({ name: hostName, hostId: "", serverId: "", serverName: `sip-${i + 1}`, sipPort, agentPort, agent, config, dir: agent.dir, controlPort });
+  }
+  if (opts.settled !== false) {
+    for (const [i, h] of hosts.entries()) {
+      const want = i === 0 ? "primary" : "backup";
+      await waitFor(`${h.serverName} running as ${want}`, async () => {
+        const r = await fetch(`http://127.0.0.1:${h.controlPort}/mode`).catch(() => null);
+        return r?.ok && ((await r.json()) as { mode?: string }).mode === want;
+      });
+    }
   }
   const rows = await Promise.all(
     hosts.map((h) => db.host.create({ data: { name: h.name, address: "127.0.0.1", agentUrl: h.agent.url, agentToken: TEST_TOKEN } })),
@@ -135,15 +151,23 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null | unde
 }
 
 /** Waits until the pair is healthy with server `primary` (0 or 1) primary and the VIP on its host. */
-export function waitHealthy(lab: LabPair, primary: 0 | 1, timeoutMs = 15_000) {
-  return waitFor(
-    `${lab.name} healthy with ${lab.hosts[primary].serverName} primary`,
-    async () => {
-      const v = await pairView(lab.pairId);
-      return v && v.status === "healthy" && v.servers[primary].mode === "primary" && v.vipHolder === lab.hosts[primary].name && !v.operation ? v : null;
-    },
-    timeoutMs,
-  );
+export async function waitHealthy(lab: LabPair, primary: 0 | 1, timeoutMs = 15_000) {
+  try {
+    return await waitFor(
+      `${lab.name} healthy with ${lab.hosts[primary].serverName} primary`,
+      async () => {
+        const v = await pairView(lab.pairId);
+        return v && v.status === "healthy" && v.servers[primary].mode === "primary" && v.vipHolder === lab.hosts[primary].name && !v.operation ? v : null;
+      },
+      timeoutMs,
+    );
+  } catch (e) {
+    // Say what the pair looked like instead, and what the controller did: a timeout alone explains nothing.
+    const v = await pairView(lab.pairId).catch(() => null);
+    const ops = (await operationsOf(lab.pairId).catch(() => [])).map((o) => `${o.kind} ${o.status}: ${o.decision ?? o.reason ?? ""}`);
+    const servers = v?.servers.map((s) => `${s.name} ${s.processState}/${s.mode} VIP ${s.vip}`).join(", ");
+    throw new Error(`${(e as Error).message}; last view: ${v ? `${v.status} (${v.statusReason}); ${servers}` : "none"}; operations: ${ops.join(" | ") || "none"}`);
+  }
 }
 
 export async function operationsOf(pairId: string) {
