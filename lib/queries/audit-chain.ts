@@ -19,21 +19,8 @@ export async function appendAudit(tx: Prisma.TransactionClient, e: AuditInput): 
   const durationMs = e.durationMs === undefined ? null : Math.round(e.durationMs);
   const content = auditContent({ ...e, at, details, durationMs });
   const hash = computeAuditHash(content, prevHash);
-  const row = await tx.auditEvent.create({
-    data: {
-      at,
-      actor: e.actor,
-      action: e.action,
-      targetType: e.targetType ?? null,
-      targetId: e.targetId ?? null,
-      pairId: e.pairId ?? null,
-      outcome: e.outcome,
-      durationMs,
-      details,
-      prevHash,
-      hash,
-    },
-  });
+  // The stored columns are the hashed content (at as an ISO string of the same millisecond) + the links.
+  const row = await tx.auditEvent.create({ data: { ...content, details, prevHash, hash } });
   return row as AuditEvent;
 }
 
