@@ -45,6 +45,11 @@ export const VipConfig = z
     /** How often the observed state is read from the interface / status script. */
     observeIntervalMs: ms(2000, 100),
     scripts: ScriptDriver.optional(),
+    /**
+     * linux driver: run `ip addr add/del` and the first gratuitous ARP through one resident /bin/sh per VIP
+     * (no fork of the agent on the hot path); false: spawn them from the agent (if /bin/sh is unusable).
+     */
+    residentHelper: z.boolean().default(true),
     /** Commands used by the linux driver (argument 0 only; looked up in PATH). */
     commands: z.object({ ip: z.string().default("ip"), arping: z.string().default("arping") }).strict().default({ ip: "ip", arping: "arping" }),
   })

@@ -14,7 +14,7 @@
  *
  * `ip addr add/del` and the first ARP go through a resident `/bin/sh` per VIP (./linux-helper.ts: a fixed
  * script, configuration values as arguments) so that the hot path does not fork the Node process; direct
- * spawns whenever the helper is not up, or always with SWITCHYARD_VIP_HELPER=0.
+ * spawns whenever the helper is not up, or always with `residentHelper: false` in the VIP's configuration.
  */
 import { existsSync } from "node:fs";
 import type { DriverRun } from "../../protocol/agent";
@@ -44,12 +44,6 @@ const LIBSTDBUF =
     ? (["/usr/libexec/coreutils/libstdbuf.so", "/usr/lib/coreutils/libstdbuf.so", "/usr/lib/x86_64-linux-gnu/coreutils/libstdbuf.so", "/usr/lib/aarch64-linux-gnu/coreutils/libstdbuf.so"].find((p) => existsSync(p)) ?? null)
     : null;
 
-/**
- * The resident shell helper (./linux-helper.ts): on unless SWITCHYARD_VIP_HELPER=0 (then every `ip` and
- * arping is a direct spawn from Node, as before; kept for A/B measurements or if /bin/sh is unusable).
- */
-const USE_HELPER = process.env.SWITCHYARD_VIP_HELPER !== "0";
-
 export class LinuxDriver implements VipDriver {
   readonly gated = true;
   readonly initialObserved = "unknown" as const;
@@ -58,7 +52,8 @@ export class LinuxDriver implements VipDriver {
   private arpTimers: NodeJS.Timeout[] = [];
 
   constructor(private readonly cfg: VipConfig) {
-    this.helper = USE_HELPER
+    // The resident shell helper (./linux-helper.ts), unless the VIP's configuration turns it off.
+    this.helper = cfg.residentHelper
       ? new LinuxHelper({ name: cfg.name, ip: cfg.commands.ip, arping: cfg.commands.arping, address: cfg.address, prefix: cfg.prefix, interface: cfg.interface, libstdbuf: LIBSTDBUF })
       : null;
   }
