@@ -6,7 +6,8 @@
  *
  * DATABASE_URL here is what the operator set. The URL in use — the embedded Postgres's when it is unset —
  * is written back to process.env.DATABASE_URL by lib/db/bootstrap.ts, so that every module graph of the
- * process (Next's route handlers, the controller's thread) connects to the same database.
+ * process (Next's route handlers, the controller's thread) connects to the same database. LOG_LEVEL is
+ * validated here and applied by lib/log.ts itself (the logger imports nothing: the agent shares it).
  */
 import ms from "ms";
 import { z } from "zod";
