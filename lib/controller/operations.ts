@@ -16,7 +16,7 @@ import type { Exec } from "@/lib/db/connection";
 import type { AuditQueue } from "@/lib/queries/tx";
 import type { OperationView, Preflight } from "@/lib/views";
 import type { CommandAck } from "../../protocol/agent";
-import { AUTOMATIC_FAILOVERS, CONTROLLER_ACTOR, type ActiveOp, type FinishedOp, type OperationKindName, type OperationRecord, type PairWorld, type StepRecord, serverStates, waitAtMost } from "./model";
+import { AUTOMATIC_FAILOVERS, type ActiveOp, type FinishedOp, type OperationKindName, type OperationRecord, type PairWorld, type StepRecord, serverStates, waitAtMost } from "./model";
 import { planSteps } from "./plan";
 import { describeFailedChecks, withRequestedTarget } from "./preflight";
 import { OperationRecorder } from "./record";
@@ -294,4 +294,3 @@ export class Operations {
   }
 }
 
-export { CONTROLLER_ACTOR };
