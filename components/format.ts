@@ -52,6 +52,7 @@ export const OPERATION_KIND: Record<string, string> = {
   failover: "Failover (primary failed)",
   disconnect_failover: "Failover (primary disconnected)",
   split_brain_resolution: "Split-brain resolution",
+  vip_repair: "VIP repair",
   restart: "Restart",
 };
 

@@ -178,7 +178,7 @@ export interface OperationLite {
   status: string;
   error: string | null;
   decision: string | null;
-  steps: { seq: number; action: string; status: string; target: string; startedAt: string | null; finishedAt: string | null }[];
+  steps: { seq: number; action: string; status: string; target: string; startedAt: string | null; finishedAt: string | null; output: { action: string; ok: boolean }[] | null }[];
 }
 export interface AlarmLite {
   id: string;

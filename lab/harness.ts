@@ -324,6 +324,11 @@ export class Lab {
     await execOk("bash", [LAB_SH, "restore", node], { env: this.env });
   }
 
+  /** Gratuitous ARPs for the VIP from `node` (two, a second apart: a neighbour ignores updates within 1 s of the last, arp locktime), as a host that still holds it may send: neighbours move to it. */
+  async announceByHand(node: HostNode): Promise<void> {
+    await execOk("ip", ["netns", "exec", this.ns(node), "arping", "-U", "-c", "2", "-I", "eth0", this.addr.vip]);
+  }
+
   async addVipByHand(node: HostNode): Promise<void> {
     await execOk("ip", ["-n", this.ns(node), "addr", "add", `${this.addr.vip}/${this.addr.prefixLen}`, "dev", "eth0"]);
   }

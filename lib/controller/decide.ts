@@ -14,9 +14,11 @@ import {
   type ServerState,
   describeDown,
   isDown,
+  isHealthy,
   isObservedPrimary,
   isRunning,
   serverStates,
+  vipHolders,
   where,
 } from "./model";
 
@@ -43,6 +45,8 @@ export interface Decision {
 }
 
 const iso = (t: number) => new Date(t).toISOString();
+/** A failed VIP repair is tried again after this long (not in a tight loop). */
+export const REPAIR_RETRY_MS = 10_000;
 /** Time of day for operator-facing alarm text (the alarm's raisedAt carries the full time). */
 const clock = (t: number) => `${new Date(t).toISOString().slice(11, 19)} UTC`;
 
@@ -93,6 +97,15 @@ export function pairAlarms(world: PairWorld, ss: [ServerState, ServerState]): Al
   if (isObservedPrimary(a) && isObservedPrimary(b)) {
     add("both_primary", "critical", null, `both ${a.cfg.name} and ${b.cfg.name} are primary`);
   }
+  // The invariant: exactly one host holds the VIP, the primary's. (An operation moves it: not while one runs.)
+  const holders = vipHolders(ss);
+  const vip = world.pair.vipAddress;
+  if (holders.length === 2) add("vip_on_both_hosts", "critical", null, `VIP ${vip} is enabled on both ${a.cfg.hostName} and ${b.cfg.hostName}`);
+  const primary = ss.find(isObservedPrimary);
+  const maybeElsewhere = ss.some((s) => !s.connected && (s.vip?.observed === "enabled" || s.vip?.desired === "enabled"));
+  if (!world.activeOp && primary && holders.length === 0 && primary.vip?.observed === "disabled" && !maybeElsewhere) {
+    add("vip_not_held", "critical", primary.cfg.hostId, `VIP ${vip} is on no host although ${primary.cfg.name} on ${primary.cfg.hostName} is primary: SIP clients get no answer`);
+  }
   for (const [s, o] of [
     [a, b],
     [b, a],
@@ -129,7 +142,7 @@ export function hostAlarms(host: HostCfg, obs: HostObs | undefined): AlarmSpec[]
 }
 
 type Proposal =
-  | { action: Action; automatic: "failover" | "safety" }
+  | { action: Action; automatic: "failover" | "safety" | "repair" }
   | { action: null; reason: string; fault: boolean; wakeAt?: number | null };
 
 function propose(world: PairWorld, ss: [ServerState, ServerState], now: number): Proposal {
@@ -149,7 +162,7 @@ function propose(world: PairWorld, ss: [ServerState, ServerState], now: number):
         kind: "split_brain_resolution",
         fromServerId: demote.cfg.id,
         toServerId: keep.cfg.id,
-        reason: `both ${ss[0].cfg.name} and ${ss[1].cfg.name} are primary${reconnected ? ` after ${demote.cfg.hostName} reconnected` : ""}; demoting ${where(demote)} (its agent disables the VIP there), keeping ${keep.cfg.name}`,
+        reason: `both ${ss[0].cfg.name} and ${ss[1].cfg.name} are primary${reconnected ? ` after ${demote.cfg.hostName} reconnected` : ""}; demoting ${where(demote)} (its agent disables the VIP there), keeping ${keep.cfg.name} (which announces the VIP again)`,
       },
     };
   }
@@ -224,10 +237,21 @@ function propose(world: PairWorld, ss: [ServerState, ServerState], now: number):
   }
 
   if (isObservedPrimary(active)) {
+    // The invariant: the VIP on the primary's host alone. Put it back (the agent announces it again).
+    const vip = pair.vipAddress;
+    const stray = other.connected && other.vip?.observed === "enabled";
+    if (active.vip?.observed === "disabled" || stray) {
+      const what = stray
+        ? `VIP ${vip} is enabled on ${other.cfg.hostName} too${active.vip?.observed === "disabled" ? ` and not on ${active.cfg.hostName}` : ""}; disabling it there (demoting ${other.cfg.name})`
+        : `${where(active)} is primary but VIP ${vip} is on no host`;
+      return {
+        automatic: "repair",
+        action: { kind: "vip_repair", fromServerId: stray ? other.cfg.id : null, toServerId: active.cfg.id, reason: `${what}; enabling it on ${active.cfg.hostName} and announcing it` },
+      };
+    }
     if (!other.connected && other.disconnectedAt === null) return { action: null, reason: `${where(active)} primary; waiting for the agent of ${other.cfg.hostName}`, fault: false };
     if (!other.connected) return { action: null, reason: `${where(active)} primary; backup host ${other.cfg.hostName} is disconnected`, fault: true };
-    if (isRunning(other) && other.app!.mode === "backup")
-      return { action: null, reason: `healthy: ${where(active)} primary, ${where(other)} backup`, fault: false };
+    if (isHealthy(ss)) return { action: null, reason: `healthy: ${where(active)} primary, ${where(other)} backup`, fault: false };
     return { action: null, reason: `${where(active)} primary; ${other.cfg.name} is ${other.app?.state ?? "unknown"} (${other.app?.mode ?? "unknown"})`, fault: false };
   }
   return { action: null, reason: `${active.cfg.name} is ${active.app?.state ?? "unknown"} (${active.app?.mode ?? "unknown"})`, fault: false };
@@ -255,6 +279,12 @@ export function decide(world: PairWorld, now: number): Decision {
   const a = p.action;
   const none = (reason: string, wakeAt: number | null = null): Decision => ({ action: null, reason, fault: true, wakeAt, alarms });
   if (pair.maintenance) return none(`maintenance: no action (would have: ${a.reason})`);
+  if (p.automatic === "repair") {
+    // A repair that failed is not retried at once (its cause, e.g. a failing VIP script, is likely still there).
+    const f = world.lastFinishedOp;
+    const until = f && f.kind === "vip_repair" && f.status === "failed" ? f.finishedAt + REPAIR_RETRY_MS : null;
+    if (until !== null && now < until) return none(`VIP repair ${f!.id} failed; trying again at ${iso(until)} (would have: ${a.reason})`, until);
+  }
   if (p.automatic === "failover") {
     if (!pair.autoFailover) return none(`autoFailover is off: no action (would have: ${a.reason})`);
     const last = world.lastAutoFailoverAt;

@@ -11,6 +11,8 @@ export type OperationKindName =
   | "failover"
   | "disconnect_failover"
   | "split_brain_resolution"
+  /** The VIP on no host, or on both, while one server is primary: the primary's host alone gets it back. */
+  | "vip_repair"
   /** History only: restarts belong to the host's agent; the controller no longer creates this kind. */
   | "restart";
 
@@ -23,7 +25,9 @@ export type AlarmKindName =
   | "vip_maybe_on_both_hosts"
   | "vip_script_failed"
   | "duplicate_vip"
-  | "crash_loop";
+  | "crash_loop"
+  | "vip_not_held"
+  | "vip_on_both_hosts";
 
 /** The audit actor of everything the controller does by itself. */
 export const CONTROLLER_ACTOR = "controller";
@@ -223,6 +227,24 @@ export function isRunning(s: ServerState): boolean {
 export function isObservedPrimary(s: ServerState): boolean {
   return s.connected && s.app?.state === "running" && s.app.mode === "primary";
 }
+/** The servers whose (connected) host holds the VIP: the invariant is exactly one, the primary's. */
+export function vipHolders(ss: readonly ServerState[]): ServerState[] {
+  return ss.filter((s) => s.connected && s.vip?.observed === "enabled");
+}
+
+/**
+ * The pair is healthy: one server primary, its host holding the VIP alone, the other running in backup
+ * mode on a connected host. The view's status and decide's "healthy" reason both use this.
+ */
+export function isHealthy(ss: readonly [ServerState, ServerState]): boolean {
+  const primaries = ss.filter(isObservedPrimary);
+  if (primaries.length !== 1) return false;
+  const [p] = primaries;
+  const o = p === ss[0] ? ss[1] : ss[0];
+  const holders = vipHolders(ss);
+  return holders.length === 1 && holders[0] === p && o.connected && o.app?.state === "running" && o.app.mode === "backup";
+}
+
 export function isDown(s: ServerState): boolean {
   return s.connected && (!s.app || FAILED_STATES.has(s.app.state));
 }

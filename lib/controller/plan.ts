@@ -4,7 +4,9 @@
  * Manual switchover (SCI → SCS → LCA):   demote, vip_disable, promote, vip_enable, verify
  * Primary server failure:                promote, vip_enable, vip_disable (by the failed host's agent), verify
  * Primary server disconnected:           promote, vip_enable, vip_disable (skipped: unreachable), verify
- * Both primary after a reconnect:        demote (reconnected one), vip_disable, verify
+ * Both primary after a reconnect:        demote (reconnected one), vip_disable, promote (keeper: announce
+ *                                        the VIP again), vip_enable, verify
+ * VIP on no host / on both hosts:        [demote, vip_disable (the stray holder)], promote, vip_enable, verify
  *
  * A failed server is restarted by its own agent (in backup mode), never by an operation.
  */
@@ -30,17 +32,17 @@ export function planSteps(kind: OperationKindName, pair: PairCfg, fromId: string
   switch (kind) {
     case "manual_switchover":
     case "split_brain_resolution":
-      if (!from) throw new Error(`${kind} needs the server to demote`);
-      srv("demote", from);
-      vip("vip_disable", from);
-      if (kind === "manual_switchover") {
-        if (!to) throw new Error("manual switchover needs the server to promote");
-        srv("promote", to);
-        vip("vip_enable", to);
-        verify(`${pair.name}: ${from.name} backup, ${to.name} primary, VIP only on ${to.hostName}`);
-      } else {
-        verify(`${pair.name}: ${from.name} backup with the VIP disabled on ${from.hostName}`);
-      }
+    case "vip_repair":
+      if (!to) throw new Error(`${kind} needs the server to promote (or keep)`);
+      if (from) {
+        srv("demote", from);
+        vip("vip_disable", from);
+      } else if (kind !== "vip_repair") throw new Error(`${kind} needs the server to demote`);
+      // The keeper is told primary again too: its agent enables the VIP if it lost it and announces it
+      // (gratuitous ARPs), so that clients that followed the other host come back at once.
+      srv("promote", to);
+      vip("vip_enable", to);
+      verify(`${pair.name}: ${to.name} primary, VIP only on ${to.hostName}`);
       break;
     case "failover":
     case "disconnect_failover":

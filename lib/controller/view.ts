@@ -4,7 +4,7 @@
  * from API data, for a pair not observed yet, are in lib/views.ts.)
  */
 import type { HostView, PairHealth, PairView, ServerView, OperationSummary } from "../views";
-import { type HostCfg, type HostObs, type PairWorld, type ServerState, isObservedPrimary, serverStates } from "./model";
+import { type HostCfg, type HostObs, type PairWorld, type ServerState, isHealthy, isObservedPrimary, serverStates, vipHolders } from "./model";
 import type { StepRecord } from "./model";
 
 function serverView(s: ServerState): ServerView {
@@ -28,17 +28,9 @@ function serverView(s: ServerState): ServerView {
 
 export function pairHealth(world: PairWorld, ss: [ServerState, ServerState]): PairHealth {
   if (!ss[0].connected && !ss[1].connected && ss.every((s) => s.disconnectedAt === null)) return "unknown";
-  if (isObservedPrimary(ss[0]) && isObservedPrimary(ss[1])) return "split_brain";
+  if ((isObservedPrimary(ss[0]) && isObservedPrimary(ss[1])) || vipHolders(ss).length === 2) return "split_brain";
   if (world.activeOp && world.activeOp.kind !== "restart") return "failing_over";
-  const primaries = ss.filter(isObservedPrimary);
-  if (primaries.length === 1) {
-    const p = primaries[0];
-    const o = p === ss[0] ? ss[1] : ss[0];
-    const vipOk = p.vip?.observed === "enabled" && o.connected && o.vip?.observed !== "enabled";
-    const backupOk = o.connected && o.app?.state === "running" && o.app.mode === "backup";
-    if (vipOk && backupOk) return "healthy";
-  }
-  return "degraded";
+  return isHealthy(ss) ? "healthy" : "degraded";
 }
 
 export function buildPairView(

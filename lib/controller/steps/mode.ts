@@ -22,7 +22,7 @@ async function vipStepFromAck(ctx: StepContext, s: StepRecord, ack: CommandAck |
   const snapshot: AgentSnapshot | null = ack?.ok ? ack.snapshot : null;
   const app = snapshot?.apps.find((a) => a.name === server.appName) ?? null;
   const observed = findVip(snapshot, app, ctx.pair.vipAddress)?.observed ?? "unknown";
-  if (failed || (ack && !ack.ok)) {
+  if (failed || (ack && !ack.ok && !(want === "disabled" && ack.error.code === "NOT_RUNNING"))) {
     const error = failed ? describeRun(failed) : (ack && ackError(ack)) ?? "no acknowledgement";
     return ctx.finish(s, "failed", { startedAt: t0, finishedAt: t1, output: runs, error });
   }
@@ -60,11 +60,13 @@ export const setMode: StepHandler = async (ctx, i) => {
   const otherRuns = runs.filter((r) => r.kind !== "vip");
   // A failure of the VIP action alone leaves the mode change itself done (the VIP step fails instead).
   const vipOnlyFailure = !!ack && !ack.ok && ack.error.code === "FAILED" && vipRuns.some((r) => !r.ok) && otherRuns.every((r) => r.ok);
-  const modeFailed = !!error && !(paired && vipOnlyFailure);
-  await ctx.finish(s, modeFailed ? "failed" : "succeeded", {
+  // Demoting a server that does not run: nothing to tell it, but its agent still takes the VIP down.
+  const notRunning = mode === "backup" && !!ack && !ack.ok && ack.error.code === "NOT_RUNNING";
+  const modeFailed = !!error && !(paired && vipOnlyFailure) && !notRunning;
+  await ctx.finish(s, notRunning ? "skipped" : modeFailed ? "failed" : "succeeded", {
     ack: ack ? ackSummary(ack) : null,
     output: paired ? otherRuns : runs,
-    error: modeFailed ? error : null,
+    error: modeFailed || notRunning ? error : null,
   });
   if (!paired) return modeFailed ? FAILED : 1;
   await vipStepFromAck(ctx, paired, ack, modeFailed, server, mode === "primary" ? "enabled" : "disabled");

@@ -1,5 +1,5 @@
 /** verify and recover_verify: wait, event-driven and bounded, for the end state the operation must reach. */
-import { type OperationRecord, type PairWorld, type ServerState, type StepRecord, isObservedPrimary, serverStates } from "../model";
+import { type OperationRecord, type PairWorld, type ServerState, type StepRecord, isObservedPrimary, serverStates, vipHolders } from "../model";
 import { FAILED, type StepHandler } from "./context";
 
 export function describeState(w: PairWorld): string {
@@ -29,7 +29,9 @@ export function verifyPredicate(op: Pick<OperationRecord, "kind" | "fromServerId
       case "manual_switchover":
         return backupNoVip(from) && primaryWithVip(to);
       case "split_brain_resolution":
-        return backupNoVip(from) && vipOff(from);
+      case "vip_repair":
+        // One holder, the keeper; the demoted one (if it runs) backup.
+        return primaryWithVip(to) && vipHolders(ss).length === 1 && (!from || !from.connected || from.app?.state !== "running" || from.app.mode === "backup");
       case "failover":
         return primaryWithVip(to) && vipOff(from);
       case "disconnect_failover":

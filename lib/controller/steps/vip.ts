@@ -25,6 +25,13 @@ export const vip: StepHandler = async (ctx, i) => {
     });
     return 1;
   }
+  const now = vipOf(ctx.env.world(), server);
+  if (want === "disabled" && now.app?.state === "running" && now.vip?.observed === "enabled") {
+    // Its server runs (a host back after a disconnect): its agent keeps the VIP with it. Deciding which
+    // one keeps it is the both-primary resolution's job, which then announces it from the keeper.
+    await ctx.finish(s, "skipped", { error: `${server.name} runs (${now.app.mode}) on ${server.hostName}, which is connected again: its VIP stays until it is demoted` });
+    return 1;
+  }
   ctx.start(s);
   const ok = await ctx.env.waitFor((w) => {
     const st = vipOf(w, server);

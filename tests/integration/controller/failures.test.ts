@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { alarmsOf, auditOf, operationsOf, pairView, controllerSuite, steps, waitFor, waitHealthy, waitOperationDone } from "./lab";
-import { killGroup } from "../agent/helpers";
+import { killGroup, startAgent } from "../agent/helpers";
 
 const suite = controllerSuite();
 
@@ -70,9 +70,9 @@ describe("automatic workflows", () => {
     const sb = await waitOperationDone(lab.pairId, "split_brain_resolution");
     expect(sb.status).toBe("succeeded");
     expect(sb.decision).toBe(
-      `both sip-1 and sip-2 are primary after ${lab.hosts[0].name} reconnected; demoting sip-1 on ${lab.hosts[0].name} (its agent disables the VIP there), keeping sip-2`,
+      `both sip-1 and sip-2 are primary after ${lab.hosts[0].name} reconnected; demoting sip-1 on ${lab.hosts[0].name} (its agent disables the VIP there), keeping sip-2 (which announces the VIP again)`,
     );
-    expect(steps(sb)).toEqual(["demote:succeeded", "vip_disable:succeeded", "verify:succeeded"]);
+    expect(steps(sb)).toEqual(["demote:succeeded", "vip_disable:succeeded", "promote:succeeded", "vip_enable:succeeded", "verify:succeeded"]);
     const v = await waitHealthy(lab, 1);
     expect(v.servers[0]).toMatchObject({ mode: "backup", vip: "disabled" });
     await waitFor("alarms cleared", async () => active(await alarmsOf(lab.pairId, lab.hosts.map((h) => h.hostId))).length === 0);
@@ -128,6 +128,28 @@ describe("automatic workflows", () => {
     });
     expect(v.servers.map((s) => [s.mode, s.pid, s.vip])).toEqual(v0.servers.map((s) => [s.mode, s.pid, s.vip]));
     expect(await operationsOf(lab.pairId)).toEqual([]);
+  });
+
+  it("both agents away longer than heartbeat + grace, back almost together: exactly one VIP holder at the end", async () => {
+    // Issue 13: host2's agent came back first (a disconnect failover started), host1's 2 ms later; the
+    // VIP ended on no host with both operations "succeeded". Now the failover leaves host1's VIP to the
+    // both-primary resolution, which keeps one and announces it; and the invariant is repaired if need be.
+    const lab = await suite.start();
+    await waitHealthy(lab, 0);
+    await Promise.all(lab.hosts.map((h) => h.agent.stop("SIGKILL"))); // the SIP Servers keep running
+    await waitFor("the grace period over, nothing to promote", async () => /no backup to promote/.test((await pairView(lab.pairId))?.statusReason ?? ""));
+    const [h1, h2] = await Promise.all(lab.hosts.map((h, i) => new Promise((r) => setTimeout(r, i === 0 ? 2 : 0)).then(() => startAgent({ config: h.config, dir: h.dir }))));
+    lab.hosts[0].agent = h1;
+    lab.hosts[1].agent = h2;
+    const v = await waitFor("one primary holding the VIP alone", async () => {
+      const x = await pairView(lab.pairId);
+      return x?.status === "healthy" && !x.operation && x.servers.filter((s) => s.vip === "enabled").length === 1 ? x : null;
+    }, 20_000);
+    const primary = v.servers.find((s) => s.mode === "primary")!;
+    expect(v.vipHolder).toBe(primary.hostName);
+    // Whatever ran ended right: a succeeded operation never left the VIP on no host (verify checks it).
+    for (const op of await operationsOf(lab.pairId)) expect(op.status, `${op.kind}: ${op.error}`).toBe("succeeded");
+    expect(active(await alarmsOf(lab.pairId)).map((a) => a.kind)).toEqual([]);
   });
 
   it("maintenance: a killed primary is observed and alarmed, but no action is taken", async () => {

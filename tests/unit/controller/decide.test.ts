@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decide, alarmKey } from "../../../lib/controller/decide";
-import { updateMemory, type PairWorld } from "../../../lib/controller/model";
+import { serverStates, updateMemory, type PairWorld } from "../../../lib/controller/model";
+import { pairHealth } from "../../../lib/controller/view";
 import { T0, app, backupSnap, healthy, host, pairCfg, primarySnap, snap, vip } from "./fixtures";
 
 const kinds = (w: PairWorld, now = T0) => decide(w, now).alarms.map((a) => a.kind).sort();
@@ -82,9 +83,9 @@ describe("decide", () => {
       kind: "split_brain_resolution",
       fromServerId: "s1",
       toServerId: "s2",
-      reason: "both sip-1 and sip-2 are primary after host-a1 reconnected; demoting sip-1 on host-a1 (its agent disables the VIP there), keeping sip-2",
+      reason: "both sip-1 and sip-2 are primary after host-a1 reconnected; demoting sip-1 on host-a1 (its agent disables the VIP there), keeping sip-2 (which announces the VIP again)",
     });
-    expect(kinds(w)).toEqual(["both_primary"]);
+    expect(kinds(w)).toEqual(["both_primary", "vip_on_both_hosts"]);
   });
 
   it("leaves a failed backup to its agent: alarm, no switchover, no operation", () => {
@@ -166,6 +167,31 @@ describe("decide", () => {
     expect(d.reason).toBe("no server is primary; waiting for sip-1 on host-a1 to finish starting");
     const failed = snap(app({ state: "failed", mode: "unknown", pid: null, lastExit: { code: 1, signal: null, at: "" } }), vip());
     expect(decide({ ...w, hosts: { ...w.hosts, h1: host("h1", failed) } }, T0).action).toMatchObject({ kind: "failover", toServerId: "s2" });
+  });
+
+  it("puts the VIP back when the primary's host lost it (no holder): alarm, repair, never 'healthy'", () => {
+    // Both servers as they should be, but the VIP on no host (issue 13: both agents restarted, 58 s of silence).
+    const w = withHost(healthy(), "h1", host("h1", snap(app({ mode: "primary" }), vip({ desired: "disabled", observed: "disabled" }))));
+    const d = decide(w, T0);
+    expect(d.action).toEqual({ kind: "vip_repair", fromServerId: null, toServerId: "s1", reason: "sip-1 on host-a1 is primary but VIP 198.18.0.110 is on no host; enabling it on host-a1 and announcing it" });
+    expect(kinds(w)).toEqual(["vip_not_held"]);
+    expect(pairHealth(w, serverStates(w))).toBe("degraded");
+    // Not while an operation runs (a switchover has the VIP on no host for a few milliseconds), not in maintenance.
+    expect(kinds({ ...w, activeOp: { id: "op", kind: "manual_switchover", status: "running", createdAt: T0, requestedBy: "a" } })).toEqual([]);
+    expect(decide({ ...w, pair: pairCfg({ maintenance: true }) }, T0).action).toBeNull();
+    // A failed repair is not retried in a loop.
+    const failed = { ...w, lastFinishedOp: { id: "r1", kind: "vip_repair" as const, status: "failed" as const, error: "x", finishedAt: T0 } };
+    expect(decide(failed, T0 + 1000).reason).toMatch(/^VIP repair r1 failed; trying again at /);
+    expect(decide(failed, T0 + 10_000).action?.kind).toBe("vip_repair");
+  });
+
+  it("takes a stray VIP away from the backup's host (VIP on both) and announces it from the primary's", () => {
+    const w = withHost(healthy(), "h2", host("h2", snap(app({ mode: "backup" }), vip({ desired: "enabled", observed: "enabled" }))));
+    const d = decide(w, T0);
+    expect(d.action).toMatchObject({ kind: "vip_repair", fromServerId: "s2", toServerId: "s1" });
+    expect(d.action?.reason).toBe("VIP 198.18.0.110 is enabled on host-a2 too; disabling it there (demoting sip-2); enabling it on host-a1 and announcing it");
+    expect(kinds(w)).toEqual(["vip_on_both_hosts"]);
+    expect(pairHealth(w, serverStates(w))).toBe("split_brain");
   });
 
   it("raises switchover_failed after a failed operation until one succeeds", () => {
