@@ -26,6 +26,7 @@ import {
 } from "../protocol/agent";
 import { log } from "../lib/log";
 import { App } from "./app";
+import { Fence } from "./fence";
 import type { AgentConfig } from "./config";
 import { runModeHook, type HookResult } from "./hooks";
 import { StateStore } from "./store";
@@ -84,6 +85,8 @@ export class Agent {
   private httpServer?: http.Server | https.Server;
   private tokenDigests: Buffer[];
   private lock = new KeyedLock();
+  /** Takes the fencing VIPs down when no controller has pinged for as long as the last ping said (./fence.ts). */
+  private readonly fence = new Fence((reason) => this.fenceVips(reason));
   private readonly cfg: AgentConfig;
 
   constructor(private readonly opts: AgentOptions) {
@@ -296,6 +299,7 @@ export class Agent {
       const r = Ping.safeParse(p);
       if (!r.success) return badFrame(`ping: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`, ack);
       alive();
+      this.fence.heard(r.data.fenceAfterMs);
       (ack as (x: unknown) => void)({ t: r.data.t, agentTime: Date.now(), seq: this.seq });
     });
     socket.on("command", (raw: unknown, ack: unknown) => {
@@ -337,6 +341,10 @@ export class Agent {
     this.bumpEpoch(cmd.epoch);
     const ok = (runs: DriverRun[]): CommandAck => ({ ok: true, id: cmd.id, runs, snapshot: this.snapshot() });
     if (cmd.type === "state.get") return ok([]);
+    if (cmd.type === "fence.hold") {
+      this.fence.hold(cmd.holdMs);
+      return ok([]);
+    }
     if (cmd.type === "vip.enable" || cmd.type === "vip.disable") {
       const vip = this.vips.get(cmd.vip);
       if (!vip) return this.fail(cmd.id, "UNKNOWN_VIP", `no VIP named ${cmd.vip} in this agent's configuration (known: ${[...this.vips.keys()].join(", ") || "none"})`);
@@ -438,7 +446,18 @@ export class Agent {
   }
 
   /** Closes the server and timers. Applications keep running (by design). */
+  private fenceVips(reason: string) {
+    for (const vip of this.vips.values()) {
+      if (!vip.cfg.fence || vip.desired !== "enabled") continue;
+      log.warn("self-fencing: taking the VIP down", { vip: vip.cfg.name, address: vip.cfg.address, reason });
+      void this.lock.run(`vip:${vip.cfg.name}`, () => vip.disable()).then((r) => {
+        if (!r.ok) log.error("self-fencing: the VIP could not be taken down", { vip: vip.cfg.name, error: r.error });
+      });
+    }
+  }
+
   async close() {
+    this.fence.close();
     for (const a of this.apps.values()) a.close();
     for (const v of this.vips.values()) v.close();
     this.store.flush();

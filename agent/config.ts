@@ -50,6 +50,13 @@ export const VipConfig = z
      * (no fork of the agent on the hot path); false: spawn them from the agent (if /bin/sh is unusable).
      */
     residentHelper: z.boolean().default(true),
+    /**
+     * Self-fencing: take this VIP down when no controller has pinged for the time the controller gives
+     * (its pair's heartbeat timeout + disconnect grace: about when it promotes the other host), so that a
+     * host cut off from the controller stops answering on the VIP instead of holding it with the new
+     * primary. false: keep it (a controller outage then never takes the VIP down).
+     */
+    fence: z.boolean().default(true),
     /** Commands used by the linux driver (argument 0 only; looked up in PATH). */
     commands: z.object({ ip: z.string().default("ip"), arping: z.string().default("arping") }).strict().default({ ip: "ip", arping: "arping" }),
   })

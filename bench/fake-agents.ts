@@ -270,7 +270,7 @@ class FakeHost {
       return this.fail(cmd.id, "STALE_EPOCH", `epoch ${cmd.epoch} is lower than the highest seen (${this.highestEpoch})`, [], { highestEpoch: this.highestEpoch });
     this.highestEpoch = cmd.epoch;
     const ok = (runs: DriverRun[]): CommandAck => ({ ok: true, id: cmd.id, runs, snapshot: this.snapshot() });
-    if (cmd.type === "state.get") return ok([]);
+    if (cmd.type === "state.get" || cmd.type === "fence.hold") return ok([]); // no self-fencing here
     if (cmd.type === "vip.enable" || cmd.type === "vip.disable") {
       if (!this.vips.has(cmd.vip)) return this.fail(cmd.id, "UNKNOWN_VIP", `no VIP named ${cmd.vip} in this agent's configuration`);
       const runs = await this.lock(`vip:${cmd.vip}`, async () => [this.setVip(cmd.vip, cmd.type === "vip.enable" ? "enabled" : "disabled")]);

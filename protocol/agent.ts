@@ -155,6 +155,8 @@ export const Command = z.discriminatedUnion("type", [
   cmd("app.setMode", { app: name, mode: Mode }),
   cmd("vip.enable", { vip: name }),
   cmd("vip.disable", { vip: name }),
+  /** A controller stopping cleanly (a restart, a hand-over): do not fence for holdMs, or until pinged again. */
+  cmd("fence.hold", { holdMs: z.number().int().min(0).max(3_600_000) }),
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command["type"];
@@ -188,7 +190,12 @@ export const CommandAck = z.discriminatedUnion("ok", [
 ]);
 export type CommandAck = z.infer<typeof CommandAck>;
 
-export const Ping = z.object({ t: z.number() });
+/**
+ * `fenceAfterMs`: "if no controller pings you for this long, take your VIPs down" — the pair's heartbeat
+ * timeout plus its disconnect grace, i.e. about when the controller promotes the other host (absent from
+ * older controllers: no fencing).
+ */
+export const Ping = z.object({ t: z.number(), fenceAfterMs: z.number().int().min(200).max(3_600_000).optional() });
 export const Pong = z.object({ t: z.number(), agentTime: z.number(), seq: z.number().int() });
 export type Pong = z.infer<typeof Pong>;
 

@@ -46,7 +46,7 @@ export class AgentLink extends EventEmitter<LinkEvents> {
 
   constructor(
     readonly host: HostCfg,
-    private readonly opts: { controllerId: string; epoch: number; heartbeatTimeoutMs: number; log: LinkLog },
+    private readonly opts: { controllerId: string; epoch: number; heartbeatTimeoutMs: number; fenceAfterMs?: number; log: LinkLog },
   ) {
     super();
   }
@@ -55,7 +55,8 @@ export class AgentLink extends EventEmitter<LinkEvents> {
     return this.up;
   }
 
-  setHeartbeatTimeout(ms: number) {
+  setHeartbeatTimeout(ms: number, fenceAfterMs?: number) {
+    this.opts.fenceAfterMs = fenceAfterMs;
     if (ms !== this.opts.heartbeatTimeoutMs) {
       this.opts.heartbeatTimeoutMs = ms;
       if (this.up) this.startHeartbeat();
@@ -115,7 +116,8 @@ export class AgentLink extends EventEmitter<LinkEvents> {
     const s = this.socket;
     if (!s || !this.up) return;
     const t = Date.now();
-    s.timeout(this.opts.heartbeatTimeoutMs).emit("ping", { t }, (err: Error | null, raw?: unknown) => {
+    const ping = this.opts.fenceAfterMs === undefined ? { t } : { t, fenceAfterMs: this.opts.fenceAfterMs };
+    s.timeout(this.opts.heartbeatTimeoutMs).emit("ping", ping, (err: Error | null, raw?: unknown) => {
       if (err || !this.up) return;
       const p = Pong.safeParse(raw);
       if (!p.success) return;

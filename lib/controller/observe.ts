@@ -70,7 +70,7 @@ export class Observer {
   }
 
   /** Opens a link to every configured host, closes the links of removed or re-credentialed hosts. */
-  configure(hosts: Map<string, HostCfg>, heartbeatFor: (hostId: string) => number) {
+  configure(hosts: Map<string, HostCfg>, heartbeatFor: (hostId: string) => number, fenceFor: (hostId: string) => number | undefined) {
     for (const [id, link] of this.links) {
       const h = hosts.get(id);
       if (!h || h.agentUrl !== link.host.agentUrl || h.agentToken !== link.host.agentToken) {
@@ -82,17 +82,17 @@ export class Observer {
     for (const h of hosts.values()) {
       const existing = this.links.get(h.id);
       if (existing) {
-        existing.setHeartbeatTimeout(heartbeatFor(h.id));
+        existing.setHeartbeatTimeout(heartbeatFor(h.id), fenceFor(h.id));
         continue;
       }
       if (!this.obs.has(h.id))
         this.obs.set(h.id, { hostId: h.id, connected: false, connectedAt: null, disconnectedAt: null, lastHeartbeatAt: null, rttMs: null, snapshot: null });
-      this.open(h, heartbeatFor(h.id));
+      this.open(h, heartbeatFor(h.id), fenceFor(h.id));
     }
   }
 
-  private open(h: HostCfg, heartbeatTimeoutMs: number) {
-    const link = new AgentLink(h, { controllerId: this.o.controllerId, epoch: this.o.epoch, heartbeatTimeoutMs, log: this.o.log });
+  private open(h: HostCfg, heartbeatTimeoutMs: number, fenceAfterMs: number | undefined) {
+    const link = new AgentLink(h, { controllerId: this.o.controllerId, epoch: this.o.epoch, heartbeatTimeoutMs, fenceAfterMs, log: this.o.log });
     this.links.set(h.id, link);
     link.on("snapshot", (s) => this.onSnapshot(h.id, s, false));
     link.on("ackSnapshot", (s) => this.onSnapshot(h.id, s, true));
@@ -167,6 +167,15 @@ export class Observer {
       this.settled.add(check);
       check();
     });
+  }
+
+  /**
+   * The term ends (a stop, a hand-over, leadership lost): a term's end is not a cut, so every connected agent
+   * is told not to fence until a controller pings it again (bounded wait: this never delays a stop long).
+   */
+  async holdFencing(holdMs: number, waitMs: number): Promise<void> {
+    const links = [...this.links.values()].filter((l) => l.connected);
+    await Promise.race([Promise.allSettled(links.map((l) => l.command({ type: "fence.hold", holdMs }, waitMs))), new Promise((r) => setTimeout(r, waitMs).unref())]);
   }
 
   close() {

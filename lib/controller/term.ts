@@ -31,6 +31,8 @@ import { buildPairView } from "./view";
 
 /** On takeover: how long to wait for the agents' snapshots before reconciling. */
 export const SNAPSHOT_WAIT_MS = 3000;
+/** A term that ends tells the agents not to fence for this long (or until a controller pings them again). */
+const FENCE_HOLD_MS = 10 * 60_000;
 /** A burst of configuration changes (a pair and its two servers) is reloaded once, this long after. */
 const RELOAD_DEBOUNCE_MS = 100;
 
@@ -128,6 +130,7 @@ export class Term {
     this.stopped = true;
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     this.cycle.stop();
+    await this.observer.holdFencing(FENCE_HOLD_MS, 300);
     this.observer.close();
     await this.ops.stop();
     await this.status.stop();
@@ -151,7 +154,11 @@ export class Term {
 
   private configure(cfg: { hosts: HostCfg[]; pairs: PairCfg[] }): string[] {
     const changed = this.topo.apply(cfg);
-    this.observer.configure(this.topo.hosts, (id) => this.topo.heartbeatFor(id));
+    this.observer.configure(
+      this.topo.hosts,
+      (id) => this.topo.heartbeatFor(id),
+      (id) => this.topo.fenceFor(id),
+    );
     for (const id of [...this.memory.keys()]) {
       if (this.topo.pairs.has(id)) continue;
       this.memory.delete(id);

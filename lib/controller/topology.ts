@@ -53,6 +53,20 @@ export class Topology {
     return Number.isFinite(ms) ? ms : DEFAULT_HEARTBEAT_MS;
   }
 
+  /**
+   * How long the host's agent waits without a ping before it takes its VIPs down (self-fencing): the
+   * earliest moment the controller promotes another host after losing this one (heartbeat timeout +
+   * disconnect grace, the tightest of its pairs). Undefined for a host with no pair (nothing to fence).
+   */
+  fenceFor(hostId: string): number | undefined {
+    let ms = Infinity;
+    for (const id of this.pairsOfHost(hostId)) {
+      const p = this.pairs.get(id);
+      if (p) ms = Math.min(ms, p.heartbeatTimeoutMs + p.disconnectGraceSeconds * 1000);
+    }
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+
   /** Hosts that run a server of some pair. */
   hostsInUse(): string[] {
     return [...this.byHost.keys()];

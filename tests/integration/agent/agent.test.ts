@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync, chmodSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import type { AgentEvent } from "../../../protocol/agent";
 import { sipOptions } from "../../../protocol/sip";
 import {
   AgentClient,
@@ -363,6 +364,44 @@ describe("security, fencing, heartbeat, config", () => {
     agents.push(a);
     const c = track(new AgentClient(a.url, { token: "anything" }));
     expect((await c.ready()).apps).toEqual([]);
+  });
+});
+
+describe("self-fencing: a host cut off from its controller takes its VIP down", () => {
+  // The controller's pings say how long to wait (its pair's heartbeat timeout + grace); the agent's own
+  // silence deadline is longer here, so what is tested is the fencing, not the dropped link.
+  const fenced = (e: AgentEvent) => e.type === "vip.state" && e.observed === "disabled";
+
+  test("no ping for fenceAfterMs: the enabled VIP is disabled; a VIP with fence off is kept", async () => {
+    const agent = await startAgent({ config: { vips: [simVip, { ...simVip, name: "vip2", address: "198.18.0.197", fence: false }], heartbeat: { timeoutMs: 5000 } } });
+    agents.push(agent);
+    const c = track(new AgentClient(agent.url, { epoch: 1, pingEveryMs: 100, fenceAfterMs: 400 }));
+    await c.ready();
+    for (const vip of ["vip1", "vip2"]) expect((await c.command({ type: "vip.enable", vip })).ok).toBe(true);
+    const t0 = performance.now();
+    c.stopPinging();
+    const e = await c.waitEvent(fenced, 3000);
+    const ms = performance.now() - t0;
+    expect(e).toMatchObject({ vip: "vip1", observed: "disabled", desired: "disabled" });
+    expect(ms).toBeGreaterThan(250);
+    const snap = await c.command({ type: "state.get" });
+    expect(snap.ok && snap.snapshot.vips.map((v) => [v.name, v.observed])).toEqual([["vip1", "disabled"], ["vip2", "enabled"]]);
+    expect(agent.logs.join("\n")).toMatch(/self-fencing: taking the VIP down/);
+  });
+
+  test("a controller that stops cleanly (fence.hold) is not a cut: the VIP stays", async () => {
+    const agent = await startAgent({ config: { vips: [simVip], heartbeat: { timeoutMs: 5000 } } });
+    agents.push(agent);
+    const c = track(new AgentClient(agent.url, { epoch: 1, pingEveryMs: 100, fenceAfterMs: 300 }));
+    await c.ready();
+    expect((await c.command({ type: "vip.enable", vip: "vip1" })).ok).toBe(true);
+    expect((await c.command({ type: "fence.hold", holdMs: 60_000 })).ok).toBe(true);
+    c.stopPinging();
+    // Nothing to wait for but time: three times the fencing delay.
+    await new Promise((r) => setTimeout(r, 900));
+    expect(c.events.some(fenced)).toBe(false);
+    const snap = await c.command({ type: "state.get" });
+    expect(snap.ok && snap.snapshot.vips[0].observed).toBe("enabled");
   });
 });
 

@@ -221,6 +221,8 @@ export interface ClientOptions {
   controllerId?: string;
   /** Send `ping` every N ms (default 500); 0 = never (to test the agent's heartbeat deadline). */
   pingEveryMs?: number;
+  /** Sent with every ping: the agent fences its VIPs after this long without one. */
+  fenceAfterMs?: number;
   auth?: unknown;
 }
 
@@ -261,9 +263,16 @@ export class AgentClient {
     if (every > 0)
       this.socket.on("connect", () => {
         clearInterval(this.pinger);
-        this.pinger = setInterval(() => this.socket.emit("ping", { t: Date.now() }, () => {}), every);
+        const ping = () => this.socket.emit("ping", { t: Date.now(), ...(o.fenceAfterMs ? { fenceAfterMs: o.fenceAfterMs } : {}) }, () => {});
+        ping();
+        this.pinger = setInterval(ping, every);
       });
     this.socket.on("disconnect", () => clearInterval(this.pinger));
+  }
+
+  /** Stops pinging (a controller that went silent: crashed, or cut off), the link stays open. */
+  stopPinging() {
+    clearInterval(this.pinger);
   }
 
   /** Resolves after the snapshot has arrived; rejects with the connect error (e.g. bad token). */
