@@ -167,7 +167,26 @@ export class Agent {
     if (epoch > this.store.state.highestEpoch) {
       this.store.state.highestEpoch = epoch;
       this.store.save();
+      // Every connected controller hears it: one whose term is now below moves above (or stops acting).
+      this.emit({ type: "agent.epoch", epoch });
     }
+  }
+
+  /**
+   * The agent belongs to the cluster of the first controller that connects (stored with its epoch): a
+   * controller of another cluster (another Switchyard given the same token) is refused, instead of
+   * fencing the real one with its epochs. `switchyard-agent --forget-cluster` undoes the binding.
+   */
+  private clusterProblem(cluster: string | undefined): string | null {
+    if (!cluster) return null; // an older controller: no cluster to check
+    const bound = this.store.state.cluster;
+    if (bound === null) {
+      this.store.state.cluster = cluster;
+      this.store.save();
+      log.info("agent bound to its controller's cluster", { cluster });
+      return null;
+    }
+    return bound === cluster ? null : `FOREIGN_CLUSTER: this agent belongs to Switchyard cluster ${bound}, not ${cluster} (a second Switchyard with the same token? To move the agent: switchyard-agent --config FILE --forget-cluster)`;
   }
 
   async start(): Promise<{ port: number; host: string }> {
@@ -213,6 +232,13 @@ export class Agent {
       if (r.data.protocol !== PROTOCOL_VERSION) {
         const err = new Error(`PROTOCOL: agent speaks protocol ${PROTOCOL_VERSION}, controller ${r.data.protocol}`) as Error & { data?: unknown };
         err.data = { code: "PROTOCOL", protocol: PROTOCOL_VERSION };
+        return next(err);
+      }
+      const foreign = this.clusterProblem(r.data.cluster);
+      if (foreign) {
+        const err = new Error(foreign) as Error & { data?: unknown };
+        err.data = { code: "FOREIGN_CLUSTER", cluster: this.store.state.cluster };
+        log.warn("handshake refused", { remote: socket.handshake.address, why: "foreign cluster", controllerId: r.data.controllerId, cluster: r.data.cluster });
         return next(err);
       }
       socket.data = { controllerId: r.data.controllerId };

@@ -1,19 +1,22 @@
 /**
  * switchyard-agent: the host agent (the role of Genesys LCA).
  *
- *   switchyard-agent --config FILE [--insecure] [--check]
+ *   switchyard-agent --config FILE [--insecure] [--check] [--forget-cluster]
  *
  *   --config FILE   JSON or YAML configuration (see docs/agent.md, examples/agent.yaml)
  *   --insecure      allow running without a token, only when listening on loopback
  *   --check         validate the configuration and exit
+ *   --forget-cluster  undo the binding to a Switchyard cluster (and its epochs), for an agent moved to
+ *                   another Switchyard or whose panel's database was rebuilt; then exit (agent stopped)
  */
 import { Agent, StartupError } from "./agent";
 import { ConfigError, loadConfigFile } from "./config";
+import { StateStore } from "./store";
 import { isLogLevel, log, setLogLevel } from "../lib/log";
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`switchyard-agent: ${msg}\n`);
-  process.stderr.write("usage: switchyard-agent --config FILE [--insecure] [--check]\n");
+  process.stderr.write("usage: switchyard-agent --config FILE [--insecure] [--check] [--forget-cluster]\n");
   process.exit(2);
 }
 
@@ -25,12 +28,14 @@ async function main() {
   let file: string | undefined;
   let insecure = false;
   let check = false;
+  let forget = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--config") file = argv[++i] ?? usage("--config needs a file");
     else if (a.startsWith("--config=")) file = a.slice(9);
     else if (a === "--insecure") insecure = true;
     else if (a === "--check") check = true;
+    else if (a === "--forget-cluster") forget = true;
     else if (a === "--help" || a === "-h") usage();
     else usage(`unknown argument ${a}`);
   }
@@ -48,6 +53,15 @@ async function main() {
   setLogLevel(loaded.config.logLevel);
   if (check) {
     process.stdout.write(`${file}: OK (${loaded.config.apps.length} apps, ${loaded.config.vips.length} VIPs, ${loaded.tokens.length} tokens)\n`);
+    return;
+  }
+  if (forget) {
+    const store = new StateStore(loaded.config.stateDir);
+    const was = { cluster: store.state.cluster, highestEpoch: store.state.highestEpoch };
+    store.state.cluster = null;
+    store.state.highestEpoch = 0;
+    store.save();
+    process.stdout.write(`${store.file}: cluster binding forgotten (was ${was.cluster ?? "none"}, highest epoch ${was.highestEpoch}); the next controller to connect binds it\n`);
     return;
   }
   let agent: Agent;

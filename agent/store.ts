@@ -9,6 +9,8 @@ import { z } from "zod";
 
 const State = z.object({
   highestEpoch: z.number().int().nonnegative().default(0),
+  /** The cluster this agent belongs to (the first controller's); null until one connects. */
+  cluster: z.string().nullable().default(null),
   apps: z
     .record(z.string(), z.object({ pid: z.number().int().positive(), startTime: z.string(), mode: z.enum(["primary", "backup", "unknown"]).default("unknown") }))
     .default({}),

@@ -60,6 +60,13 @@ export async function startSimHost(spec: SimHostSpec, bins: { agent: string; sim
   const dir = path.join(baseDir, spec.name);
   const stateDir = path.join(dir, "state");
   mkdirSync(stateDir, { recursive: true });
+  // These agents belong to whatever database this lab runs on now: the demo's may have been recreated
+  // (.data removed) while its agents' state stayed, a new cluster they would refuse (FOREIGN_CLUSTER).
+  const stateFile = path.join(stateDir, "state.json");
+  if (existsSync(stateFile)) {
+    const st = JSON.parse(readFileSync(stateFile, "utf8")) as Record<string, unknown>;
+    writeFileSync(stateFile, JSON.stringify({ ...st, cluster: null, highestEpoch: 0 }), { mode: 0o600 });
+  }
   const config = {
     agentId: spec.name,
     listen: { host: "127.0.0.1", port: spec.agentPort },

@@ -21,6 +21,14 @@ import { z } from "zod";
 export const PROTOCOL_VERSION = 1;
 export const AGENT_NAMESPACE = "/controller";
 export const DEFAULT_AGENT_PORT = 4999;
+/**
+ * The largest controller epoch an agent accepts. A controller's epoch grows by one per term (a billion terms
+ * is unreachable); the bound keeps a forged epoch from fencing a cluster for good: a controller that finds
+ * an agent above it moves its own term above that (lib/controller/leader.ts), which always fits.
+ */
+export const MAX_EPOCH = 2 ** 30;
+const epoch = z.number().int().nonnegative().max(MAX_EPOCH, `at most ${MAX_EPOCH}`);
+
 /** Largest frame the agent accepts from a controller (bytes). */
 export const MAX_FRAME_BYTES = 64 * 1024;
 /** Bounded stdout/stderr kept from a driver or hook run (bytes, each). */
@@ -132,6 +140,8 @@ export const AgentEvent = z.discriminatedUnion("type", [
   ev("vip.state", { vip: name, observed: VipObserved, desired: z.enum(["enabled", "disabled"]) }),
   ev("vip.run", { vip: name, run: DriverRun }),
   ev("vip.duplicate", { vip: name, mac: z.string().nullable(), run: DriverRun.nullable() }),
+  /** The highest controller epoch this agent has seen rose (a handshake of a newer term, or a forged one). */
+  ev("agent.epoch", { epoch: z.number().int() }),
 ]);
 export type AgentEvent = z.infer<typeof AgentEvent>;
 
@@ -139,12 +149,18 @@ export const Handshake = z.object({
   token: z.string().min(1).max(512),
   protocol: z.number().int(),
   controllerId: z.string().min(1).max(128),
-  epoch: z.number().int().nonnegative(),
+  epoch,
+  /**
+   * The controller's cluster (its database's identity). An agent binds to the first cluster that connects
+   * and refuses another's (FOREIGN_CLUSTER), so a second Switchyard given the same token cannot fence the
+   * real one. Absent from older controllers.
+   */
+  cluster: z.uuid().optional(),
 });
 export type Handshake = z.infer<typeof Handshake>;
 
 const cmd = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
-  z.object({ type: z.literal(type), id: z.string().min(1).max(64), epoch: z.number().int().nonnegative(), ...shape }).strict();
+  z.object({ type: z.literal(type), id: z.string().min(1).max(64), epoch, ...shape }).strict();
 
 export const Command = z.discriminatedUnion("type", [
   cmd("state.get", {}),

@@ -10,6 +10,9 @@ import { publishAlarm } from "@/lib/realtime/publish";
 
 export type { AlarmSpec };
 
+/** The alarms about a host's agent link rather than a pair (hostAlarms in decide.ts). */
+const HOST_ALARMS = ["host_disconnected", "agent_refused"] as const;
+
 export class AlarmBook {
   private active = new Map<string, { pairId: string | null }>();
   private chain: Promise<void> = Promise.resolve();
@@ -38,11 +41,11 @@ export class AlarmBook {
     return this.apply(raise, clear, after);
   }
 
-  /** Makes the host alarms (host_disconnected) exactly `want`. */
+  /** Makes the host alarms (host_disconnected, agent_refused) exactly `want`. */
   syncHosts(want: AlarmSpec[]): boolean {
     const wanted = new Map(want.map((a) => [alarmKey(a), a]));
     const raise = [...wanted].filter(([k]) => !this.active.has(k)).map(([, a]) => a);
-    const clear = [...this.active].filter(([k, a]) => a.pairId === null && k.startsWith("host_disconnected:") && !wanted.has(k)).map(([k]) => k);
+    const clear = [...this.active].filter(([k, a]) => a.pairId === null && HOST_ALARMS.some((kind) => k.startsWith(`${kind}:`)) && !wanted.has(k)).map(([k]) => k);
     return this.apply(raise, clear);
   }
 

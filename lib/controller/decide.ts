@@ -128,6 +128,9 @@ export function pairAlarms(world: PairWorld, ss: [ServerState, ServerState]): Al
 }
 
 export function hostAlarms(host: HostCfg, obs: HostObs | undefined): AlarmSpec[] {
+  if (obs?.refused) {
+    return [{ kind: "agent_refused", severity: "critical", pairId: null, hostId: host.id, message: `agent of ${host.name} refuses this controller: ${obs.refused}`, details: { agentUrl: host.agentUrl } }];
+  }
   if (!obs || obs.connected || obs.disconnectedAt === null) return [];
   return [
     {

@@ -39,8 +39,17 @@ export function runController(o: ControllerOptions): ControllerHandle {
   const service = new ControllerService(id, () => ready, log);
   const leadership = new Leadership(o.databaseUrl, id, {
     log,
-    onAcquire: async ({ epoch }) => {
-      const t = new Term({ epoch, controllerId: id, log, databaseUrl: o.databaseUrl, afterStep: o.afterStep });
+    onAcquire: async ({ epoch, clusterId }) => {
+      const t = new Term({
+        epoch,
+        controllerId: id,
+        clusterId,
+        log,
+        databaseUrl: o.databaseUrl,
+        afterStep: o.afterStep,
+        // Outside the term's own call stack: advancing ends this term and starts the next.
+        onHigherEpoch: (above) => setImmediate(() => void leadership.advance(above)),
+      });
       term = t;
       try {
         await t.start();

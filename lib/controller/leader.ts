@@ -7,7 +7,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { beginTerm, expireLease, listenForChanges, renewLease, tryLeaderLock } from "@/lib/queries/lease";
+import { advanceTerm, beginTerm, expireLease, listenForChanges, renewLease, tryLeaderLock } from "@/lib/queries/lease";
 
 export { LEADER_LOCK_KEY } from "@/lib/queries/lease";
 export const RENEW_MS = 1000;
@@ -19,6 +19,8 @@ export function newControllerId(): string {
 
 export interface Term {
   epoch: number;
+  /** The cluster's identity (the lease row's): agents bind to it. */
+  clusterId: string;
   client: pg.Client;
 }
 
@@ -75,7 +77,7 @@ export class Leadership {
         await client.end().catch(() => undefined);
         return;
       }
-      const term: Term = { epoch: await beginTerm(client, this.controllerId, LEASE_TTL_MS), client };
+      const term: Term = { ...(await beginTerm(client, this.controllerId, LEASE_TTL_MS)), client };
       await listenForChanges(client);
       client.on("notification", (n) => this.hooks.onNotify(n.channel, n.payload ?? ""));
       const lost = (why: string) => void this.lose(term, why);
@@ -106,6 +108,30 @@ export class Leadership {
     this.hooks.log.warn("controller: leadership lost", { epoch: term.epoch, reason });
     await this.hooks.onLose(reason).catch(() => undefined);
     await term.client.end().catch(() => undefined);
+  }
+
+  /**
+   * An agent has seen an epoch at or above this term's (a forged handshake, or the epochs of a database
+   * that was lost): this term cannot command it. Holding the lease, the leader moves its term above that
+   * epoch (the lease row first, then a new term with the same lock) instead of being fenced for good.
+   */
+  async advance(above: number): Promise<void> {
+    while (this.busy) await new Promise((r) => setTimeout(r, 20));
+    const t = this.term;
+    if (!t || this.stopped || above < t.epoch) return;
+    this.busy = true;
+    try {
+      const next = await advanceTerm(t.client, this.controllerId, t.epoch, above);
+      if (next === null) return await this.lose(t, "lease row taken by another controller");
+      this.hooks.log.warn("controller: an agent has seen a higher epoch than this term's: moving the term above it", { epoch: t.epoch, agentEpoch: above, next });
+      await this.hooks.onLose(`epoch advanced to ${next}`);
+      t.epoch = next;
+      await this.hooks.onAcquire(t);
+    } catch (err) {
+      await this.lose(t, `advancing the epoch failed: ${(err as Error).message}`);
+    } finally {
+      this.busy = false;
+    }
   }
 
   /** Gives up leadership (releasing the lock with the connection) and stops trying. */

@@ -31,6 +31,8 @@ export interface LinkEvents {
   down: [string];
   pong: [number];
   staleEpoch: [number];
+  /** The agent refuses this controller (it belongs to another cluster). */
+  refused: [string];
   /** The snapshot carried by a command's acknowledgement (emitted before command() resolves). */
   ackSnapshot: [AgentSnapshot];
 }
@@ -46,7 +48,7 @@ export class AgentLink extends EventEmitter<LinkEvents> {
 
   constructor(
     readonly host: HostCfg,
-    private readonly opts: { controllerId: string; epoch: number; heartbeatTimeoutMs: number; fenceAfterMs?: number; log: LinkLog },
+    private readonly opts: { controllerId: string; epoch: number; clusterId?: string; heartbeatTimeoutMs: number; fenceAfterMs?: number; log: LinkLog },
   ) {
     super();
   }
@@ -72,7 +74,7 @@ export class AgentLink extends EventEmitter<LinkEvents> {
       reconnectionDelayMax: 1000,
       randomizationFactor: 0.2,
       timeout: 3000,
-      auth: { token: this.host.agentToken, protocol: PROTOCOL_VERSION, controllerId: this.opts.controllerId, epoch: this.opts.epoch },
+      auth: { token: this.host.agentToken, protocol: PROTOCOL_VERSION, controllerId: this.opts.controllerId, epoch: this.opts.epoch, ...(this.opts.clusterId ? { cluster: this.opts.clusterId } : {}) },
     });
     this.socket = s;
     s.on("snapshot", (raw) => {
@@ -91,7 +93,10 @@ export class AgentLink extends EventEmitter<LinkEvents> {
     });
     s.on("protocolError", (e) => this.opts.log.warn("agent reported a protocol error", { host: this.host.name, error: e }));
     s.on("disconnect", (reason) => this.markDown(`link closed (${reason})`));
-    s.on("connect_error", (err) => this.markDown(`cannot connect: ${err.message}`, true));
+    s.on("connect_error", (err) => {
+      if (err.message.startsWith("FOREIGN_CLUSTER")) this.emit("refused", err.message);
+      this.markDown(`cannot connect: ${err.message}`, true);
+    });
   }
 
   private startHeartbeat() {

@@ -27,7 +27,8 @@ export type AlarmKindName =
   | "duplicate_vip"
   | "crash_loop"
   | "vip_not_held"
-  | "vip_on_both_hosts";
+  | "vip_on_both_hosts"
+  | "agent_refused";
 
 /** The audit actor of everything the controller does by itself. */
 export const CONTROLLER_ACTOR = "controller";
@@ -76,6 +77,8 @@ export interface HostObs {
   rttMs: number | null;
   /** Last snapshot (kept up to date by events and acks); "last known" while disconnected. */
   snapshot: AgentSnapshot | null;
+  /** Why the agent refuses this controller (another cluster's agent), while it does. */
+  refused: string | null;
 }
 
 export interface ActiveOp {

@@ -19,6 +19,9 @@ export type Change =
 export interface ObserverOptions {
   controllerId: string;
   epoch: number;
+  clusterId?: string;
+  /** An agent has seen an epoch at or above this term's: the term must move above it to command it. */
+  onHigherEpoch?: (hostId: string, epoch: number) => void;
   log: LinkLog & { warn(msg: string, f?: object): void };
   now: () => number;
   onChange: (hostId: string, change: Change) => void;
@@ -53,7 +56,7 @@ export function applyEvent(s: AgentSnapshot, e: AgentEvent): AgentSnapshot {
     }
     return v;
   });
-  return { ...s, seq: e.seq, at: e.at, apps, vips };
+  return { ...s, seq: e.seq, at: e.at, epoch: e.type === "agent.epoch" ? Math.max(s.epoch, e.epoch) : s.epoch, apps, vips };
 }
 
 export class Observer {
@@ -86,13 +89,13 @@ export class Observer {
         continue;
       }
       if (!this.obs.has(h.id))
-        this.obs.set(h.id, { hostId: h.id, connected: false, connectedAt: null, disconnectedAt: null, lastHeartbeatAt: null, rttMs: null, snapshot: null });
+        this.obs.set(h.id, { hostId: h.id, connected: false, connectedAt: null, disconnectedAt: null, lastHeartbeatAt: null, rttMs: null, snapshot: null, refused: null });
       this.open(h, heartbeatFor(h.id), fenceFor(h.id));
     }
   }
 
   private open(h: HostCfg, heartbeatTimeoutMs: number, fenceAfterMs: number | undefined) {
-    const link = new AgentLink(h, { controllerId: this.o.controllerId, epoch: this.o.epoch, heartbeatTimeoutMs, fenceAfterMs, log: this.o.log });
+    const link = new AgentLink(h, { controllerId: this.o.controllerId, epoch: this.o.epoch, clusterId: this.o.clusterId, heartbeatTimeoutMs, fenceAfterMs, log: this.o.log });
     this.links.set(h.id, link);
     link.on("snapshot", (s) => this.onSnapshot(h.id, s, false));
     link.on("ackSnapshot", (s) => this.onSnapshot(h.id, s, true));
@@ -105,7 +108,17 @@ export class Observer {
       this.o.onChange(h.id, { kind: "beat" });
     });
     link.on("down", (reason) => this.onDown(h.id, reason));
-    link.on("staleEpoch", (highest) => this.o.log.warn("controller: agent refused our epoch (a newer controller exists)", { host: h.name, epoch: this.o.epoch, highest }));
+    link.on("staleEpoch", (highest) => {
+      this.o.log.warn("controller: agent refused our epoch", { host: h.name, epoch: this.o.epoch, highest });
+      this.higher(h.id, highest);
+    });
+    link.on("refused", (why) => {
+      const o = this.obs.get(h.id);
+      if (!o || o.refused === why) return;
+      o.refused = why;
+      this.o.log.warn("controller: agent refuses this controller", { host: h.name, why });
+      this.o.onChange(h.id, { kind: "down", reason: why });
+    });
     link.start();
   }
 
@@ -121,6 +134,8 @@ export class Observer {
       return; // an older snapshot (an ack that crossed an event): keep the newer state
     }
     o.snapshot = s;
+    o.refused = null;
+    this.higher(hostId, s.epoch);
     this.o.onChange(hostId, { kind: "snapshot", connected, fromAck, prev, next: s });
     for (const check of [...this.settled]) check();
   }
@@ -128,6 +143,7 @@ export class Observer {
   private onEvent(hostId: string, e: AgentEvent) {
     const o = this.obs.get(hostId);
     if (!o?.snapshot || this.closed) return;
+    if (e.type === "agent.epoch") this.higher(hostId, e.epoch);
     const prev = o.snapshot;
     o.snapshot = applyEvent(prev, e);
     if (o.snapshot !== prev) this.o.onChange(hostId, { kind: "event", event: e, prev, next: o.snapshot });
@@ -141,6 +157,11 @@ export class Observer {
     if (wasUp || o.disconnectedAt === null) o.disconnectedAt = this.o.now();
     this.o.onChange(hostId, { kind: "down", reason: wasUp ? reason : "" });
     for (const check of [...this.settled]) check();
+  }
+
+  /** An agent's highest epoch is above this term's (a handshake of another term, forged or lost): say so. */
+  private higher(hostId: string, epoch: number) {
+    if (epoch > this.o.epoch && !this.closed) this.o.onHigherEpoch?.(hostId, epoch);
   }
 
   command(hostId: string, body: CommandBody): Promise<CommandAck> {

@@ -41,6 +41,10 @@ export type ControllerLog = Pick<Logger, "info" | "warn" | "error">;
 export interface TermOptions {
   epoch: number;
   controllerId: string;
+  /** The cluster's identity, sent in every handshake (agents bind to it). */
+  clusterId?: string;
+  /** An agent has seen an epoch at or above this term's: leadership moves the term above it. */
+  onHigherEpoch?: (epoch: number) => void;
   log: ControllerLog;
   databaseUrl: string;
   now?: () => number;
@@ -77,7 +81,15 @@ export class Term {
     const onError = (what: string) => (err: unknown) => this.log.error(`controller: ${what} failed`, { err });
     this.hot = new DedicatedConnection("switchyard-controller-hot", (err) => this.log.warn("controller: hot-path connection lost (using the pool)", { err: (err as Error).message }));
     this.statusConn = new DedicatedConnection("switchyard-controller-status", (err) => this.log.warn("controller: status connection lost (using the pool)", { err: (err as Error).message }));
-    this.observer = new Observer({ controllerId: o.controllerId, epoch: o.epoch, log: o.log, now: this.now, onChange: (hostId, c) => this.observed(hostId, c) });
+    this.observer = new Observer({
+      controllerId: o.controllerId,
+      epoch: o.epoch,
+      clusterId: o.clusterId,
+      log: o.log,
+      now: this.now,
+      onChange: (hostId, c) => this.observed(hostId, c),
+      onHigherEpoch: (_hostId, epoch) => o.onHigherEpoch?.(epoch),
+    });
     this.alarms = new AlarmBook(this.queue, onError("alarm update"));
     this.ops = new Operations({
       epoch: o.epoch,

@@ -14,17 +14,32 @@ export async function tryLeaderLock(client: pg.Client): Promise<boolean> {
   return r.rows[0]?.ok === true;
 }
 
-/** A new term: the lease row held by `holder`, its epoch one higher than any before. Returns the epoch. */
-export async function beginTerm(client: pg.Client, holder: string, ttlMs: number): Promise<number> {
-  const r = await client.query<{ epoch: number }>(
+/**
+ * A new term: the lease row held by `holder`, its epoch one higher than any before. Returns the epoch and
+ * the cluster's identity (created with the row, never changed: agents bind to it).
+ */
+export async function beginTerm(client: pg.Client, holder: string, ttlMs: number): Promise<{ epoch: number; clusterId: string }> {
+  const r = await client.query<{ epoch: number; clusterId: string }>(
     `INSERT INTO "ControllerLease" (id, holder, epoch, "renewedAt", "expiresAt")
      VALUES (1, $1, 1, now(), now() + make_interval(secs => $2::double precision))
      ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, epoch = "ControllerLease".epoch + 1,
        "renewedAt" = now(), "expiresAt" = EXCLUDED."expiresAt"
-     RETURNING epoch`,
+     RETURNING epoch, "clusterId"`,
     [holder, ttlMs / 1000],
   );
-  return r.rows[0].epoch;
+  return r.rows[0];
+}
+
+/**
+ * The holder of term `epoch` moves its term above `above` (an agent has seen a higher epoch: forged, or
+ * left by a lost database). Returns the new epoch, or null when the row is no longer this term's.
+ */
+export async function advanceTerm(client: pg.Client, holder: string, epoch: number, above: number): Promise<number | null> {
+  const r = await client.query<{ epoch: number }>(
+    `UPDATE "ControllerLease" SET epoch = GREATEST(epoch, $3::int) + 1 WHERE id = 1 AND holder = $1 AND epoch = $2 RETURNING epoch`,
+    [holder, epoch, above],
+  );
+  return r.rows[0]?.epoch ?? null;
 }
 
 /** Renews the lease; false when the row is no longer this holder's term. */

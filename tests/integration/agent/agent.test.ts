@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync, chmodSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import type { AgentEvent } from "../../../protocol/agent";
+import { PROTOCOL_VERSION, type AgentEvent } from "../../../protocol/agent";
 import { sipOptions } from "../../../protocol/sip";
 import {
   AgentClient,
@@ -322,6 +322,30 @@ describe("security, fencing, heartbeat, config", () => {
     expect(snap.vips[0]).toMatchObject({ desired: "enabled", observed: "enabled" });
     const stale2 = await c2.command({ type: "vip.disable", vip: "vip1" });
     expect(stale2).toMatchObject({ ok: false, error: { code: "STALE_EPOCH" }, highestEpoch: 7 });
+  });
+
+  test("epochs above the bound are refused; the agent belongs to the first cluster that connects; --forget-cluster undoes it", async () => {
+    const a = await startAgent({ config: { vips: [simVip], heartbeat: { timeoutMs: 2000 } } });
+    agents.push(a);
+    const A = "6f0c2c0e-2a7e-4b8f-9d3e-0b1a2c3d4e5f";
+    const B = "a1b2c3d4-e5f6-4789-8abc-def012345678";
+    const forged = track(new AgentClient(a.url, { auth: { token: TEST_TOKEN, protocol: PROTOCOL_VERSION, controllerId: "forged", epoch: 9007199254740991, cluster: A } }));
+    await expect(forged.ready()).rejects.toThrow(/INVALID: handshake: epoch: at most 1073741824/);
+    const first = track(new AgentClient(a.url, { auth: { token: TEST_TOKEN, protocol: PROTOCOL_VERSION, controllerId: "real", epoch: 3, cluster: A } }));
+    expect((await first.ready()).epoch).toBe(3);
+    first.epoch = 3;
+    const other = track(new AgentClient(a.url, { auth: { token: TEST_TOKEN, protocol: PROTOCOL_VERSION, controllerId: "other-panel", epoch: 50, cluster: B } }));
+    await expect(other.ready()).rejects.toThrow(new RegExp(`FOREIGN_CLUSTER: this agent belongs to Switchyard cluster ${A}, not ${B}`));
+    // The other cluster's epoch was not taken: the real controller still commands.
+    expect((await first.command({ type: "vip.enable", vip: "vip1" })).ok).toBe(true);
+    await a.stop();
+    const out = await agentMustFail(a.configFile, ["--forget-cluster"]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(`cluster binding forgotten (was ${A}, highest epoch 3)`);
+    const again = await startAgent({ dir: a.dir, config: { vips: [simVip], heartbeat: { timeoutMs: 2000 } } });
+    agents.push(again);
+    const moved = track(new AgentClient(again.url, { auth: { token: TEST_TOKEN, protocol: PROTOCOL_VERSION, controllerId: "other-panel", epoch: 1, cluster: B } }));
+    expect((await moved.ready()).epoch).toBe(1);
   });
 
   test("a controller that stops sending pings is disconnected after heartbeat.timeoutMs", async () => {

@@ -59,7 +59,7 @@ export function snap(a: AppSnapshot, v: VipSnapshot, bootId = "boot"): AgentSnap
 }
 
 export function host(id: string, s: AgentSnapshot | null, over: Partial<HostObs> = {}): HostObs {
-  return { hostId: id, connected: true, connectedAt: T0 - 60_000, disconnectedAt: null, lastHeartbeatAt: T0, rttMs: 1, snapshot: s, ...over };
+  return { hostId: id, connected: true, connectedAt: T0 - 60_000, disconnectedAt: null, lastHeartbeatAt: T0, rttMs: 1, snapshot: s, refused: null, ...over };
 }
 
 export const primarySnap = () => snap(app({ mode: "primary" }), vip({ desired: "enabled", observed: "enabled" }));
