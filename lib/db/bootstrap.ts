@@ -5,7 +5,9 @@
 //   DATABASE_URL unset -> the embedded Postgres in .data/ (SWITCHYARD_DATA_DIR), started on its own port;
 //                         process.env.DATABASE_URL is then set to it for the rest of the process
 // Migrations are applied under a Postgres advisory lock (lib/db/migrate.ts), so two instances starting at
-// once on one database do not race. Logs never contain the password.
+// once on one database do not race. The audit key and checkpoint files default to the data folder
+// (AUDIT_KEY_FILE, AUDIT_CHECKPOINT_FILE, written back to process.env so that every module graph and
+// thread uses the same files). Logs never contain the password.
 import path from "node:path";
 import { ensureDatabase, startEmbeddedPostgres, type DbLogger } from "./embedded";
 import { applyMigrations, REPO_ROOT } from "./migrate";
@@ -39,16 +41,19 @@ export async function initDatabase(opts: InitDatabaseOptions): Promise<DatabaseH
   const { log } = opts;
   const t0 = Date.now();
   // Read afresh (not cached): tools and tests call this more than once in a process.
-  let url = loadConfig().DATABASE_URL || undefined;
+  const cfg = loadConfig();
+  let url = cfg.DATABASE_URL || undefined;
   let embedded = false;
   let stop = async () => {};
+  const dataDir = opts.dataDir ?? defaultDataDir();
+  process.env.AUDIT_KEY_FILE = cfg.AUDIT_KEY_FILE || path.join(dataDir, "audit.key");
+  process.env.AUDIT_CHECKPOINT_FILE = cfg.AUDIT_CHECKPOINT_FILE || path.join(dataDir, "audit-checkpoints.log");
 
   if (url) {
     const fields = parseDatabaseUrl(url); // throws a clear error for a malformed URL
     log.info("database: using DATABASE_URL", { url: redactUrl(url) });
     await ensureDatabaseExists(url, fields.database, log);
   } else {
-    const dataDir = opts.dataDir ?? defaultDataDir();
     log.info("database: DATABASE_URL not set, using the embedded Postgres", { dataDir });
     const h = await startEmbeddedPostgres({ dataDir, log });
     url = h.url;

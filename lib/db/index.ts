@@ -6,6 +6,7 @@
 // instance from server.ts), and they must share one client and one pool with it.
 import { PrismaPg } from "@prisma/adapter-pg";
 import { config } from "@/lib/config";
+import { flushAuditAnchor } from "@/lib/audit-anchor";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client";
 
@@ -69,8 +70,12 @@ export function isDbOpen(): boolean {
   return g[KEY] !== undefined;
 }
 
-/** Disconnects Prisma and ends the pool. Safe to call twice; the next use of `db` builds a new client. */
+/**
+ * Disconnects Prisma and ends the pool. Safe to call twice; the next use of `db` builds a new client.
+ * The audit chain's pending checkpoint (lib/audit-anchor.ts) is written first.
+ */
 export async function closeDb(): Promise<void> {
+  await flushAuditAnchor();
   const s = g[KEY];
   if (!s) return;
   g[KEY] = undefined;
