@@ -29,9 +29,12 @@ export async function writeRows(n: number, actor = "tester"): Promise<bigint[]> 
   return ids;
 }
 
-/** Runs `fn` on a connection as DATABASE_URL's user (the owner), in a transaction with the append-only trigger disabled. */
-export async function asOwner(fn: (c: pg.Client) => Promise<void>): Promise<void> {
-  const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+/**
+ * Runs `fn` on a connection as the owner (DATABASE_URL's user, or `url`'s), in a transaction with the
+ * append-only trigger disabled.
+ */
+export async function asOwner(fn: (c: pg.Client) => Promise<void>, url = process.env.DATABASE_URL): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     await c.query("BEGIN");
@@ -48,12 +51,12 @@ export async function asOwner(fn: (c: pg.Client) => Promise<void>): Promise<void
 }
 
 /** Deletes the newest `n` rows; returns their ids, oldest first. */
-export async function deleteNewest(n: number): Promise<string[]> {
+export async function deleteNewest(n: number, url?: string): Promise<string[]> {
   let ids: string[] = [];
   await asOwner(async (c) => {
     const r = await c.query<{ id: string }>(`DELETE FROM "AuditEvent" WHERE id IN (SELECT id FROM "AuditEvent" ORDER BY id DESC LIMIT $1) RETURNING id::text`, [n]);
     ids = r.rows.map((x) => x.id).sort((a, b) => Number(a) - Number(b));
-  });
+  }, url);
   return ids;
 }
 

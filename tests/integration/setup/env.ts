@@ -9,6 +9,8 @@ import { removeTempDirs } from "../agent/helpers";
 process.env.DATABASE_URL = inject("databaseUrl");
 process.env.SWITCHYARD_TEST_ADMIN_URL = inject("adminDatabaseUrl");
 process.env.SWITCHYARD_TEST_TEMPLATE_DB = inject("templateDatabase");
+// Tests connect as the run's (superuser) DATABASE_URL unless they start a runtime role themselves.
+delete process.env.DATABASE_APP_URL;
 
 // The run's database is emptied between files (resetDatabase); the checkpoints of one file's chain must
 // not be held against the next one's.
