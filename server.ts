@@ -84,7 +84,8 @@ async function main() {
   attachRealtime(httpServer, { log });
   // The controller runs in a thread of its own (own event loop and database pool): web traffic can
   // neither delay nor prevent a failover. SWITCHYARD_CONTROLLER=off: this instance serves UI and API only.
-  const controller = cfg.SWITCHYARD_CONTROLLER === "off" ? null : startControllerThread({ log, databaseUrl: database.url });
+  // It connects as the runtime role, like the web side (appUrl; DATABASE_URL's owner is for migrations).
+  const controller = cfg.SWITCHYARD_CONTROLLER === "off" ? null : startControllerThread({ log, databaseUrl: database.appUrl });
   if (!controller) log.info("controller: disabled in this process (SWITCHYARD_CONTROLLER=off)");
 
   await new Promise<void>((resolve, reject) => {

@@ -164,7 +164,7 @@ async function main() {
       "bench",
     );
     const pairId = ids[`bench-${tag}`];
-    controller = runController({ log: quiet, databaseUrl: dbh.url });
+    controller = runController({ log: quiet, databaseUrl: dbh.appUrl });
     await healthy(pairId);
 
     const username = `bench-${tag}`;

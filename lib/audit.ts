@@ -40,6 +40,8 @@ export interface AuditEvent {
   details: unknown;
   prevHash: string;
   hash: string;
+  /** HMAC of `hash` with the audit key (lib/audit-anchor.ts); null on rows written before the key existed. */
+  mac?: string | null;
 }
 
 /** JSON with object keys sorted at every level, no whitespace; undefined members dropped like JSON.stringify. */
@@ -92,10 +94,29 @@ export function normaliseDetails(details: object | undefined): Prisma.InputJsonO
   return JSON.parse(JSON.stringify(details, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) ?? {};
 }
 
+/** Where the chain is broken, and why. */
+export interface ChainBreak {
+  /** The row where the chain breaks; for rows that are gone, the newest of them that a checkpoint names. */
+  id: string;
+  reason: string;
+  /** The checkpoint (written outside the database) that the chain fails against. */
+  checkpoint?: { line: number; id: string; hash: string; at: string };
+  /** Rows that are gone: after `afterId` (null: from the first row) through `throughId`. */
+  missing?: { afterId: string | null; throughId: string };
+  /** A row was changed after this one (the newest row a checkpoint still confirms; null: none does). */
+  changedAfter?: string | null;
+}
+
 export interface ChainVerification {
   ok: boolean;
+  /** Rows that passed every check. */
   checked: number;
-  firstBroken?: { id: string; reason: string };
+  firstBroken?: ChainBreak;
+  /**
+   * (ok answers) rows newer than the newest checkpoint: their MACs verify, but deleting them would not be
+   * noticed yet. The writer checkpoints within a second; rows another panel instance wrote are in its file.
+   */
+  unanchored?: { fromId: string; rows: number };
 }
 
 export function auditSummary(e: AuditEvent): AuditSummary {

@@ -7,6 +7,7 @@
 import { ConfigError, loadConfig } from "@/lib/config";
 import { log } from "@/lib/log";
 import { closeDb } from "@/lib/db";
+import { runtimeUrlFor } from "@/lib/db/roles";
 import { runController } from "./index";
 
 function databaseUrlOrExit(): string {
@@ -20,7 +21,7 @@ function databaseUrlOrExit(): string {
   }
   process.exit(78); // EX_CONFIG
 }
-const databaseUrl = databaseUrlOrExit();
+const databaseUrl = await runtimeUrlFor(databaseUrlOrExit(), { appUrl: loadConfig().DATABASE_APP_URL, log });
 const handle = runController({ log, databaseUrl });
 let stopping = false;
 const stop = async (signal: string) => {

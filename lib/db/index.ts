@@ -1,11 +1,13 @@
 // The shared Prisma client. `import { db, Prisma } from "@/lib/db"`.
 //
-// Built lazily on first use from process.env.DATABASE_URL (set by lib/db/bootstrap.ts initDatabase()
-// before anything touches `db`), with the pg driver adapter over one pg.Pool. The client and its pool are
+// Built lazily on first use from the runtime URL (runtimeDatabaseUrl(): DATABASE_APP_URL, the role that
+// owns nothing, else DATABASE_URL; lib/db/bootstrap.ts initDatabase() sets both before anything touches
+// `db`), with the pg driver adapter over one pg.Pool. The client and its pool are
 // cached on globalThis: Next's route handlers load their own copy of this module (a separate module
 // instance from server.ts), and they must share one client and one pool with it.
 import { PrismaPg } from "@prisma/adapter-pg";
 import { config } from "@/lib/config";
+import { flushAuditAnchor } from "@/lib/audit-anchor";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client";
 
@@ -22,10 +24,18 @@ type Global = typeof globalThis & { [KEY]?: DbState };
 const g = globalThis as Global;
 
 
+/**
+ * The URL the panel, the controller and the realtime adapter connect with at run time: the runtime role
+ * (DATABASE_APP_URL, written back by initDatabase when it made the role), else DATABASE_URL.
+ */
+export function runtimeDatabaseUrl(): string | undefined {
+  return process.env.DATABASE_APP_URL || process.env.DATABASE_URL || undefined;
+}
+
 function state(): DbState {
   const existing = g[KEY];
   if (existing) return existing;
-  const url = process.env.DATABASE_URL;
+  const url = runtimeDatabaseUrl();
   if (!url) {
     throw new Error(
       "DATABASE_URL is not set: call initDatabase() from lib/db/bootstrap.ts at start-up before using the database",
@@ -69,8 +79,12 @@ export function isDbOpen(): boolean {
   return g[KEY] !== undefined;
 }
 
-/** Disconnects Prisma and ends the pool. Safe to call twice; the next use of `db` builds a new client. */
+/**
+ * Disconnects Prisma and ends the pool. Safe to call twice; the next use of `db` builds a new client.
+ * The audit chain's pending checkpoint (lib/audit-anchor.ts) is written first.
+ */
 export async function closeDb(): Promise<void> {
+  await flushAuditAnchor();
   const s = g[KEY];
   if (!s) return;
   g[KEY] = undefined;

@@ -11,6 +11,7 @@
  */
 import { db, type Prisma } from "@/lib/db";
 import type { AuditEvent, AuditInput } from "@/lib/audit";
+import { auditAnchor } from "@/lib/audit-anchor";
 import { appendAudit } from "./audit-chain";
 import { publishAudit } from "@/lib/realtime/publish";
 
@@ -37,6 +38,9 @@ async function commit(works: AuditedWork<unknown>[], options?: { maxWait: number
     return out;
   }, options);
   for (const e of events) publishAudit(e);
+  // The newest row of the commit gets a checkpoint within a second (batched, off this path).
+  const newest = events[events.length - 1];
+  if (newest) auditAnchor().committed(newest.id, newest.hash);
   return results;
 }
 

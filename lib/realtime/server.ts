@@ -15,6 +15,7 @@ import { BroadcastChannel } from "node:worker_threads";
 import { livePairViews } from "@/lib/controller/client";
 import { authenticateCredentials, bearerFrom } from "@/lib/auth/principal";
 import { config } from "@/lib/config";
+import { runtimeDatabaseUrl } from "@/lib/db";
 import { canRead } from "@/lib/auth/roles";
 import { isAllowedOrigin } from "@/lib/http/origin";
 import type { Logger } from "@/lib/log";
@@ -62,7 +63,7 @@ export function attachRealtime(httpServer: HttpServer, deps: { log: Logger }): R
 
   if (config().REALTIME_ADAPTER === "postgres") {
     try {
-      const url = process.env.DATABASE_URL;
+      const url = runtimeDatabaseUrl(); // the runtime role, like the panel's pool
       if (!url) throw new Error("DATABASE_URL is not set");
       const pool = new pg.Pool({ connectionString: url, max: ADAPTER_POOL_MAX, application_name: "switchyard-realtime", keepAlive: true });
       pool.on("error", (err) => log.warn("realtime: adapter pool connection lost", { err: err.message }));

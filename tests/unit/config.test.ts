@@ -47,4 +47,11 @@ describe("configuration from the environment", () => {
     const table = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(table.sort()).toEqual(Object.keys(VARIABLES).sort());
   });
+
+  it("is documented word for word: each row of the table is the variable's default and meaning from VARIABLES", () => {
+    const doc = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
+    const rows = doc.split("\n").filter((l) => /^\| `[A-Z_]+` \|/.test(l));
+    const expected = Object.entries(VARIABLES).map(([k, [, d, m]]) => `| \`${k}\` | ${d === undefined ? "unset" : `\`${d}\``} | ${m} |`);
+    expect(rows).toEqual(expected);
+  });
 });

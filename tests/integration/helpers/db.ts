@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { applyMigrations } from "../../../lib/db/migrate";
+import { runtimeRoleName } from "../../../lib/db/roles";
 import { assertSafeIdentifier, isLocalHost, parseDatabaseUrl, quoteIdent, redactUrl, withDatabase } from "../../../lib/db/url";
 
 /** `switchyard_test_<12 hex>`: unique per call. */
@@ -60,10 +61,16 @@ export async function createDatabaseOn(
   return url;
 }
 
-/** Drops `name` (closing its connections first). Missing databases are fine. */
+/**
+ * Drops `name` (closing its connections first), and the runtime role a server started on it made
+ * (roles belong to the cluster, not the database). Missing databases and roles are fine.
+ */
 export async function dropDatabaseOn(adminUrl: string, name: string): Promise<void> {
   assertSafeIdentifier(name);
-  await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
+  await withClient(adminUrl, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    await c.query(`DROP ROLE IF EXISTS ${quoteIdent(runtimeRoleName(name))}`).catch(() => undefined);
+  });
 }
 
 function currentAdminUrl(): string {
