@@ -4,7 +4,7 @@ import { usePathname } from "next/navigation";
 import { useState } from "react";
 import { api } from "./api";
 import { MeProvider, useMe, canAdmin } from "./session";
-import { ConnectionBanner, LiveProvider } from "./socket";
+import { ConnectionBanner, ControllerBanner, LiveProvider } from "./socket";
 import { ThemeToggle } from "./ThemeToggle";
 
 const NAV = [
@@ -81,6 +81,7 @@ export function AppShell({ children }: { children: React.ReactNode }) {
         </a>
         <Header />
         <ConnectionBanner />
+        <ControllerBanner />
         <main id="main" className="mx-auto max-w-[1600px] px-4 py-4">
           {children}
         </main>

@@ -7,4 +7,5 @@ export type {
   ClientToServerEvents,
   AlarmJson as AlarmView,
   AuditSummary as AuditEventView,
+  ControllerStateJson,
 } from "@/lib/realtime/events";

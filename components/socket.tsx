@@ -6,7 +6,8 @@
  */
 import { createContext, useContext, useEffect, useRef, useState } from "react";
 import { io, type Socket } from "socket.io-client";
-import type { ClientToServerEvents, ServerToClientEvents } from "./live-types";
+import type { ClientToServerEvents, ControllerStateJson, ServerToClientEvents } from "./live-types";
+import { Time } from "./Time";
 
 type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -99,6 +100,28 @@ export function ConnectionBanner() {
       <svg viewBox="0 0 16 16" className="size-4 sy-pulse" aria-hidden fill="none" stroke="currentColor" strokeWidth="1.8"><path d="M8 1.8l6.5 12H1.5z" /><path d="M8 6.5v3.2M8 11.8v.1" /></svg>
       Live updates lost — reconnecting. What you see may be out of date; the page refreshes itself when the connection is back.
       {lastError && <span className="font-normal opacity-80">({lastError})</span>}
+    </div>
+  );
+}
+
+/**
+ * The controller leading in this instance cannot reach the database: it goes on failing over, and what it
+ * must write waits in its journal (written in order once the database is back). Pages that read the
+ * database may fail meanwhile; the live views on this page stay current.
+ */
+export function ControllerBanner() {
+  // Sent on every connect (and reconnect) by the instance whose controller leads, and on every change.
+  const [state, setState] = useState<ControllerStateJson | null>(null);
+  useLive("controller:state", setState);
+  if (!state || state.writes !== "journal") return null;
+  return (
+    <div role="status" data-testid="journal-banner" className="flex flex-wrap items-center gap-x-2 border-b border-warn/50 bg-warn-bg px-4 py-2 text-sm text-warn">
+      <svg viewBox="0 0 16 16" className="size-4 shrink-0" aria-hidden fill="none" stroke="currentColor" strokeWidth="1.8"><ellipse cx="8" cy="3.5" rx="5.5" ry="2" /><path d="M2.5 3.5v9c0 1.1 2.5 2 5.5 2s5.5-.9 5.5-2v-9" /><path d="M1.5 14.5l13-13" /></svg>
+      <span className="font-semibold">Database unreachable — failover goes on.</span>
+      <span>
+        The controller keeps its records in its journal{state.pending > 0 ? ` (${state.pending} waiting` : " (waiting"}
+        {state.since && <> since <Time iso={state.since} withDate={false} /></>}) and writes them when the database is back. Other pages may not load meanwhile.
+      </span>
     </div>
   );
 }

@@ -6,14 +6,14 @@
  * Types only: safe to import from client components.
  */
 import type { ChainVerification } from "./audit";
-import type { AlarmJson, AuditSummary } from "./realtime/events";
+import type { AlarmJson, AuditSummary, ControllerStateJson } from "./realtime/events";
 import type { HostDto, NewTokenDto, OperationView, PairDto, Preflight, SessionUserDto, TokenDto, UserDto } from "./views";
 
 /** Every failure (4xx, 5xx): `field` names the input a 400 is about. */
 export type { ErrorBody as ApiErrorBody } from "./http/errors";
 
 export interface ApiResponses {
-  "GET /api/health": { status: "ok" | "degraded"; db: "ok" | "error"; version: string };
+  "GET /api/health": { status: "ok" | "degraded"; db: "ok" | "error"; version: string; controller: ControllerStateJson | null };
 
   "POST /api/auth/login": { user: SessionUserDto; expiresAt: string };
   "POST /api/auth/logout": null;

@@ -25,6 +25,8 @@ export interface AuditInput {
   outcome: AuditOutcome;
   durationMs?: number;
   details?: object;
+  /** When it happened, if not now (a record written late, from the controller's journal). */
+  at?: Date;
 }
 
 export interface AuditEvent {

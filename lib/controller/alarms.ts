@@ -1,12 +1,12 @@
 /**
  * The alarms the controller keeps active: what decide() wants for each pair (and hostAlarms for each
- * host) compared with what is active; the difference is raised or cleared through the AuditQueue, in
+ * host) compared with what is active; the difference is raised or cleared through Writes, in
  * order, and broadcast. Active alarms are known in memory (loaded at the start of a term), so a change
  * costs no query.
  */
-import { alarmKey, clearAlarm, loadActiveAlarmKeys, raiseAlarm, type AlarmSpec } from "@/lib/queries/alarms";
-import type { AuditQueue } from "@/lib/queries/tx";
+import { alarmKey, loadActiveAlarmKeys, type AlarmSpec } from "@/lib/queries/alarms";
 import { publishAlarm } from "@/lib/realtime/publish";
+import type { Writes } from "./writes";
 
 export type { AlarmSpec };
 
@@ -18,7 +18,7 @@ export class AlarmBook {
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly queue: AuditQueue,
+    private readonly writes: Writes,
     private readonly onError: (err: unknown) => void,
   ) {}
 
@@ -58,10 +58,10 @@ export class AlarmBook {
       .then(() => after?.catch(() => undefined))
       .then(async () => {
         for (const a of raise) {
-          const row = await raiseAlarm(this.queue, a);
+          const row = await this.writes.raiseAlarm(a);
           if (row) publishAlarm(row);
         }
-        for (const k of clear) for (const row of await clearAlarm(this.queue, k)) publishAlarm(row);
+        for (const k of clear) for (const row of await this.writes.clearAlarm(k)) publishAlarm(row);
       })
       .catch(this.onError);
     return true;

@@ -17,6 +17,7 @@ import { isLeaseAlive } from "@/lib/queries/lease";
 import { activeOperationOf, insertRequestedOperation, operationView, recordRefusal } from "@/lib/queries/operations";
 import { loadPairPolicy } from "@/lib/queries/pairs";
 import { loadPairView } from "@/lib/queries/status";
+import type { ControllerStateJson } from "@/lib/realtime/events";
 import type { OperationView, PairView, Preflight } from "@/lib/views";
 import { CONTROLLER_CHANNEL, FromController, NOT_LEADER, type RequestBody, type ToController } from "./messages";
 import type { SwitchoverResult } from "./operations";
@@ -37,8 +38,8 @@ const WHO_WAIT_MS = 250;
 const REPLY_TIMEOUT_MS = 10_000;
 
 let channel: BroadcastChannel | null = null;
-/** Controllers of this process that answered, with the epoch they lead in (null: standing by). */
-const controllers = new Map<string, number | null>();
+/** Controllers of this process that answered: the epoch they lead in (null: standing by), their journal. */
+const controllers = new Map<string, { epoch: number | null; journal: { pending: number; since: number | null } | null }>();
 /** When this module asked "who" (it waits for the answers once, at most WHO_WAIT_MS; later ones are pushed). */
 let askedAt: number | null = null;
 const onLeader = new Set<() => void>();
@@ -52,21 +53,23 @@ function open(): BroadcastChannel {
     const p = FromController.safeParse((e as { data: unknown }).data);
     if (!p.success) return; // requests of other web modules travel on the same channel
     if (p.data.type === "reply") return replies.get(p.data.id)?.(p.data.result);
-    controllers.set(p.data.controllerId, p.data.epoch);
+    controllers.set(p.data.controllerId, { epoch: p.data.epoch, journal: p.data.journal });
     if (p.data.epoch !== null) for (const f of [...onLeader]) f();
   };
   channel = ch;
   return ch;
 }
 
-function leader(): { controllerId: string; epoch: number } | null {
-  let best: { controllerId: string; epoch: number } | null = null;
-  for (const [controllerId, epoch] of controllers) if (epoch !== null && (!best || epoch > best.epoch)) best = { controllerId, epoch };
+type Leader = { controllerId: string; epoch: number; journal: { pending: number; since: number | null } | null };
+
+function leader(): Leader | null {
+  let best: Leader | null = null;
+  for (const [controllerId, { epoch, journal }] of controllers) if (epoch !== null && (!best || epoch > best.epoch)) best = { controllerId, epoch, journal };
   return best;
 }
 
 /** The controller leading in this process, if any (asked once per module, then kept up to date). */
-async function localLeader(): Promise<{ controllerId: string; epoch: number } | null> {
+async function localLeader(): Promise<Leader | null> {
   if (config().SWITCHYARD_CONTROLLER === "off") return null;
   const ch = open();
   if (askedAt === null) {
@@ -147,6 +150,15 @@ export async function requestSwitchover(pairId: string, input: SwitchoverRequest
 }
 
 /** The live views of every pair from the local leader (the socket.io snapshot on connect), or null. */
+/** The local leader's writes (database or journal); null when no controller of this process leads. */
+export async function localControllerState(): Promise<ControllerStateJson | null> {
+  const l = await localLeader();
+  if (!l) return null;
+  return l.journal
+    ? { writes: "journal", pending: l.journal.pending, since: l.journal.since === null ? null : new Date(l.journal.since).toISOString() }
+    : { writes: "database", pending: 0, since: null };
+}
+
 export async function livePairViews(): Promise<PairView[] | null> {
   const leader = await localLeader();
   if (!leader) return null;

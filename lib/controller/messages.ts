@@ -6,7 +6,8 @@
  *
  *   web → controller   { type: "who" }                                   who leads in this process?
  *                      { type: "preflight"  | "switchover" | "views", id, to: controllerId, ... }
- *   controller → web   { type: "here", controllerId, epoch }             epoch null: not (or not yet) leading
+ *   controller → web   { type: "here", controllerId, epoch, journal }    epoch null: not (or not yet) leading;
+ *                                                                         journal: records waiting for the database
  *                      { type: "reply", id, result }
  */
 import { z } from "zod";
@@ -35,7 +36,13 @@ export type ToController = z.infer<typeof ToController>;
 export type RequestBody = Extract<ToController, { to: string }> extends infer R ? (R extends unknown ? Omit<R, "id" | "to"> : never) : never;
 
 export const FromController = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("here"), controllerId: z.string(), epoch: z.number().int().nullable() }),
+  z.object({
+    type: z.literal("here"),
+    controllerId: z.string(),
+    epoch: z.number().int().nullable(),
+    /** The leader runs on its journal (the database cannot be reached): how many records wait, since when (ms). */
+    journal: z.object({ pending: z.number().int().nonnegative(), since: z.number().nullable() }).nullable(),
+  }),
   /** `result` is produced by the controller's own code (service.ts); its shape per request is Replies. */
   z.object({ type: z.literal("reply"), id, result: z.unknown() }),
 ]);

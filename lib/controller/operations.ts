@@ -11,9 +11,8 @@
  * On a new term, reconcile() resumes or fails whatever a previous leader left unfinished.
  */
 import { randomUUID } from "node:crypto";
-import { claimOperation, insertOperation, insertRequestedOperation, loadLastAutoFailovers, loadLastFinished, loadPendingOperation, loadUnfinishedOperations, operationView } from "@/lib/queries/operations";
+import { claimOperation, loadLastAutoFailovers, loadLastFinished, loadPendingOperation, loadUnfinishedOperations, operationView } from "@/lib/queries/operations";
 import type { Exec } from "@/lib/db/connection";
-import type { AuditQueue } from "@/lib/queries/tx";
 import type { OperationView, Preflight } from "@/lib/views";
 import type { CommandAck } from "../../protocol/agent";
 import { AUTOMATIC_FAILOVERS, type ActiveOp, type FinishedOp, type OperationKindName, type OperationRecord, type PairWorld, type StepRecord, serverStates, waitAtMost } from "./model";
@@ -22,6 +21,7 @@ import { describeFailedChecks, withRequestedTarget } from "./preflight";
 import { OperationRecorder } from "./record";
 import { runOperation, describeState, type CommandBody } from "./steps";
 import { stateSummary } from "./view";
+import type { Writes } from "./writes";
 
 export const VERIFY_TIMEOUT_MS = 3000;
 /** A switchover request not started within this long after it was made is refused at takeover. */
@@ -54,7 +54,8 @@ export interface OperationsDeps {
   epoch: number;
   now: () => number;
   log: { info(m: string, f?: object): void; error(m: string, f?: object): void };
-  queue: AuditQueue;
+  /** Every record, to the database or (while it cannot be reached) the journal. */
+  writes: Writes;
   /** The term's hot-path connection (the statement in front of the first command). */
   hot: Exec;
   world(pairId: string): PairWorld | null;
@@ -126,8 +127,8 @@ export class Operations {
     try {
       const row = { id, pairId: intent.pairId, kind: intent.kind, status: "running" as const, requestedBy: intent.requestedBy, reason: intent.reason, decision: intent.decision, fromServerId: intent.fromServerId, toServerId: intent.toServerId, epoch: this.d.epoch, steps };
       if (intent.pending) op = await claimOperation(intent.pending, { epoch: this.d.epoch, fromServerId: intent.fromServerId!, toServerId: intent.toServerId!, decision: intent.decision, steps }, this.d.hot);
-      else if (intent.request) op = await insertRequestedOperation(row, intent.request);
-      else op = await insertOperation(row, this.d.hot); // the hot path: sent synchronously up to here
+      else if (intent.request) op = await this.d.writes.insertRequested(row, intent.request);
+      else op = await this.d.writes.insertOperation(row, this.d.hot); // the hot path: sent synchronously up to here
     } finally {
       this.starting.delete(intent.pairId);
     }
@@ -185,7 +186,7 @@ export class Operations {
 
   private run(op: OperationRecord, event: "operation.decided" | "operation.started" | "operation.reconciled", details: Record<string, unknown>) {
     const pairId = op.pairId;
-    const recorder = new OperationRecorder(op, this.d.queue, this.d.epoch, (err) => this.d.log.error("controller: recording an operation failed", { err, operationId: op.id }));
+    const recorder = new OperationRecorder(op, this.d.writes, this.d.epoch, (err) => this.d.log.error("controller: recording an operation failed", { err, operationId: op.id }));
     const before = stateSummary(this.d.world(pairId)!);
     const entry: Running = { op, recorder, done: Promise.resolve() };
     this.running.set(pairId, entry);
@@ -229,7 +230,7 @@ export class Operations {
   /** Marks an operation failed without running it (stale at takeover, refused when claimed). */
   private async fail(op: OperationRecord, error: string, w: PairWorld | null) {
     const state = w ? stateSummary(w) : null;
-    const recorder = new OperationRecorder(op, this.d.queue, this.d.epoch, (err) => this.d.log.error("controller: recording an operation failed", { err, operationId: op.id }));
+    const recorder = new OperationRecorder(op, this.d.writes, this.d.epoch, (err) => this.d.log.error("controller: recording an operation failed", { err, operationId: op.id }));
     await recorder.finish("failed", error, { before: state, after: state }, "not run");
   }
 
@@ -263,6 +264,11 @@ export class Operations {
    * On takeover: every pending or running operation is resumed from its persisted steps (all idempotent)
    * against the observed state, or failed with the state found. Nothing stays running forever.
    */
+  /** Requests made while the term could not hear them (the database was away): started now. */
+  async takePending() {
+    for (const op of await loadUnfinishedOperations()) if (op.status === "pending") await this.onPendingNotify(op.id);
+  }
+
   async reconcile() {
     for (const op of await loadUnfinishedOperations()) {
       const w = this.d.world(op.pairId);

@@ -1,16 +1,16 @@
 /**
- * The records of one running operation, written in order through the controller's AuditQueue: its
+ * The records of one running operation, written in order through the controller's Writes: its
  * decision, each step (row + audit), steps appended by a recovery, the final status. Broadcast live.
  *
  * The runner sends its next agent command in the same tick as the acknowledgement that finished a step, so
  * every write starts no earlier than the next macrotask (setImmediate): no database work, not even
  * Prisma's synchronous query building, ever sits in front of that command.
  */
-import { operationView, recordAddedSteps, recordFinish, recordOperationEvent, recordStep } from "@/lib/queries/operations";
-import type { AuditQueue } from "@/lib/queries/tx";
+import { operationView } from "@/lib/queries/operations";
 import { publishOperation } from "@/lib/realtime/publish";
 import type { OperationRecord, StepRecord } from "./model";
 import type { StateSummary } from "./view";
+import type { Writes } from "./writes";
 
 export class OperationRecorder {
   private chain: Promise<unknown> = Promise.resolve();
@@ -20,7 +20,7 @@ export class OperationRecorder {
 
   constructor(
     private readonly op: OperationRecord,
-    private readonly queue: AuditQueue,
+    private readonly writes: Writes,
     private readonly epoch: number,
     private readonly onError: (err: unknown) => void,
   ) {}
@@ -32,7 +32,7 @@ export class OperationRecorder {
   }
 
   event(action: "operation.decided" | "operation.started" | "operation.reconciled", details: Record<string, unknown>): void {
-    void this.enqueue(() => recordOperationEvent(this.queue, this.op, action, { ...details, epoch: this.epoch, operationId: this.op.id }));
+    void this.enqueue(() => this.writes.operationEvent(this.op, action, { ...details, epoch: this.epoch, operationId: this.op.id }));
   }
 
   step(s: StepRecord): void {
@@ -44,12 +44,12 @@ export class OperationRecorder {
       // (A "running" row is informational: reconciliation re-runs running steps, all idempotent.)
       if (this.latest.get(snap.seq) !== snap) return;
       this.latest.delete(snap.seq);
-      await recordStep(this.queue, this.op, snap, this.epoch);
+      await this.writes.step(this.op, snap, this.epoch);
     });
   }
 
   added(steps: StepRecord[]): void {
-    void this.enqueue(() => recordAddedSteps(this.queue, this.op, steps));
+    void this.enqueue(() => this.writes.addedSteps(this.op, steps));
   }
 
   /** The live operation view, a tick later (coalesced): never in front of the next agent command. */
@@ -68,7 +68,7 @@ export class OperationRecorder {
     // The operation ended now, not when its queued records reach the database.
     const finishedAt = Date.now();
     return this.enqueue(async () => {
-      await recordFinish(this.queue, op, { status, error, finishedAt, epoch: this.epoch, ...states, skipReason });
+      await this.writes.finish(op, { status, error, finishedAt, epoch: this.epoch, ...states, skipReason });
       op.status = status;
       op.error = error;
       op.finishedAt = finishedAt;

@@ -15,6 +15,8 @@ export class ControllerService {
     private readonly controllerId: string,
     /** The term that may answer: set once it is ready, null while standing by. */
     private readonly term: () => Term | null,
+    /** Records waiting in the journal (the database cannot be reached), or null. */
+    private readonly journal: () => { pending: number; since: number | null } | null,
     private readonly log: Pick<Logger, "warn" | "error">,
   ) {
     this.channel.unref();
@@ -23,7 +25,8 @@ export class ControllerService {
 
   /** Tells every web module of this process whether this controller leads now. */
   announce() {
-    this.post({ type: "here", controllerId: this.controllerId, epoch: this.term()?.epoch ?? null });
+    const epoch = this.term()?.epoch ?? null;
+    this.post({ type: "here", controllerId: this.controllerId, epoch, journal: epoch === null ? null : this.journal() });
   }
 
   private post(m: FromController) {

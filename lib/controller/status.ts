@@ -10,12 +10,13 @@
  */
 import type { AgentSnapshot } from "../../protocol/agent";
 import type { Exec } from "@/lib/db/connection";
-import { recordModeChanges, updateHostBeats, upsertHostStatus, upsertPairStatus, type HostBeatRow, type HostStatusRow, type ModeChange } from "@/lib/queries/status";
-import type { AuditQueue } from "@/lib/queries/tx";
+import { isUnreachable } from "@/lib/db/errors";
+import { updateHostBeats, upsertHostStatus, upsertPairStatus, type HostBeatRow, type HostStatusRow, type ModeChange } from "@/lib/queries/status";
 import { publishHostState, publishPairState } from "@/lib/realtime/publish";
 import type { HostView, PairView } from "@/lib/views";
 import type { HostCfg, HostObs, PairCfg, PairMemory } from "./model";
 import { hostView } from "./view";
+import type { Writes } from "./writes";
 
 const PERSIST_DELAY_MS = 50;
 /** A heartbeat (lastHeartbeatAt, rttMs) is persisted and re-broadcast at most this often per host. */
@@ -59,7 +60,7 @@ export class StatusWriter {
 
   constructor(
     private readonly src: StatusSource,
-    private readonly io: { exec: Exec; queue: AuditQueue; epoch: number; now: () => number; onError: (err: unknown) => void },
+    private readonly io: { exec: Exec; writes: Writes; epoch: number; now: () => number; onError: (err: unknown) => void },
   ) {}
 
   /** Broadcasts and persists the pair's view if it changed; returns the current view. */
@@ -177,8 +178,10 @@ export class StatusWriter {
       for (let i = 0; i < beats.length; i += PERSIST_CHUNK) await updateHostBeats(beats.slice(i, i + PERSIST_CHUNK), exec);
       for (const r of full) this.hostWritten.add(r.id);
       this.publishHosts(hosts);
-      if (modes.length) await recordModeChanges(this.io.queue, modes.filter((m) => this.src.pairs().has(m.pairId)), this.io.epoch);
+      if (modes.length) await this.io.writes.modes(modes.filter((m) => this.src.pairs().has(m.pairId)), this.io.epoch);
     } catch (err) {
+      // The live views go on without the database (a panel left open still sees every change).
+      if (isUnreachable(err)) this.publishHosts(hosts);
       // Nothing lost: everything of this round is dirty again (a newer state written later is the same rows).
       for (const id of pairs) this.dirtyPairs.add(id);
       for (const id of hosts) this.dirtyHosts.add(id);

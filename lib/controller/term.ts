@@ -13,9 +13,9 @@
  * app.setMode primary to the backup's agent. Views, status rows, audit rows and alarms follow it.
  */
 import { DedicatedConnection } from "@/lib/db/connection";
+import { isUnreachable } from "@/lib/db/errors";
 import { loadControllerConfig } from "@/lib/queries/pairs";
 import { loadPairStates } from "@/lib/queries/status";
-import { AuditQueue } from "@/lib/queries/tx";
 import type { Logger } from "@/lib/log";
 import type { PairView, Preflight } from "@/lib/views";
 import { AlarmBook } from "./alarms";
@@ -28,6 +28,7 @@ import { StatusWriter } from "./status";
 import { Cycle } from "./tick";
 import { Topology } from "./topology";
 import { buildPairView } from "./view";
+import type { Writes } from "./writes";
 
 /** On takeover: how long to wait for the agents' snapshots before reconciling. */
 export const SNAPSHOT_WAIT_MS = 3000;
@@ -47,6 +48,8 @@ export interface TermOptions {
   onHigherEpoch?: (epoch: number) => void;
   log: ControllerLog;
   databaseUrl: string;
+  /** The controller's records: to the database, or its journal while the database cannot be reached. */
+  writes: Writes;
   now?: () => number;
   /** Injected by tests only: called after each finished step, with a way to wait for its records. */
   afterStep?: (step: StepRecord, settled: () => Promise<void>) => void | Promise<void>;
@@ -58,7 +61,6 @@ export class Term {
   private readonly log: ControllerLog;
   private readonly topo = new Topology();
   private readonly memory = new Map<string, PairMemory>();
-  private readonly queue = new AuditQueue();
   private readonly hot: DedicatedConnection;
   private readonly statusConn: DedicatedConnection;
   private readonly observer: Observer;
@@ -90,12 +92,12 @@ export class Term {
       onChange: (hostId, c) => this.observed(hostId, c),
       onHigherEpoch: (_hostId, epoch) => o.onHigherEpoch?.(epoch),
     });
-    this.alarms = new AlarmBook(this.queue, onError("alarm update"));
+    this.alarms = new AlarmBook(o.writes, onError("alarm update"));
     this.ops = new Operations({
       epoch: o.epoch,
       now: this.now,
       log: o.log,
-      queue: this.queue,
+      writes: o.writes,
       hot: this.hot.exec,
       world: (id) => this.world(id),
       preflight: (id) => this.preflight(id)!.preflight,
@@ -105,13 +107,15 @@ export class Term {
     });
     this.status = new StatusWriter(
       { hosts: () => this.topo.hosts, pairs: () => this.topo.pairs, obs: (id) => this.observer.get(id), memory: (id) => this.memory.get(id) ?? emptyMemory() },
-      { exec: this.statusConn.exec, queue: this.queue, epoch: o.epoch, now: this.now, onError: onError("status write") },
+      // While the database cannot be reached the status rows wait in memory (the latest wins) and are
+      // retried every second; the writes' journal has said so once already.
+      { exec: this.statusConn.exec, writes: o.writes, epoch: o.epoch, now: this.now, onError: (err) => isUnreachable(err) || onError("status write")(err) },
     );
     this.cycle = new Cycle({
       epoch: o.epoch,
       now: this.now,
       log: o.log,
-      queue: this.queue,
+      writes: o.writes,
       ops: this.ops,
       alarms: this.alarms,
       world: (id) => this.world(id),
@@ -123,6 +127,9 @@ export class Term {
   async start(): Promise<void> {
     const conn = (c: DedicatedConnection, what: string) => c.open(this.o.databaseUrl).catch((err) => this.log.warn(`controller: no ${what} connection (using the pool)`, { err: (err as Error).message }));
     await Promise.all([conn(this.hot, "hot-path"), conn(this.statusConn, "status")]);
+    // Records still in the journal (of an earlier term, or adopted from a controller killed during an
+    // outage) go first: reconcile must see the operations they describe.
+    await this.o.writes.flush();
     const [cfg, states] = await Promise.all([loadControllerConfig(), loadPairStates(), this.ops.load(), this.alarms.load()]);
     for (const s of states) {
       const m = (s.state as { memory?: Partial<PairMemory> } | null)?.memory;
@@ -178,6 +185,16 @@ export class Term {
     }
     this.status.prune();
     return changed;
+  }
+
+  /**
+   * The database is back after the term ran without it: what it may have missed while away (configuration
+   * changes, requests), as their notifications would have said.
+   */
+  resync(): void {
+    if (this.stopped || !this.ready) return;
+    void this.reload();
+    this.ops.takePending().catch((err) => this.log.error("controller: could not take the requests made meanwhile", { err }));
   }
 
   private async reload() {

@@ -5,18 +5,17 @@
  * (event-driven: no polling), and at the time a decision asked to be woken (grace, hold-down).
  */
 import type { Logger } from "@/lib/log";
-import { recordNoAction } from "@/lib/queries/operations";
-import type { AuditQueue } from "@/lib/queries/tx";
 import type { AlarmBook } from "./alarms";
 import { decide } from "./decide";
 import { CONTROLLER_ACTOR, type PairWorld } from "./model";
 import type { Operations } from "./operations";
+import type { Writes } from "./writes";
 
 export interface CycleDeps {
   epoch: number;
   now: () => number;
   log: Pick<Logger, "info" | "error">;
-  queue: AuditQueue;
+  writes: Writes;
   ops: Operations;
   alarms: AlarmBook;
   world(pairId: string): PairWorld | null;
@@ -67,7 +66,7 @@ export class Cycle {
     if (d.fault && !w.activeOp && this.noted.get(pairId) !== d.reason) {
       // An explained non-action ("maintenance: no action (...)", hold-down, no backup): audited once per change.
       this.noted.set(pairId, d.reason);
-      recordNoAction(this.d.queue, pairId, d.reason, this.d.epoch).catch((err) => this.d.log.error("controller: audit of a decision failed", { err }));
+      this.d.writes.noAction(pairId, d.reason, this.d.epoch).catch((err) => this.d.log.error("controller: audit of a decision failed", { err }));
     } else if (!d.fault) this.noted.delete(pairId);
   }
 

@@ -9,6 +9,8 @@ import { closeDb } from "@/lib/db";
 import { runController } from "./index";
 
 const data = workerData as { databaseUrl: string };
+// The thread's pool (lib/db, built on first use) connects where its parent said, as its leader lock does.
+process.env.DATABASE_APP_URL = data.databaseUrl;
 const clog = log.child({ thread: "controller" });
 const handle = runController({ log: clog, databaseUrl: data.databaseUrl });
 

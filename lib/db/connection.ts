@@ -6,6 +6,8 @@
 import pg from "pg";
 import { getPool } from "./index";
 
+const REOPEN_MS = 1000;
+
 /** Runs one statement; the result's rowCount is all the callers need. */
 export type Exec = (text: string, values: unknown[]) => Promise<{ rowCount: number | null }>;
 
@@ -14,28 +16,53 @@ export const poolExec: Exec = (text, values) => getPool().query(text, values);
 
 export class DedicatedConnection {
   private client: pg.Client | null = null;
+  private url: string | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(
     private readonly applicationName: string,
     private readonly onError: (err: unknown) => void,
   ) {}
 
+  /** Opens the connection; once lost, it is opened again every REOPEN_MS (the pool serves meanwhile). */
   async open(url: string): Promise<void> {
-    const c = new pg.Client({ connectionString: url, application_name: this.applicationName, keepAlive: true, query_timeout: 5000 });
+    this.url = url;
+    const c = new pg.Client({ connectionString: url, application_name: this.applicationName, keepAlive: true, query_timeout: 5000, connectionTimeoutMillis: 5000 });
+    const lost = () => {
+      if (this.client !== c) return;
+      this.client = null;
+      this.reopenLater();
+    };
     c.on("error", (err) => {
-      if (this.client === c) this.client = null;
+      lost();
       this.onError(err);
     });
-    c.on("end", () => {
-      if (this.client === c) this.client = null;
-    });
-    await c.connect();
+    c.on("end", lost);
+    try {
+      await c.connect();
+    } catch (err) {
+      this.reopenLater();
+      throw err;
+    }
+    if (this.closed) return void c.end().catch(() => undefined);
     this.client = c;
+  }
+
+  private reopenLater() {
+    if (this.retry || this.closed || !this.url) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (!this.client && !this.closed) this.open(this.url!).catch(() => undefined);
+    }, REOPEN_MS);
+    this.retry.unref();
   }
 
   readonly exec: Exec = (text, values) => (this.client ? this.client.query(text, values) : poolExec(text, values));
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
     const c = this.client;
     this.client = null;
     await c?.end().catch(() => undefined);

@@ -32,6 +32,8 @@ export function runtimeDatabaseUrl(): string | undefined {
   return process.env.DATABASE_APP_URL || process.env.DATABASE_URL || undefined;
 }
 
+const CONNECT_TIMEOUT_MS = 5000;
+
 function state(): DbState {
   const existing = g[KEY];
   if (existing) return existing;
@@ -41,7 +43,10 @@ function state(): DbState {
       "DATABASE_URL is not set: call initDatabase() from lib/db/bootstrap.ts at start-up before using the database",
     );
   }
-  const pool = new pg.Pool({ connectionString: url, max: config().DATABASE_POOL_MAX, application_name: "switchyard" });
+  // A database that is down answers at once (refused); one that does not answer at all (cut off) fails a
+  // new connection after CONNECT_TIMEOUT_MS instead of the OS's minutes: callers answer 503, and the
+  // controller goes on with its journal (lib/controller/writes.ts).
+  const pool = new pg.Pool({ connectionString: url, max: config().DATABASE_POOL_MAX, application_name: "switchyard", connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
   // An idle client losing its connection must not crash the process; the next query reports the error.
   pool.on("error", () => undefined);
   const client = new PrismaClient({ adapter: new PrismaPg(pool) });

@@ -10,7 +10,7 @@ import { publishAlarm } from "@/lib/realtime/publish";
 import { CONTROLLER_ACTOR, alarmKey, type AlarmSpec } from "@/lib/controller/model";
 
 export { alarmKey, type AlarmSpec };
-import { audited, type AuditQueue } from "./tx";
+import { audited, type AuditRunner } from "./tx";
 
 export function toAlarmJson(a: Prisma.AlarmGetPayload<object>): AlarmJson {
   return {
@@ -74,7 +74,7 @@ export async function loadActiveAlarmKeys(): Promise<Map<string, { pairId: strin
 }
 
 /** Raises an alarm (idempotent through activeKey). Null when it was active already or its pair/host is gone. */
-export async function raiseAlarm(queue: AuditQueue, a: AlarmSpec): Promise<AlarmJson | null> {
+export async function raiseAlarm(queue: AuditRunner, a: AlarmSpec): Promise<AlarmJson | null> {
   try {
     const row = await queue.run(async (tx, audit) => {
       const r = await tx.alarm.create({
@@ -99,7 +99,7 @@ export async function raiseAlarm(queue: AuditQueue, a: AlarmSpec): Promise<Alarm
 }
 
 /** Clears the active alarm with this key, if any. Returns the cleared alarms. */
-export async function clearAlarm(queue: AuditQueue, key: string): Promise<AlarmJson[]> {
+export async function clearAlarm(queue: AuditRunner, key: string): Promise<AlarmJson[]> {
   const rows = await queue.run(async (tx, audit) => {
     const active = await tx.alarm.findMany({ where: { activeKey: key } });
     for (const r of active) {

@@ -17,7 +17,7 @@ export async function appendAudit(tx: Prisma.TransactionClient, e: AuditInput): 
   const last = await tx.auditEvent.findFirst({ orderBy: { id: "desc" }, select: { hash: true } });
   const prevHash = last?.hash ?? GENESIS_HASH;
   // Millisecond precision, the precision the column keeps, so the hash verifies after a round trip.
-  const at = new Date(Math.floor(Date.now()));
+  const at = new Date(Math.floor((e.at ?? new Date()).getTime()));
   const details = normaliseDetails(e.details);
   const durationMs = e.durationMs === undefined ? null : Math.round(e.durationMs);
   const content = auditContent({ ...e, at, details, durationMs });

@@ -21,7 +21,7 @@ import {
   type StepRecord,
 } from "@/lib/controller/model";
 import { finishedDetails, type StateSummary } from "@/lib/controller/view";
-import { audited, type AuditQueue } from "./tx";
+import { audited, type AuditRunner } from "./tx";
 
 // ---------------------------------------------------------------- mapping (rows → records → views)
 
@@ -180,6 +180,8 @@ const INSERT_OPERATION = `WITH op AS (
 
 export interface NewOperation {
   id?: string;
+  /** When it was created (default: now; a journaled operation is written later with its own time). */
+  at?: number;
   pairId: string;
   kind: OperationKindName;
   status: "pending" | "running";
@@ -197,7 +199,7 @@ function insertParams(o: NewOperation, id: string, now: number): unknown[] {
   return [id, o.pairId, o.kind, o.status, o.requestedBy, o.reason, o.decision, o.fromServerId, o.toServerId, o.epoch, at, o.status === "running" ? at : null, stepRows(o.steps)];
 }
 
-function created(o: NewOperation, id: string, now: number): OperationRecord {
+function created({ at: _at, ...o }: NewOperation, id: string, now: number): OperationRecord {
   return { ...o, id, error: null, createdAt: now, startedAt: o.status === "running" ? now : null, finishedAt: null, steps: plannedRecords(o.steps) };
 }
 
@@ -207,7 +209,7 @@ function created(o: NewOperation, id: string, now: number): OperationRecord {
  */
 export async function insertOperation(o: NewOperation, exec: Exec = poolExec): Promise<OperationRecord | null> {
   const id = o.id ?? randomUUID();
-  const now = Date.now();
+  const now = o.at ?? Date.now();
   try {
     await exec(INSERT_OPERATION, insertParams(o, id, now));
   } catch (e) {
@@ -228,7 +230,7 @@ export async function insertRequestedOperation(
   request: { target: { id: string; name: string; hostName: string } | null },
 ): Promise<OperationRecord | null> {
   const id = o.id ?? randomUUID();
-  const now = Date.now();
+  const now = o.at ?? Date.now();
   try {
     await audited(async (tx, audit) => {
       await tx.$executeRawUnsafe(INSERT_OPERATION, ...insertParams(o, id, now));
@@ -272,7 +274,7 @@ export async function claimOperation(
 // ---------------------------------------------------------------- records of a running operation (through the controller's AuditQueue)
 
 /** An audit row about the operation (operation.decided / started / reconciled). */
-export function recordOperationEvent(queue: AuditQueue, op: OperationRecord, action: "operation.decided" | "operation.started" | "operation.reconciled", details: Record<string, unknown>) {
+export function recordOperationEvent(queue: AuditRunner, op: OperationRecord, action: "operation.decided" | "operation.started" | "operation.reconciled", details: Record<string, unknown>) {
   return queue.run(async (_tx, audit) => {
     await audit({
       actor: CONTROLLER_ACTOR,
@@ -287,7 +289,7 @@ export function recordOperationEvent(queue: AuditQueue, op: OperationRecord, act
 }
 
 /** A step's row; once it has finished, its `operation.step.<action>` audit row with the ack and the driver runs. */
-export function recordStep(queue: AuditQueue, op: OperationRecord, s: StepRecord, epoch: number) {
+export function recordStep(queue: AuditRunner, op: OperationRecord, s: StepRecord, epoch: number) {
   return queue.run(async (tx, audit) => {
     await tx.operationStep.update({
       where: { operationId_seq: { operationId: op.id, seq: s.seq } },
@@ -315,7 +317,7 @@ export function recordStep(queue: AuditQueue, op: OperationRecord, s: StepRecord
 }
 
 /** Steps appended to the plan (a failed switchover's recovery). */
-export function recordAddedSteps(queue: AuditQueue, op: OperationRecord, steps: PlannedStep[]) {
+export function recordAddedSteps(queue: AuditRunner, op: OperationRecord, steps: PlannedStep[]) {
   return queue.run(async (tx) => {
     await tx.$executeRawUnsafe(
       `INSERT INTO "OperationStep" (id, "operationId", seq, action, "targetServerId", "targetHostId", target, status)
@@ -332,7 +334,7 @@ export function recordAddedSteps(queue: AuditQueue, op: OperationRecord, steps: 
  * renders (finishedDetails). Steps still pending are recorded skipped (`skipReason`) in the same transaction.
  */
 export function recordFinish(
-  queue: AuditQueue,
+  queue: AuditRunner,
   op: OperationRecord,
   end: { status: "succeeded" | "failed"; error: string | null; finishedAt: number; epoch: number; before: StateSummary | null; after: StateSummary | null; skipReason?: string },
 ) {
@@ -356,7 +358,7 @@ export function recordFinish(
 }
 
 /** "No action": the controller's explained non-action (maintenance, hold-down, no backup), once per change. */
-export function recordNoAction(queue: AuditQueue, pairId: string, reason: string, epoch: number) {
+export function recordNoAction(queue: AuditRunner, pairId: string, reason: string, epoch: number) {
   return queue.run(async (_tx, audit) => {
     await audit({ actor: CONTROLLER_ACTOR, action: "decision", targetType: "pair", targetId: pairId, pairId, outcome: "info", details: { reason, action: null, epoch } });
   });

@@ -8,7 +8,7 @@ import { poolExec, type Exec } from "@/lib/db/connection";
 import { isForeignKeyViolation } from "@/lib/db/errors";
 import type { PairView } from "@/lib/views";
 import { CONTROLLER_ACTOR } from "@/lib/controller/model";
-import type { AuditQueue } from "./tx";
+import type { AuditRunner } from "./tx";
 
 export interface PairStatusRow {
   id: string;
@@ -102,7 +102,7 @@ export interface ModeChange {
 }
 
 /** "now primary" / "now backup" (Genesys 00-5150 / 00-5151), one audit row each. */
-export function recordModeChanges(queue: AuditQueue, modes: ModeChange[], epoch: number) {
+export function recordModeChanges(queue: AuditRunner, modes: ModeChange[], epoch: number) {
   return queue.run(async (_tx, audit) => {
     for (const m of modes) {
       await audit({

@@ -39,6 +39,18 @@ export interface AlarmJson {
   acknowledgedBy: string | null;
 }
 
+/**
+ * The leading controller's writes: to the database, or — while it cannot be reached — to its journal
+ * (the controller goes on failing over; lib/controller/writes.ts). Sent on connect and on every change.
+ */
+export interface ControllerStateJson {
+  writes: "database" | "journal";
+  /** Records waiting in the journal. */
+  pending: number;
+  /** When the oldest of them was made. */
+  since: string | null;
+}
+
 /** Acknowledgement of a client request. */
 export type Ack = { ok: true } | { ok: false; error: { code: string; message: string } };
 
@@ -55,6 +67,8 @@ export interface ServerToClientEvents {
   "host:state": (view: HostView) => void;
   /** A new audit row was committed (room `pairs`). */
   "audit:new": (event: AuditSummary) => void;
+  /** The leading controller writes to its journal, or to the database again (room `pairs`). */
+  "controller:state": (state: ControllerStateJson) => void;
 }
 
 export const PairSubscription = z.object({ pairId: z.uuid({ message: "pairId must be a UUID" }) }).strict();

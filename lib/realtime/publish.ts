@@ -8,7 +8,7 @@
  */
 import { BroadcastChannel } from "node:worker_threads";
 import type { HostView, OperationView, PairView } from "../views";
-import { type AlarmJson, type AuditSummary, type ServerToClientEvents, credentialRoom, pairRoom, ROOM_PAIRS, userRoom } from "./events";
+import { type AlarmJson, type AuditSummary, type ControllerStateJson, type ServerToClientEvents, credentialRoom, pairRoom, ROOM_PAIRS, userRoom } from "./events";
 
 export const REALTIME_CHANNEL = "switchyard:realtime";
 
@@ -41,6 +41,10 @@ export function publishAlarm(alarm: AlarmJson): void {
 
 export function publishHostState(view: HostView): void {
   post({ rooms: [ROOM_PAIRS], event: "host:state", payload: view });
+}
+
+export function publishControllerState(state: ControllerStateJson): void {
+  post({ rooms: [ROOM_PAIRS], event: "controller:state", payload: state });
 }
 
 /** Accepts the audit row as appendAudit returns it (bigint id, Date at), or its summary. */

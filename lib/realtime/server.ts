@@ -12,7 +12,7 @@ import { Server as SocketIOServer } from "socket.io";
 import { createAdapter } from "@socket.io/postgres-adapter";
 import pg from "pg";
 import { BroadcastChannel } from "node:worker_threads";
-import { livePairViews } from "@/lib/controller/client";
+import { livePairViews, localControllerState } from "@/lib/controller/client";
 import { authenticateCredentials, bearerFrom } from "@/lib/auth/principal";
 import { config } from "@/lib/config";
 import { runtimeDatabaseUrl } from "@/lib/db";
@@ -116,6 +116,9 @@ export function attachRealtime(httpServer: HttpServer, deps: { log: Logger }): R
       .then((live) => live ?? listPairViews())
       .then((views) => socket.emit("pairs:snapshot", views))
       .catch((err) => log.warn("pairs snapshot failed", { err }));
+    localControllerState()
+      .then((state) => state && socket.emit("controller:state", state))
+      .catch((err) => log.warn("controller state failed", { err }));
 
     socket.on("pair:subscribe", async (msg, ack) => {
       const reply = typeof ack === "function" ? ack : () => undefined;

@@ -18,7 +18,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PanelApi, type AlarmLite, type OperationLite, type PairViewLite } from "../../../lab/api";
 import { holdFlock, Lab, ProberClient, REPO, now, randomPrefix, randomToken, stats, waitFor, type HostNode } from "../../../lab/harness";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { ensureNextBuild, hasNextBuild, startServer, type StartedServer } from "../helpers/server";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 
 function missingTools(): string[] {
   return ["ip", "arping", "nft", "sipp"].filter((t) => {
@@ -41,6 +43,8 @@ const skipReason = !isRoot
 
 /** Repetitions for robust numbers (each is a full failover; the 20 switchovers of test 6 add manual samples). */
 const FAILOVER_RUNS = Number(process.env.SY_LAB_FAILOVER_RUNS ?? 10);
+/** Failovers with the panel's database down (each with an outage, a restore and the journal written). */
+const NO_DB_RUNS = Number(process.env.SY_LAB_NO_DB_RUNS ?? 3);
 const SWITCHES = 20;
 const other = (h: HostNode): HostNode => (h === "host1" ? "host2" : "host1");
 
@@ -56,7 +60,11 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
     manual: [] as { ms: number; to: HostNode; apiMs: number; steps: StepTiming[] }[],
     failover: [] as { ms: number; to: HostNode; steps: StepTiming[] }[],
     disconnect: [] as { ms: number; to: HostNode }[],
+    failoverNoDb: [] as { ms: number; to: HostNode }[],
   };
+  /** The panel reaches its database through this proxy: test 7 takes the database away from it. */
+  let db: TestDatabase;
+  let dbProxy: TcpProxy;
 
   async function view(): Promise<PairViewLite> {
     const v = await api.pair(pairId);
@@ -196,7 +204,9 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
       lab.startAgent({ host: "host1", token, autostartMode: "primary", heartbeatTimeoutMs: 3000, dadIntervalMs: 1000 }),
       lab.startAgent({ host: "host2", token, autostartMode: "backup", heartbeatTimeoutMs: 3000, dadIntervalMs: 1000 }),
     ]);
-    srv = await startServer({ env: { LOG_LEVEL: process.env.SY_LAB_SERVER_LOG ? "debug" : "warn" } });
+    db = await createTestDatabase();
+    dbProxy = await startTcpProxy(db.url);
+    srv = await startServer({ databaseUrl: dbProxy.url, env: { LOG_LEVEL: process.env.SY_LAB_SERVER_LOG ? "debug" : "warn" } });
     api = new PanelApi(srv.url);
     api.useToken(srv.adminToken!);
     const created = await api.createLabPair(lab, token, `lab-${lab.prefix}`, {
@@ -216,6 +226,8 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
     if (process.env.SY_LAB_SERVER_LOG && srv) writeFileSync(process.env.SY_LAB_SERVER_LOG, srv.output());
     prober?.close();
     await srv?.stop().catch(() => undefined);
+    await dbProxy?.close();
+    await db?.drop().catch(() => undefined);
     await lab?.teardown();
     buildHold?.stdin?.end();
     writeResults();
@@ -226,6 +238,7 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
     const m = stats(samples.manual.map((s) => s.ms));
     const f = stats(samples.failover.map((s) => s.ms));
     const d = stats(samples.disconnect.map((s) => s.ms));
+    const n = stats(samples.failoverNoDb.map((s) => s.ms));
     const stepStats = summariseSteps(samples.manual.map((s) => s.steps));
     const failoverSteps = summariseSteps(samples.failover.map((s) => s.steps));
     let commit = "unknown";
@@ -253,6 +266,7 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
       manualSwitchover: { ...m, from: "POST /api/pairs/:id/switchover sent", samples: samples.manual.map((s) => round(s.ms)), apiResponseMs: stats(samples.manual.map((s) => s.apiMs)), stepsMsAfterT0: stepStats },
       failover: { ...f, from: "kill -9 of the primary SIP Server", samples: samples.failover.map((s) => round(s.ms)), stepsMsAfterT0: failoverSteps },
       disconnectFailover: { ...d, from: "host1 cut from the panel (nft), heartbeat 1000 ms + grace 1 s", samples: samples.disconnect.map((s) => round(s.ms)) },
+      failoverDatabaseDown: { ...n, from: "kill -9 of the primary SIP Server, the panel's database down (connections reset and refused)", samples: samples.failoverNoDb.map((s) => round(s.ms)) },
     };
     const dir = path.join(REPO, "bench", "results");
     mkdirSync(dir, { recursive: true });
@@ -269,6 +283,7 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
       `|---|---|---|---|---|---|`,
       row("Manual switchover: API call → first SIP 200 from the new primary through the VIP", m, "median ≤ 40 ms"),
       row("Failover: `kill -9` of the primary → first SIP 200 from the backup through the VIP", f, "median ≤ 30 ms"),
+      row("Failover with the panel's database down: `kill -9` → first 200 from the backup", n, "as without"),
       row("Disconnect: host1 cut from the panel → first 200 from host2 (heartbeat 1 s + grace 1 s)", d, "—"),
       ``,
       `Reference: keepalived at its tightest 36 ms; the physical floor of an IP takeover with a gratuitous ARP here is 10-19 ms.`,
@@ -281,7 +296,7 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
     ].join("\n");
     writeFileSync(path.join(dir, "lab.md"), md);
     console.log(
-      `[lab] manual switchover: median ${fmt(m.median)} ms, worst ${fmt(m.worst)} ms (n=${m.n}); failover: median ${fmt(f.median)} ms, worst ${fmt(f.worst)} ms (n=${f.n}); disconnect: ${fmt(d.median)} ms (n=${d.n}) -> bench/results/lab.json`,
+      `[lab] manual switchover: median ${fmt(m.median)} ms, worst ${fmt(m.worst)} ms (n=${m.n}); failover: median ${fmt(f.median)} ms, worst ${fmt(f.worst)} ms (n=${f.n}); failover with the database down: median ${fmt(n.median)} ms, worst ${fmt(n.worst)} ms (n=${n.n}); disconnect: ${fmt(d.median)} ms (n=${d.n}) -> bench/results/lab.json`,
     );
   }
 
@@ -425,6 +440,50 @@ describe.skipIf(skipReason !== null)(`network lab: the VIP really moves${skipRea
     }
     expect(await lab.vipHolders()).toEqual(["host1"]);
     await expectServedBy("host1");
+  });
+
+  it(`7. the panel's database down: kill -9 of the primary, the backup answers through the VIP, the journal reaches the database (${NO_DB_RUNS} runs)`, async () => {
+    await startFromHost1();
+    let primary: HostNode = "host1";
+    for (let i = 0; i < NO_DB_RUNS; i++) {
+      const backup = other(primary);
+      const pid = await lab.simPid(primary);
+      expect(pid, `no SIP Server process in ${primary}`).toBeTruthy();
+      const before = await operationIds();
+      dbProxy.down(); // as Postgres stopping: every connection reset, every new one refused
+      try {
+        await new Promise((r) => setTimeout(r, 300)); // the controller has seen it go
+        const health = await fetch(`${srv.url}/api/health`);
+        expect(health.status).toBe(503);
+        const u = prober.until(vipTarget, { host: backup, status: 200 }, { intervalMs: 2, maxMs: 15_000 });
+        await u.started;
+        const t0 = now();
+        process.kill(pid!, "SIGKILL");
+        const r = await u.result;
+        expect(r.matched, `${r.error}; answers seen: ${JSON.stringify(r.byAnswer)}`).toBe(true);
+        const ms = r.matchedAt! - t0;
+        samples.failoverNoDb.push({ ms, to: backup });
+        console.log(`[lab] failover with the database down ${i + 1}: kill -9 on ${primary} -> first 200 from ${backup} after ${ms.toFixed(1)} ms`);
+        await waitFor(`VIP only on ${backup}`, async () => (await lab.vipHolders()).join() === backup, 5000, 20);
+        // The health check (its own database is down too) says the controller runs on its journal.
+        const h = (await (await fetch(`${srv.url}/api/health`)).json()) as { controller: { writes: string; pending: number } | null };
+        expect(h.controller).toMatchObject({ writes: "journal" });
+      } finally {
+        dbProxy.restore();
+      }
+      // Back: the operation the controller ran meanwhile is in the database, as it happened.
+      const op = await finishedOperation("failover", before);
+      expect(op.status, op.error ?? "").toBe("succeeded");
+      expect(op.decision ?? "").toContain("SIGKILL");
+      await waitSteady(backup, 30_000);
+      primary = backup;
+    }
+    const verify = await api.ok<{ ok: boolean }>("GET", "/api/audit/verify");
+    expect(verify.ok).toBe(true);
+    if (primary !== "host1") {
+      await manualSwitchover("host1", false);
+      await waitSteady("host1");
+    }
   });
 
   it(`6. switch back and forth ${SWITCHES} times: every time exactly one VIP holder and a 200 through the VIP`, async () => {

@@ -17,6 +17,8 @@ delete process.env.DATABASE_APP_URL;
 const auditDir = mkdtempSync(path.join(os.tmpdir(), "switchyard-test-audit-"));
 process.env.AUDIT_KEY_FILE = path.join(auditDir, "audit.key");
 process.env.AUDIT_CHECKPOINT_FILE = path.join(auditDir, "audit-checkpoints.log");
+// The controllers of this file keep their journal (records made while the database is away) here too.
+process.env.SWITCHYARD_JOURNAL_DIR = path.join(auditDir, "journal");
 
 // Every temp folder the agent helpers made for this file (bundles, agent configs and state) goes after it.
 afterAll(() => {

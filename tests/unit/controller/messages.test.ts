@@ -20,8 +20,10 @@ describe("web ↔ controller messages", () => {
   });
 
   it("reads the controller's announcements and replies", () => {
-    expect(FromController.parse({ type: "here", controllerId: "c1", epoch: null })).toEqual({ type: "here", controllerId: "c1", epoch: null });
-    expect(FromController.safeParse({ type: "here", controllerId: "c1", epoch: 1.5 }).success).toBe(false);
+    expect(FromController.parse({ type: "here", controllerId: "c1", epoch: null, journal: null })).toEqual({ type: "here", controllerId: "c1", epoch: null, journal: null });
+    expect(FromController.parse({ type: "here", controllerId: "c1", epoch: 4, journal: { pending: 12, since: 1000 } })).toMatchObject({ journal: { pending: 12, since: 1000 } });
+    expect(FromController.safeParse({ type: "here", controllerId: "c1", epoch: 1.5, journal: null }).success).toBe(false);
+    expect(FromController.safeParse({ type: "here", controllerId: "c1", epoch: 4, journal: { pending: -1, since: null } }).success).toBe(false);
     expect(FromController.safeParse({ type: "who" }).success).toBe(false);
   });
 });
