@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HostCreate, HostUpdate } from "@/lib/validation/hosts";
-import { PairCreate, PairUpdate } from "@/lib/validation/pairs";
+import { canonicalIp, PairCreate, PairUpdate, PairVip } from "@/lib/validation/pairs";
 import { UserCreate, LoginInput } from "@/lib/validation/users";
 import { TokenCreate } from "@/lib/validation/tokens";
 import { AuditListQuery, AuditExportQuery } from "@/lib/validation/audit";
@@ -39,6 +39,21 @@ describe("pair schema", () => {
     expect(firstIssue(PairCreate.safeParse(pair({ vipAddress: "300.1.1.1" })))).toMatchObject({ path: "vipAddress" });
     expect(firstIssue(PairCreate.safeParse(pair({ vipAddress: "192.0.2.10/24" })))).toMatchObject({ path: "vipAddress" });
     expect(firstIssue(PairCreate.safeParse(pair({ vipAddress: "fe80::zz" })))).toMatchObject({ path: "vipAddress" });
+  });
+
+  it("stores a VIP in its canonical form: IPv6 lower case and compressed, IPv4 as given (create, update, merged)", () => {
+    const vip = (v: string) => PairCreate.parse(pair({ vipAddress: v, vipPrefix: 64 })).vipAddress;
+    expect(vip("2001:DB8:0:0:0:0:0:10")).toBe("2001:db8::10");
+    expect(vip(" 2001:db8::10 ")).toBe("2001:db8::10");
+    expect(vip("2001:0db8:0000:0000:0001:0000:0000:0001")).toBe("2001:db8::1:0:0:1");
+    expect(vip("1:0:0:0:1:0:0:0")).toBe("1::1:0:0:0"); // two equal runs: the first is compressed
+    expect(vip("2001:db8:0:1:1:1:1:1")).toBe("2001:db8:0:1:1:1:1:1"); // a single zero group stays
+    expect(vip("::FFFF:192.0.2.1")).toBe("::ffff:192.0.2.1");
+    expect(vip("0:0:0:0:0:0:0:1")).toBe("::1");
+    expect(PairCreate.parse(pair({ vipAddress: "192.0.2.10" })).vipAddress).toBe("192.0.2.10");
+    expect(PairUpdate.parse({ vipAddress: "2001:DB8::A" }).vipAddress).toBe("2001:db8::a");
+    expect(PairVip.parse({ vipAddress: "2001:DB8::A", vipPrefix: 64 }).vipAddress).toBe("2001:db8::a");
+    expect(canonicalIp("2001:DB8:0:0:0:0:0:10")).toBe(canonicalIp("2001:db8::10"));
   });
 
   it("checks the prefix against the address family", () => {
