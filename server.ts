@@ -11,6 +11,7 @@ import { closeDb } from "@/lib/db";
 import { ensureFirstAdmin, firstAdminBox } from "@/lib/auth/bootstrap";
 import { purgeExpiredSessions } from "@/lib/auth/session";
 import { httpServerOptions, refuseOversizedBody } from "@/lib/http/body-limit";
+import { FORWARDED_HEADERS } from "@/lib/http/origin";
 import { CLIENT_IP_HEADER } from "@/lib/http/route";
 import { log } from "@/lib/log";
 import { attachRealtime, closeRealtime } from "@/lib/realtime/server";
@@ -56,6 +57,10 @@ async function main() {
     req.headers["x-request-id"] = requestId;
     // The route wrapper's rate limiter keys on this; a client-sent value is always overwritten.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "unknown";
+    // Without a trusted proxy in front, forwarded headers are the client's own words: drop them, so that
+    // neither Next (which builds the request URL's scheme from X-Forwarded-Proto) nor the Origin check
+    // and the cookie's Secure flag (lib/http/origin.ts, lib/auth/cookies.ts) can be steered by them.
+    if (!cfg.TRUST_PROXY) for (const h of FORWARDED_HEADERS) delete req.headers[h];
     res.setHeader("x-request-id", requestId);
     res.on("finish", () => {
       const path = (req.url ?? "").split("?")[0];

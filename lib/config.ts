@@ -46,7 +46,7 @@ export const VARIABLES = {
   LOGIN_RATE_WINDOW: [duration, "1m", "Window of that limit (kept in memory per panel instance)."],
   PUBLIC_ORIGIN: [origin.optional(), undefined, "The URL users open, e.g. https://switchyard.example.com: allowed as Origin of state-changing requests; https:// also marks the session cookie Secure."],
   ALLOWED_ORIGINS: [z.string().optional(), undefined, "More allowed origins, comma separated. The request's own origin is always allowed."],
-  TRUST_PROXY: [flag, "0", "1 behind a reverse proxy: the client IP for the login limiter is taken from X-Forwarded-For."],
+  TRUST_PROXY: [flag, "0", "1 behind a reverse proxy that sets them: X-Forwarded-For (the client IP, for the login limiter), X-Forwarded-Host and X-Forwarded-Proto (the request's own origin for the Origin check, https for the cookie's Secure flag) are believed. Unset: they are dropped on arrival; the client IP is the connection's, the origin the Host header with http."],
   LOG_LEVEL: [z.enum(["debug", "info", "warn", "error"]), "info", "debug, info, warn or error. JSON lines on stdout; secret-looking keys are redacted."],
   REALTIME_ADAPTER: [z.enum(["memory", "postgres"]), "memory", "memory: one panel instance. postgres: several instances on one database (broadcasts relayed through Postgres on a pool of 3 of their own)."],
   SWITCHYARD_CONTROLLER: [z.enum(["on", "off"]), "on", "off: this instance runs no controller (UI and API only; requests reach the leader through the database). `npm run controller` runs one apart."],
@@ -75,6 +75,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (problems.length) throw new ConfigError(problems);
   return out as Config;
+}
+
+/** docs/configuration.md's table of the variables, generated from VARIABLES (`npm run docs:config` writes it there). */
+export function variablesTable(): string {
+  const rows = Object.entries(VARIABLES).map(([name, [, def, meaning]]) => `| \`${name}\` | ${def === undefined ? "unset" : `\`${def}\``} | ${meaning} |`);
+  return ["| variable | default | meaning |", "|---|---|---|", ...rows].join("\n");
 }
 
 let cached: Config | null = null;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, VARIABLES } from "@/lib/config";
+import { ConfigError, loadConfig, VARIABLES, variablesTable } from "@/lib/config";
 
 const problems = (env: Record<string, string>) => {
   try {
@@ -46,5 +46,7 @@ describe("configuration from the environment", () => {
     const doc = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
     const table = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(table.sort()).toEqual(Object.keys(VARIABLES).sort());
+    // ... with the same defaults and meanings (regenerate it with `npm run docs:config`)
+    expect(doc).toContain(variablesTable());
   });
 });

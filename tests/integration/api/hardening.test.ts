@@ -71,3 +71,44 @@ describe("VIPs are stored and compared in canonical form", () => {
     expect((await moved.json()).pair.vipAddress).toBe("2001:db8::30");
   });
 });
+
+/** Signs in as the admin with username and password; the `sy_session=...` pair and the Set-Cookie line. */
+async function adminSession(server: StartedServer, headers: Record<string, string> = {}) {
+  const r = await fetch(`${server.url}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: server.url, ...headers },
+    body: JSON.stringify({ username: server.adminUsername, password: server.adminPassword }),
+  });
+  expect(r.status, await r.clone().text()).toBe(200);
+  const setCookie = r.headers.get("set-cookie") ?? "";
+  return { cookie: setCookie.split(";")[0], setCookie };
+}
+
+describe("forwarded headers are believed only with TRUST_PROXY", () => {
+  const spoofed = { origin: "https://evil.example", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" };
+  /** A cookie-authenticated write from another site that claims, in forwarded headers, to be that site. */
+  const crossSiteWrite = (server: StartedServer, cookie: string) =>
+    fetch(`${server.url}/api/tokens`, { method: "POST", headers: { "content-type": "application/json", cookie, ...spoofed }, body: JSON.stringify({ name: `xs-${suffix}`, role: "viewer" }) });
+
+  it("TRUST_PROXY unset: X-Forwarded-Host/Proto do not make a foreign Origin our own (403), nor the cookie Secure", async () => {
+    const { cookie } = await adminSession(srv);
+    const r = await crossSiteWrite(srv, cookie);
+    expect(r.status).toBe(403);
+    expect((await r.json()).error).toMatchObject({ code: "forbidden", message: expect.stringContaining("origin https://evil.example is not allowed") });
+    const login = await adminSession(srv, { "x-forwarded-proto": "https" });
+    expect(login.setCookie).toMatch(/^sy_session=/);
+    expect(login.setCookie).not.toMatch(/Secure/i);
+  });
+
+  it("TRUST_PROXY=1: the proxy's X-Forwarded-Host/Proto are the request's origin, and https marks the cookie Secure", async () => {
+    const proxied = await startServer({ env: { TRUST_PROXY: "1", SWITCHYARD_CONTROLLER: "off" }, adminToken: false });
+    try {
+      const { cookie } = await adminSession(proxied);
+      expect((await crossSiteWrite(proxied, cookie)).status).toBe(201);
+      const viaHttps = { "x-forwarded-proto": "https", origin: proxied.url.replace(/^http:/, "https:") };
+      expect((await adminSession(proxied, viaHttps)).setCookie).toMatch(/; Secure$/);
+    } finally {
+      await proxied.stop();
+    }
+  });
+});
