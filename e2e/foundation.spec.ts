@@ -80,3 +80,25 @@ test("admin settings: an invalid VIP address shows a clear validation error", as
   const pairs = await admin.get("/api/pairs");
   expect((await pairs.json()).pairs.some((p: { vipAddress: string }) => p.vipAddress === "999.1.1.1")).toBe(false);
 });
+
+test("admin settings: a host's new agent URL asks for its agent token again", async ({ page }) => {
+  const name = `e2e-move-${suffix}`;
+  const created = await admin.post("/api/hosts", { data: { name, address: "10.0.9.3", agentUrl: "http://10.0.9.3:4999", agentToken: "agent-secret-0123456789" } });
+  expect(created.status(), await created.text()).toBe(201);
+  await signIn(page, ADMIN);
+  await expect(page).not.toHaveURL(/\/login/);
+  await page.goto("/settings?tab=hosts");
+  await page.getByRole("listitem").filter({ hasText: name }).getByRole("button", { name: "Edit" }).click();
+  const form = page.getByRole("form", { name: `Edit host ${name}` });
+  await expect(form.getByText("Leave empty to keep the current token")).toBeVisible();
+  await form.getByLabel("Agent URL").fill("http://10.0.9.33:4999");
+  await expect(form.getByText(/required: re-enter the agent token/i)).toBeVisible();
+  await form.getByRole("button", { name: "Save host" }).click();
+  await expect(form.getByRole("alert").filter({ hasText: /re-enter the agent token when changing the agent URL/i })).toBeVisible();
+  await expect(form.getByLabel("Agent token")).toHaveAttribute("aria-invalid", "true");
+
+  await form.getByLabel("Agent token").fill("agent-secret-9876543210");
+  await form.getByRole("button", { name: "Save host" }).click();
+  await expect(form).toHaveCount(0);
+  await expect(page.getByText("10.0.9.3 · http://10.0.9.33:4999")).toBeVisible();
+});

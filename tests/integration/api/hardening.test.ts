@@ -112,3 +112,22 @@ describe("forwarded headers are believed only with TRUST_PROXY", () => {
     }
   });
 });
+
+describe("a host's agent URL changes only together with its agent token", () => {
+  it("PATCH with a new agentUrl and no agentToken: 400 naming agentToken, nothing changed; with the token: 200", async () => {
+    const id = await createHost("moving", 9);
+    const before = await (await api(`/api/hosts/${id}`)).json();
+    const r = await api(`/api/hosts/${id}`, { method: "PATCH", body: { agentUrl: "http://listener.example:4999" } });
+    expect(r.status).toBe(400);
+    expect((await r.json()).error).toEqual({ code: "invalid_input", field: "agentToken", message: "agentToken: re-enter the agent token when changing the agent URL" });
+    expect((await (await api(`/api/hosts/${id}`)).json()).host.agentUrl).toBe(before.host.agentUrl);
+
+    // The same URL again (a client sending the whole form) and other fields need no token.
+    const same = await api(`/api/hosts/${id}`, { method: "PATCH", body: { agentUrl: before.host.agentUrl, address: "10.13.0.10" } });
+    expect(same.status, await same.clone().text()).toBe(200);
+
+    const moved = await api(`/api/hosts/${id}`, { method: "PATCH", body: { agentUrl: "http://10.13.0.10:4999", agentToken: "hardening-agent-secret-2" } });
+    expect(moved.status, await moved.clone().text()).toBe(200);
+    expect((await moved.json()).host).toMatchObject({ agentUrl: "http://10.13.0.10:4999", hasAgentToken: true });
+  });
+});
