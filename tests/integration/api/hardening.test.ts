@@ -131,3 +131,49 @@ describe("a host's agent URL changes only together with its agent token", () => 
     expect((await moved.json()).host).toMatchObject({ agentUrl: "http://10.13.0.10:4999", hasAgentToken: true });
   });
 });
+
+describe("input the database cannot take is a 400 naming the field, never a 500", () => {
+  const expect400 = async (r: Response, field: string, message: RegExp) => {
+    const text = await r.text();
+    expect(r.status, text).toBe(400);
+    expect(JSON.parse(text)).toEqual({ error: { code: "invalid_input", field, message: expect.stringMatching(message) } });
+  };
+  const NUL = "\u0000";
+
+  it("NUL in a JSON string: the login's username, a switchover reason, a nested field", async () => {
+    const login = await fetch(`${srv.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: srv.url },
+      body: JSON.stringify({ username: `ad${NUL}min`, password: "x" }),
+    });
+    await expect400(login, "username", /^username: must not contain NUL characters$/);
+
+    const hosts = [await createHost("nul-a", 21), await createHost("nul-b", 22)];
+    const pair = await api("/api/pairs", {
+      body: { name: `nul-pair-${suffix}`, vipAddress: "192.0.2.99", vipPrefix: 24, vipInterface: "eth0", servers: [{ name: "sip-1", hostId: hosts[0], appName: "a" }, { name: "sip-2", hostId: hosts[1], appName: "b" }] },
+    });
+    expect(pair.status).toBe(201);
+    const id = (await pair.json()).pair.id;
+    await expect400(await api(`/api/pairs/${id}/switchover`, { body: { reason: `patching${NUL}host 1` } }), "reason", /^reason: must not contain NUL/);
+    await expect400(await api(`/api/pairs/${id}`, { method: "PATCH", body: { servers: [{ name: "sip-1", hostId: hosts[0], appName: `a${NUL}` }, { name: "sip-2", hostId: hosts[1], appName: "b" }] } }), "servers.0.appName", /NUL/);
+    await expect400(await api("/api/users", { body: { username: "nul-user", password: `long-enough${NUL}password`, role: "viewer" } }), "password", /NUL/);
+  });
+
+  it("NUL in a query value; cursors and dates out of range", async () => {
+    await expect400(await api("/api/audit?actor=%00"), "actor", /^actor: must not contain NUL characters$/);
+    await expect400(await api("/api/audit?cursor=9999999999999999999"), "cursor", /^cursor: must be a cursor from a previous page$/);
+    await expect400(await api("/api/audit?from=-271821-04-20T00:00:00Z"), "from", /^from: must be between the years 1 and 9999$/);
+    await expect400(await api("/api/audit?to=%2B275760-09-13T00:00:00Z"), "to", /^to: must be between the years 1 and 9999$/);
+    await expect400(await api("/api/operations?pairId=%00"), "pairId", /NUL/);
+    // The edges still work.
+    expect((await api("/api/audit?cursor=9223372036854775807&from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59Z")).status).toBe(200);
+  });
+
+  it("the export refuses a bad filter before the first byte: 400 in the error shape, not a 200 that stops", async () => {
+    await expect400(await api("/api/audit/export?format=csv&actor=%00"), "actor", /NUL/);
+    await expect400(await api("/api/audit/export?format=json&from=-271821-04-20T00:00:00Z"), "from", /years/);
+    const ok = await api("/api/audit/export?format=csv");
+    expect(ok.status).toBe(200);
+    expect((await ok.text()).split("\r\n")[0]).toBe("id,at,actor,action,targetType,targetId,pairId,outcome,durationMs,details,prevHash,hash");
+  });
+});

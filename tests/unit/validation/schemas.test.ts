@@ -4,7 +4,7 @@ import { canonicalIp, PairCreate, PairUpdate, PairVip } from "@/lib/validation/p
 import { UserCreate, LoginInput } from "@/lib/validation/users";
 import { TokenCreate } from "@/lib/validation/tokens";
 import { AuditListQuery, AuditExportQuery } from "@/lib/validation/audit";
-import { ipFamily } from "@/lib/validation/common";
+import { ipFamily, NoNul, nulAt } from "@/lib/validation/common";
 import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction } from "@/lib/audit-actions";
 import type { StepAction } from "@/lib/controller/plan";
 
@@ -117,6 +117,25 @@ describe("users, tokens, login", () => {
   it("tokens", () => {
     expect(TokenCreate.safeParse({ name: "ci deploy", role: "operator", expiresInDays: 30 }).success).toBe(true);
     expect(firstIssue(TokenCreate.safeParse({ name: "ci", role: "operator", expiresInDays: 0 }))).toMatchObject({ path: "expiresInDays" });
+  });
+});
+
+describe("the rule of every request value: no NUL", () => {
+  it("finds a NUL in a string or a key at any depth and names the path", () => {
+    expect(nulAt({ a: "x", b: [1, "y"] })).toBeNull();
+    expect(nulAt("a\u0000b")).toEqual([]);
+    expect(nulAt({ servers: [{ name: "ok" }, { appName: "x\u0000" }] })).toEqual(["servers", 1, "appName"]);
+    expect(nulAt({ ["k\u0000"]: 1 })).toEqual(["k\u0000"]);
+    expect(firstIssue(NoNul.pipe(LoginInput).safeParse({ username: "a\u0000", password: "p" }))).toEqual({ path: "username", message: "must not contain NUL characters" });
+    expect(NoNul.pipe(LoginInput).safeParse({ username: "a", password: "p" }).success).toBe(true);
+  });
+
+  it("refuses cursors beyond a bigint and dates outside the years 1-9999", () => {
+    expect(firstIssue(AuditListQuery.safeParse({ cursor: "9999999999999999999" }))).toEqual({ path: "cursor", message: "must be a cursor from a previous page" });
+    expect(AuditListQuery.parse({ cursor: "9223372036854775807" }).cursor).toBe("9223372036854775807");
+    expect(firstIssue(AuditListQuery.safeParse({ from: "-271821-04-20T00:00:00Z" }))).toEqual({ path: "from", message: "must be between the years 1 and 9999" });
+    expect(firstIssue(AuditExportQuery.safeParse({ to: "+275760-09-13T00:00:00Z" }))).toMatchObject({ path: "to" });
+    expect(AuditListQuery.parse({ from: "0001-01-01T00:00:00Z", to: "9999-12-31T23:59:59.999Z" }).to?.toISOString()).toBe("9999-12-31T23:59:59.999Z");
   });
 });
 
