@@ -20,8 +20,8 @@ test.afterAll(async () => {
   await admin?.dispose();
 });
 
-async function signIn(page: Page, who: { username: string; password: string }) {
-  await page.goto("/login");
+async function signIn(page: Page, who: { username: string; password: string }, loginUrl = "/login") {
+  await page.goto(loginUrl);
   await page.getByLabel("Username").fill(who.username);
   await page.getByLabel("Password").fill(who.password);
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -36,6 +36,18 @@ test("sign in as the first admin; a wrong password is refused", async ({ page })
   await expect(page).not.toHaveURL(/\/login/);
   const me = await page.request.get("/api/auth/me");
   expect(await me.json()).toMatchObject({ user: { username: "admin", role: "admin" } });
+});
+
+test("sign in with a return path that would leave the panel: the browser stays on it", async ({ page, baseURL }) => {
+  // The probe's case first: %09 is a tab, which Chromium drops from /\t/evil.example, leaving //evil.example.
+  for (const next of ["%2F%09%2Fevil.example%2Fphish", "%2F%0A%2Fevil.example", "%2F%5Cevil.example", "%2F%2Fevil.example", "https%3A%2F%2Fevil.example"]) {
+    await signIn(page, ADMIN, `/login?next=${next}`);
+    await expect(page, next).toHaveURL(`${baseURL}/`);
+    await expect(page.getByRole("heading", { name: "Pairs" })).toBeVisible();
+  }
+  // A path of the panel is still where the user returns to.
+  await signIn(page, ADMIN, `/login?next=${encodeURIComponent("/audit?outcome=success")}`);
+  await expect(page).toHaveURL(`${baseURL}/audit?outcome=success`);
 });
 
 test("a viewer is refused a state change (403) and cannot see admin settings", async ({ page, baseURL }) => {
