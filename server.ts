@@ -12,7 +12,7 @@ import { ensureFirstAdmin, firstAdminBox } from "@/lib/auth/bootstrap";
 import { purgeExpiredSessions } from "@/lib/auth/session";
 import { httpServerOptions, refuseOversizedBody } from "@/lib/http/body-limit";
 import { FORWARDED_HEADERS } from "@/lib/http/origin";
-import { CLIENT_IP_HEADER } from "@/lib/http/route";
+import { CLIENT_IP_HEADER, routeOtherMethod } from "@/lib/http/route";
 import { log } from "@/lib/log";
 import { attachRealtime, closeRealtime } from "@/lib/realtime/server";
 import { startControllerThread } from "@/lib/controller/thread";
@@ -52,6 +52,7 @@ async function main() {
   // Request and header timeouts and the body limit: lib/http/body-limit.ts.
   const httpServer = createServer(httpServerOptions(), (req: IncomingMessage, res: ServerResponse) => {
     const t0 = process.hrtime.bigint();
+    const method = req.method;
     const given = req.headers["x-request-id"];
     const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     req.headers["x-request-id"] = requestId;
@@ -61,12 +62,14 @@ async function main() {
     // neither Next (which builds the request URL's scheme from X-Forwarded-Proto) nor the Origin check
     // and the cookie's Secure flag (lib/http/origin.ts, lib/auth/cookies.ts) can be steered by them.
     if (!cfg.TRUST_PROXY) for (const h of FORWARDED_HEADERS) delete req.headers[h];
+    // An API request with a method Next does not route reaches its route's 405 (lib/http/route.ts).
+    routeOtherMethod(req);
     res.setHeader("x-request-id", requestId);
     res.on("finish", () => {
       const path = (req.url ?? "").split("?")[0];
       const fields = {
         requestId,
-        method: req.method,
+        method,
         path,
         status: res.statusCode,
         durationMs: Number((process.hrtime.bigint() - t0) / 1000n) / 1000,

@@ -1,7 +1,10 @@
 // Issue 13's "small ones", met where a user meets them: the real server (server.ts, production build)
 // on a database of its own, driven over HTTP.
+import { readdirSync, readFileSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureNextBuild, startServer, type StartedServer } from "../helpers/server";
+import { ensureNextBuild, REPO_ROOT, startServer, type StartedServer } from "../helpers/server";
 
 let srv: StartedServer;
 
@@ -175,5 +178,75 @@ describe("input the database cannot take is a 400 naming the field, never a 500"
     const ok = await api("/api/audit/export?format=csv");
     expect(ok.status).toBe(200);
     expect((await ok.text()).split("\r\n")[0]).toBe("id,at,actor,action,targetType,targetId,pairId,outcome,durationMs,details,prevHash,hash");
+  });
+});
+
+describe("every method a route does not implement: 405 in the error shape, with Allow", () => {
+  const API = path.join(REPO_ROOT, "app", "api");
+  const METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"];
+  const ID = "00000000-0000-4000-8000-000000000000";
+  /** Every app/api route file: its URL (dynamic segments filled with an id) and the methods it exports itself. */
+  const routes = readdirSync(API, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith("route.ts"))
+    .map((f) => {
+      const source = readFileSync(path.join(API, f), "utf8");
+      const exported = [...source.matchAll(/^export const (GET|HEAD|OPTIONS|POST|PUT|PATCH|DELETE) = /gm)].map((m) => m[1]);
+      return { url: "/api/" + path.dirname(f).split(path.sep).map((s) => (/^\[.+\]$/.test(s) ? ID : s)).join("/"), exported };
+    });
+
+  it("finds the routes", () => {
+    expect(routes.length).toBeGreaterThanOrEqual(21);
+    expect(routes.find((r) => r.url === `/api/hosts/${ID}`)?.exported).toEqual(["GET", "PATCH", "DELETE"]);
+  });
+
+  /** Every method Node's HTTP parser accepts (fetch refuses some, e.g. TRACE), except CONNECT (a tunnel, not a request). */
+  const ALL_METHODS = http.METHODS.filter((m) => m !== "CONNECT");
+
+  function send(method: string, url: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(srv.url + url, { method, headers: { authorization: `Bearer ${srv.adminToken}` } }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  it("answers each route/method pair by the route's own exports", async () => {
+    expect(ALL_METHODS).toEqual(expect.arrayContaining([...METHODS, "TRACE", "PROPFIND", "PURGE", "QUERY"]));
+    let checked = 0;
+    for (const { url, exported } of routes) {
+      const allowed = new Set([...exported, "OPTIONS", ...(exported.includes("GET") ? ["HEAD"] : [])]);
+      const allow = [...allowed].sort().join(", ");
+      for (const method of ALL_METHODS) {
+        const r = await send(method, url);
+        const text = r.text;
+        const where = `${method} ${url}: ${r.status} ${text}`;
+        if (method === "OPTIONS") {
+          expect(r.status, where).toBe(204);
+          expect(r.headers.allow, where).toBe(allow);
+        } else if (allowed.has(method)) {
+          expect(r.status, where).not.toBe(405);
+        } else {
+          checked++;
+          expect(r.status, where).toBe(405);
+          expect(r.headers.allow, where).toBe(allow);
+          expect(r.headers["x-request-id"], where).toBeTruthy();
+          if (method !== "HEAD") {
+            expect(JSON.parse(text), where).toEqual({ error: { code: "method_not_allowed", message: `${method} is not allowed on ${url}; allowed: ${allow}` } });
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(600);
+  });
+
+  it("a client cannot pass an OPTIONS off as another method (the marker header is the server's own)", async () => {
+    const r = await api("/api/hosts", { method: "OPTIONS", headers: { "x-switchyard-method": "PROPFIND" } });
+    expect(r.status).toBe(204);
+    expect(r.headers.get("allow")).toBe("GET, HEAD, OPTIONS, POST");
   });
 });

@@ -1,5 +1,5 @@
 import { canRead } from "@/lib/auth/roles";
-import { route } from "@/lib/http/route";
+import { otherMethods, route } from "@/lib/http/route";
 import { CSV_COLUMNS, csvRow, iterateAudit } from "@/lib/queries/audit";
 import { AuditExportQuery } from "@/lib/validation/audit";
 
@@ -62,3 +62,6 @@ export const GET = route({ allow: canRead }, async ({ query, log, requestId }) =
     },
   });
 });
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });
