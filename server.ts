@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, type Config } from "@/lib/config";
 import { initDatabase } from "@/lib/db/bootstrap";
 import { closeDb } from "@/lib/db";
 import { ensureFirstAdmin, firstAdminBox } from "@/lib/auth/bootstrap";
+import { startLoginWindowCloser } from "@/lib/auth/rateLimit";
 import { purgeExpiredSessions } from "@/lib/auth/session";
 import { httpServerOptions, refuseOversizedBody } from "@/lib/http/body-limit";
 import { FORWARDED_HEADERS } from "@/lib/http/origin";
@@ -44,6 +45,8 @@ async function main() {
     }
   }
   purgeExpiredSessions().catch((err) => log.warn("session purge failed", { err }));
+  // The login limiter's windows that are over: summarised into the audit, then deleted (lib/auth/rateLimit.ts).
+  const loginWindows = startLoginWindowCloser({ log });
 
   const app = next({ dev, hostname: shownHost, port, dir: process.cwd() });
   await app.prepare();
@@ -126,6 +129,7 @@ async function main() {
       await closeRealtime();
       httpServer.closeIdleConnections();
       await controller?.stop();
+      await loginWindows.stop();
       await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
       httpServer.closeAllConnections();
       await app.close().catch(() => undefined);

@@ -15,7 +15,7 @@ const problems = (env: Record<string, string>) => {
 describe("configuration from the environment", () => {
   it("has a working default for everything (nothing is required)", () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, HOST: "0.0.0.0", DATABASE_POOL_MAX: 10, SESSION_TTL: 12 * 3_600_000, LOGIN_RATE_LIMIT: 5, LOGIN_RATE_WINDOW: 60_000 });
+    expect(c).toMatchObject({ PORT: 3000, HOST: "0.0.0.0", DATABASE_POOL_MAX: 10, SESSION_TTL: 12 * 3_600_000, LOGIN_RATE_LIMIT: 5, LOGIN_IP_RATE_LIMIT: 30, LOGIN_RATE_WINDOW: 60_000 });
     expect(c).toMatchObject({ TRUST_PROXY: false, LOG_LEVEL: "info", REALTIME_ADAPTER: "memory", SWITCHYARD_CONTROLLER: "on", ADMIN_USERNAME: "admin" });
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c.ADMIN_PASSWORD).toBeUndefined();

@@ -2,7 +2,6 @@
 // GET /api/hosts, and role changes (PATCH /api/users/:id). Real route handlers, the run's Postgres.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, db } from "@/lib/db";
-import { resetLoginLimiter } from "@/lib/auth/rateLimit";
 import { createUser } from "@/lib/queries/users";
 import { audited } from "@/lib/queries/tx";
 import * as login from "@/app/api/auth/login/route";
@@ -26,7 +25,6 @@ const idOf = async (username: string) => (await db.user.findUniqueOrThrow({ wher
 
 beforeAll(async () => {
   await resetDatabase();
-  resetLoginLimiter();
   await createUser({ username: "boss", password: PW, role: "admin" }, "test");
   await createUser({ username: "watcher", password: PW, role: "viewer" }, "test");
   adminCookie = cookieFrom(await loginAs("boss"));
