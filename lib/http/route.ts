@@ -134,10 +134,10 @@ export function route<P>(opts: RouteOptions, fn: (c: never) => Promise<Response 
 }
 
 /** The methods Next routes an app/api request by (its HTTP_METHODS); any other method is Next's own 400. */
-export const HTTP_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"] as const;
-export type HttpMethod = (typeof HTTP_METHODS)[number];
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each route's handlers have their own params
-type Handlers = Partial<Record<HttpMethod, RouteHandler<any>>>;
+const HTTP_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"] as const;
+type HttpMethod = (typeof HTTP_METHODS)[number];
+/** A route's own handlers, whatever their params. */
+type Handlers = Partial<Record<HttpMethod, RouteHandler<never>>>;
 
 /**
  * The methods a route does not implement. Next answers a method that a route.ts does not export with 405,
@@ -158,7 +158,7 @@ export function otherMethods<H extends Handlers>(implemented: H): Omit<Record<Ht
   const out = {} as Record<HttpMethod, RouteHandler<unknown>>;
   for (const m of HTTP_METHODS) {
     if (implemented[m]) continue;
-    if (m === "HEAD" && implemented.GET) out.HEAD = implemented.GET;
+    if (m === "HEAD" && implemented.GET) out.HEAD = implemented.GET as RouteHandler<unknown>;
     else if (m === "OPTIONS") out.OPTIONS = optionsOr405(allow);
     else out[m] = methodNotAllowed(allow);
   }
@@ -166,7 +166,7 @@ export function otherMethods<H extends Handlers>(implemented: H): Omit<Record<Ht
 }
 
 /** `Allow`: what the route implements, HEAD with GET, and OPTIONS (sorted, as Next writes it). */
-export function allowHeader(implemented: readonly HttpMethod[]): string {
+function allowHeader(implemented: readonly HttpMethod[]): string {
   const set = new Set<HttpMethod>([...implemented, "OPTIONS"]);
   if (set.has("GET")) set.add("HEAD");
   return [...set].sort().join(", ");
