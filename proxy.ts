@@ -4,6 +4,7 @@
  * an expired cookie is caught there and the client sends the user to the login page the same way.
  */
 import { NextResponse, type NextRequest } from "next/server";
+import { safeNextPath } from "@/lib/validation/return-path";
 
 const SESSION_COOKIE = "sy_session";
 
@@ -13,7 +14,7 @@ export function proxy(request: NextRequest) {
   const url = request.nextUrl.clone();
   url.pathname = "/login";
   url.search = "";
-  url.searchParams.set("next", pathname + search);
+  url.searchParams.set("next", safeNextPath(pathname + search));
   return NextResponse.redirect(url);
 }
 

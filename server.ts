@@ -9,9 +9,11 @@ import { ConfigError, loadConfig, type Config } from "@/lib/config";
 import { initDatabase } from "@/lib/db/bootstrap";
 import { closeDb } from "@/lib/db";
 import { ensureFirstAdmin, firstAdminBox } from "@/lib/auth/bootstrap";
+import { startLoginWindowCloser } from "@/lib/auth/rateLimit";
 import { purgeExpiredSessions } from "@/lib/auth/session";
 import { httpServerOptions, refuseOversizedBody } from "@/lib/http/body-limit";
-import { CLIENT_IP_HEADER } from "@/lib/http/route";
+import { FORWARDED_HEADERS } from "@/lib/http/origin";
+import { CLIENT_IP_HEADER, routeOtherMethod } from "@/lib/http/route";
 import { log } from "@/lib/log";
 import { attachRealtime, closeRealtime } from "@/lib/realtime/server";
 import { startControllerThread } from "@/lib/controller/thread";
@@ -43,6 +45,8 @@ async function main() {
     }
   }
   purgeExpiredSessions().catch((err) => log.warn("session purge failed", { err }));
+  // The login limiter's windows that are over: summarised into the audit, then deleted (lib/auth/rateLimit.ts).
+  const loginWindows = startLoginWindowCloser({ log });
 
   const app = next({ dev, hostname: shownHost, port, dir: process.cwd() });
   await app.prepare();
@@ -51,17 +55,24 @@ async function main() {
   // Request and header timeouts and the body limit: lib/http/body-limit.ts.
   const httpServer = createServer(httpServerOptions(), (req: IncomingMessage, res: ServerResponse) => {
     const t0 = process.hrtime.bigint();
+    const method = req.method;
     const given = req.headers["x-request-id"];
     const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     req.headers["x-request-id"] = requestId;
     // The route wrapper's rate limiter keys on this; a client-sent value is always overwritten.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "unknown";
+    // Without a trusted proxy in front, forwarded headers are the client's own words: drop them, so that
+    // neither Next (which builds the request URL's scheme from X-Forwarded-Proto) nor the Origin check
+    // and the cookie's Secure flag (lib/http/origin.ts, lib/auth/cookies.ts) can be steered by them.
+    if (!cfg.TRUST_PROXY) for (const h of FORWARDED_HEADERS) delete req.headers[h];
+    // An API request with a method Next does not route reaches its route's 405 (lib/http/route.ts).
+    routeOtherMethod(req);
     res.setHeader("x-request-id", requestId);
     res.on("finish", () => {
       const path = (req.url ?? "").split("?")[0];
       const fields = {
         requestId,
-        method: req.method,
+        method,
         path,
         status: res.statusCode,
         durationMs: Number((process.hrtime.bigint() - t0) / 1000n) / 1000,
@@ -119,6 +130,7 @@ async function main() {
       await closeRealtime();
       httpServer.closeIdleConnections();
       await controller?.stop();
+      await loginWindows.stop();
       await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
       httpServer.closeAllConnections();
       await app.close().catch(() => undefined);

@@ -29,6 +29,7 @@ import { App } from "./app";
 import { Fence } from "./fence";
 import type { AgentConfig } from "./config";
 import { runModeHook, type HookResult } from "./hooks";
+import { HandshakeRefusals } from "./refusals";
 import { StateStore } from "./store";
 import { KeyedLock, nowIso, type EmitFn } from "./util";
 import { Vip } from "./vip";
@@ -215,30 +216,33 @@ export class Agent {
     this.io = io;
     io.of("/").use((_s, next) => next(new Error(`use namespace ${AGENT_NAMESPACE}`)));
     const nsp = io.of(AGENT_NAMESPACE);
+    // Refusals are logged as counts per interval (the first at once): a flood of bad handshakes must not flood the log.
+    const refusals = new HandshakeRefusals(log);
     nsp.use((socket, next) => {
       const r = Handshake.safeParse(socket.handshake.auth);
       if (!r.success) {
         const err = new Error(`INVALID: handshake: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`) as Error & { data?: unknown };
         err.data = { code: "INVALID" };
-        log.warn("handshake refused", { remote: socket.handshake.address, why: "invalid handshake" });
+        refusals.refused("INVALID", socket.handshake.address);
         return next(err);
       }
       if (!this.checkToken(r.data.token)) {
         const err = new Error("UNAUTHORIZED: bad token") as Error & { data?: unknown };
         err.data = { code: "UNAUTHORIZED" };
-        log.warn("handshake refused", { remote: socket.handshake.address, why: "bad token", controllerId: r.data.controllerId });
+        refusals.refused("UNAUTHORIZED", socket.handshake.address, { controllerId: r.data.controllerId });
         return next(err);
       }
       if (r.data.protocol !== PROTOCOL_VERSION) {
         const err = new Error(`PROTOCOL: agent speaks protocol ${PROTOCOL_VERSION}, controller ${r.data.protocol}`) as Error & { data?: unknown };
         err.data = { code: "PROTOCOL", protocol: PROTOCOL_VERSION };
+        refusals.refused("PROTOCOL", socket.handshake.address, { protocol: r.data.protocol });
         return next(err);
       }
       const foreign = this.clusterProblem(r.data.cluster);
       if (foreign) {
         const err = new Error(foreign) as Error & { data?: unknown };
         err.data = { code: "FOREIGN_CLUSTER", cluster: this.store.state.cluster };
-        log.warn("handshake refused", { remote: socket.handshake.address, why: "foreign cluster", controllerId: r.data.controllerId, cluster: r.data.cluster });
+        refusals.refused("FOREIGN_CLUSTER", socket.handshake.address, { controllerId: r.data.controllerId, cluster: r.data.cluster });
         return next(err);
       }
       socket.data = { controllerId: r.data.controllerId };

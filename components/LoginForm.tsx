@@ -1,10 +1,12 @@
 "use client";
 import { useState } from "react";
+import { safeNextPath } from "@/lib/validation/return-path";
 import { api, ApiError } from "./api";
 import { ThemeToggle } from "./ThemeToggle";
 import { Button, inputClass } from "./ui";
 
-export function LoginForm({ next }: { next: string }) {
+export function LoginForm({ next: given }: { next: string }) {
+  const next = safeNextPath(given);
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);

@@ -147,6 +147,8 @@ function HostForm({ host, onDone }: { host: HostDto | null; onDone: () => void }
     }
   }
   const p = host ? `host-${host.id}` : "host-new";
+  // The API refuses a new agent URL without the token (the controller would send the token there).
+  const urlChanged = !!host && v.agentUrl.trim() !== host.agentUrl;
   return (
     <form onSubmit={submit} noValidate className="grid gap-3 sm:grid-cols-2" aria-label={host ? `Edit host ${host.name}` : "New host"}>
       <Field id={`${p}-name`} label="Host name" error={errors.name}>
@@ -158,7 +160,7 @@ function HostForm({ host, onDone }: { host: HostDto | null; onDone: () => void }
       <Field id={`${p}-agentUrl`} label="Agent URL" error={errors.agentUrl} hint="e.g. http://10.0.0.11:4999">
         <input id={`${p}-agentUrl`} className={inputClass} value={v.agentUrl} onChange={set("agentUrl")} aria-invalid={!!errors.agentUrl} />
       </Field>
-      <Field id={`${p}-agentToken`} label="Agent token" error={errors.agentToken} hint={host ? "Leave empty to keep the current token" : "The credential in the agent's configuration"}>
+      <Field id={`${p}-agentToken`} label="Agent token" error={errors.agentToken} hint={!host ? "The credential in the agent's configuration" : urlChanged ? "Required: re-enter the agent token for the new agent URL" : "Leave empty to keep the current token"}>
         <input id={`${p}-agentToken`} type="password" autoComplete="off" className={inputClass} value={v.agentToken} onChange={set("agentToken")} aria-invalid={!!errors.agentToken} />
       </Field>
       <div className="flex items-center gap-2 sm:col-span-2">

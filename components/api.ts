@@ -1,4 +1,5 @@
 import type { ApiErrorBody, ApiResponse, ApiRoute } from "@/lib/api-types";
+import { loginPath } from "@/lib/validation/return-path";
 
 /**
  * The panel's typed client of the HTTP API (routes and their answers: lib/api-types.ts). Every failure
@@ -101,8 +102,7 @@ export async function api<R extends ApiRoute>(
   if (!res.ok) {
     const err = toApiError(res.status, payload);
     if (res.status === 401 && !o.noAuthRedirect && typeof window !== "undefined") {
-      const next = window.location.pathname + window.location.search;
-      window.location.assign(`/login?next=${encodeURIComponent(next)}`);
+      window.location.assign(loginPath(window.location.pathname + window.location.search));
     }
     throw err;
   }

@@ -6,6 +6,7 @@
  */
 import { createContext, useContext, useEffect, useRef, useState } from "react";
 import { io, type Socket } from "socket.io-client";
+import { loginPath } from "@/lib/validation/return-path";
 import type { ClientToServerEvents, ControllerStateJson, ServerToClientEvents } from "./live-types";
 import { Time } from "./Time";
 
@@ -33,8 +34,7 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
       setState((s) => ({ ...s, connected: false, lastError: err.message }));
       // The server refuses an unauthenticated socket: the session has ended.
       if (/unauthori[sz]ed|401|not signed in|session/i.test(err.message)) {
-        const next = window.location.pathname + window.location.search;
-        window.location.assign(`/login?next=${encodeURIComponent(next)}`);
+        window.location.assign(loginPath(window.location.pathname + window.location.search));
       }
     };
     socket.on("connect", onConnect);

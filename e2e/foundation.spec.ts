@@ -20,8 +20,8 @@ test.afterAll(async () => {
   await admin?.dispose();
 });
 
-async function signIn(page: Page, who: { username: string; password: string }) {
-  await page.goto("/login");
+async function signIn(page: Page, who: { username: string; password: string }, loginUrl = "/login") {
+  await page.goto(loginUrl);
   await page.getByLabel("Username").fill(who.username);
   await page.getByLabel("Password").fill(who.password);
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -36,6 +36,18 @@ test("sign in as the first admin; a wrong password is refused", async ({ page })
   await expect(page).not.toHaveURL(/\/login/);
   const me = await page.request.get("/api/auth/me");
   expect(await me.json()).toMatchObject({ user: { username: "admin", role: "admin" } });
+});
+
+test("sign in with a return path that would leave the panel: the browser stays on it", async ({ page, baseURL }) => {
+  // The probe's case first: %09 is a tab, which Chromium drops from /\t/evil.example, leaving //evil.example.
+  for (const next of ["%2F%09%2Fevil.example%2Fphish", "%2F%0A%2Fevil.example", "%2F%5Cevil.example", "%2F%2Fevil.example", "https%3A%2F%2Fevil.example"]) {
+    await signIn(page, ADMIN, `/login?next=${next}`);
+    await expect(page, next).toHaveURL(`${baseURL}/`);
+    await expect(page.getByRole("heading", { name: "Pairs" })).toBeVisible();
+  }
+  // A path of the panel is still where the user returns to.
+  await signIn(page, ADMIN, `/login?next=${encodeURIComponent("/audit?outcome=success")}`);
+  await expect(page).toHaveURL(`${baseURL}/audit?outcome=success`);
 });
 
 test("a viewer is refused a state change (403) and cannot see admin settings", async ({ page, baseURL }) => {
@@ -79,4 +91,26 @@ test("admin settings: an invalid VIP address shows a clear validation error", as
   await expect(page.getByRole("alert").filter({ hasText: /IPv4 or IPv6 address/i })).toBeVisible();
   const pairs = await admin.get("/api/pairs");
   expect((await pairs.json()).pairs.some((p: { vipAddress: string }) => p.vipAddress === "999.1.1.1")).toBe(false);
+});
+
+test("admin settings: a host's new agent URL asks for its agent token again", async ({ page }) => {
+  const name = `e2e-move-${suffix}`;
+  const created = await admin.post("/api/hosts", { data: { name, address: "10.0.9.3", agentUrl: "http://10.0.9.3:4999", agentToken: "agent-secret-0123456789" } });
+  expect(created.status(), await created.text()).toBe(201);
+  await signIn(page, ADMIN);
+  await expect(page).not.toHaveURL(/\/login/);
+  await page.goto("/settings?tab=hosts");
+  await page.getByRole("listitem").filter({ hasText: name }).getByRole("button", { name: "Edit" }).click();
+  const form = page.getByRole("form", { name: `Edit host ${name}` });
+  await expect(form.getByText("Leave empty to keep the current token")).toBeVisible();
+  await form.getByLabel("Agent URL").fill("http://10.0.9.33:4999");
+  await expect(form.getByText(/required: re-enter the agent token/i)).toBeVisible();
+  await form.getByRole("button", { name: "Save host" }).click();
+  await expect(form.getByRole("alert").filter({ hasText: /re-enter the agent token when changing the agent URL/i })).toBeVisible();
+  await expect(form.getByLabel("Agent token")).toHaveAttribute("aria-invalid", "true");
+
+  await form.getByLabel("Agent token").fill("agent-secret-9876543210");
+  await form.getByRole("button", { name: "Save host" }).click();
+  await expect(form).toHaveCount(0);
+  await expect(page.getByText("10.0.9.3 · http://10.0.9.33:4999")).toBeVisible();
 });

@@ -59,6 +59,8 @@ export const AUDIT_ACTIONS = {
   "token.delete": { label: "API token revoked", group: "Users and tokens" },
 
   "auth.login": { label: "Sign-in", group: "Access" },
+  /** Failed and refused sign-ins of a username + address (or of an address) in one limiter window, summed. */
+  "auth.login_failures": { label: "Failed sign-ins (summary of a window)", group: "Access" },
   "auth.logout": { label: "Sign-out", group: "Access" },
   "request.denied": { label: "Request refused (role or origin)", group: "Access" },
 } as const satisfies Record<string, Entry>;

@@ -46,11 +46,12 @@ export const VARIABLES = {
   HTTP_REQUEST_TIMEOUT: [duration, "30s", "Time to receive a whole request, headers and body (Node's requestTimeout, checked every second); then 408 and the connection is closed, so a body trickling in cannot hold a connection. It ends when the request has arrived: socket.io long-polling, websockets and streamed responses (the audit export) are not affected. Request bodies are at most 256 kB (413)."],
   HTTP_HEADERS_TIMEOUT: [duration, "10s", "Time to receive a request's headers (Node's headersTimeout; at most HTTP_REQUEST_TIMEOUT)."],
   SESSION_TTL: [duration, "12h", "Sliding session lifetime; each request extends it."],
-  LOGIN_RATE_LIMIT: [int(1, 1000), "5", "Failed logins allowed per username + client IP within LOGIN_RATE_WINDOW; then 429 with Retry-After."],
-  LOGIN_RATE_WINDOW: [duration, "1m", "Window of that limit (kept in memory per panel instance)."],
+  LOGIN_RATE_LIMIT: [int(1, 1000), "5", "Sign-in attempts per username + client IP within LOGIN_RATE_WINDOW, counted before the password is checked (a successful one is taken back); then 429 with Retry-After."],
+  LOGIN_IP_RATE_LIMIT: [int(1, 100000), "30", "Sign-in attempts per client IP within LOGIN_RATE_WINDOW across usernames (one address trying many names); then 429. Behind a proxy without TRUST_PROXY every client shares the proxy's address and so this budget."],
+  LOGIN_RATE_WINDOW: [duration, "1m", "Window of those limits: fixed windows by the database's clock, shared by every panel instance through Postgres (table LoginThrottle). Set it alike on every instance. Failed sign-ins are audited once per username + IP when the first happens and summarised when the window ends."],
   PUBLIC_ORIGIN: [origin.optional(), undefined, "The URL users open, e.g. https://switchyard.example.com: allowed as Origin of state-changing requests; https:// also marks the session cookie Secure."],
   ALLOWED_ORIGINS: [z.string().optional(), undefined, "More allowed origins, comma separated. The request's own origin is always allowed."],
-  TRUST_PROXY: [flag, "0", "1 behind a reverse proxy: the client IP for the login limiter is taken from X-Forwarded-For."],
+  TRUST_PROXY: [flag, "0", "1 behind a reverse proxy that sets them: X-Forwarded-For (the client IP, for the login limiter), X-Forwarded-Host and X-Forwarded-Proto (the request's own origin for the Origin check, https for the cookie's Secure flag) are believed. Unset: they are dropped on arrival; the client IP is the connection's, the origin the Host header with http."],
   LOG_LEVEL: [z.enum(["debug", "info", "warn", "error"]), "info", "debug, info, warn or error. JSON lines on stdout; secret-looking keys are redacted."],
   REALTIME_ADAPTER: [z.enum(["memory", "postgres"]), "memory", "memory: one panel instance. postgres: several instances on one database (broadcasts relayed through Postgres on a pool of 3 of their own)."],
   SWITCHYARD_CONTROLLER: [z.enum(["on", "off"]), "on", "off: this instance runs no controller (UI and API only; requests reach the leader through the database). `npm run controller` runs one apart."],
@@ -79,6 +80,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (problems.length) throw new ConfigError(problems);
   return out as Config;
+}
+
+/** docs/configuration.md's table of the variables, generated from VARIABLES (`npm run docs:config` writes it there). */
+export function variablesTable(): string {
+  const rows = Object.entries(VARIABLES).map(([name, [, def, meaning]]) => `| \`${name}\` | ${def === undefined ? "unset" : `\`${def}\``} | ${meaning} |`);
+  return ["| variable | default | meaning |", "|---|---|---|", ...rows].join("\n");
 }
 
 let cached: Config | null = null;

@@ -6,8 +6,8 @@ export function sessionTtlMs(): number {
   return config().SESSION_TTL;
 }
 
-/** Failed logins allowed per username+IP within the window before 429. */
-export function loginRateLimit(): { max: number; windowMs: number } {
+/** The login limiter's budgets: attempts per username + address and per address, per window (lib/queries/login-throttle.ts). */
+export function loginRateLimit(): { userMax: number; addressMax: number; windowMs: number } {
   const c = config();
-  return { max: c.LOGIN_RATE_LIMIT, windowMs: c.LOGIN_RATE_WINDOW };
+  return { userMax: c.LOGIN_RATE_LIMIT, addressMax: c.LOGIN_IP_RATE_LIMIT, windowMs: c.LOGIN_RATE_WINDOW };
 }

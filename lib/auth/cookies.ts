@@ -22,9 +22,12 @@ export function parseCookies(header: string | null | undefined): Record<string, 
   return out;
 }
 
-/** True when the request reached us over https (directly or through a proxy that says so). */
-export function isSecureRequest(req: Request): boolean {
-  const forwarded = req.headers.get("x-forwarded-proto");
+/**
+ * True when the request reached us over https: directly, or through a proxy that says so in
+ * X-Forwarded-Proto — believed only with TRUST_PROXY — or PUBLIC_ORIGIN is https.
+ */
+export function isSecureRequest(req: Request, trustProxy: boolean = config().TRUST_PROXY): boolean {
+  const forwarded = trustProxy ? req.headers.get("x-forwarded-proto") : null;
   if (forwarded) return forwarded.split(",")[0].trim() === "https";
   try {
     if (new URL(req.url).protocol === "https:") return true;

@@ -1,7 +1,8 @@
 /**
  * The Origin check for state-changing, cookie-authenticated requests (CSRF defence in addition to
  * SameSite=Lax). Allowed: PUBLIC_ORIGIN, every entry of ALLOWED_ORIGINS (comma separated), and the
- * request's own origin (Host header with the scheme it came in on).
+ * request's own origin (Host header with the scheme it came in on; behind a proxy with TRUST_PROXY=1,
+ * X-Forwarded-Host and X-Forwarded-Proto).
  */
 import { config, type Config } from "@/lib/config";
 
@@ -24,10 +25,18 @@ export function normaliseOrigin(value: string): string | null {
   }
 }
 
-/** The origin the request addressed, from Host / X-Forwarded-Host and the scheme it came in on. */
-export function selfOrigin(headers: Headers, url?: string): string | null {
-  const host = headers.get("x-forwarded-host")?.split(",")[0].trim() || headers.get("host");
-  let proto = headers.get("x-forwarded-proto")?.split(",")[0].trim();
+/** Headers a reverse proxy sets to describe the client's request; believed only with TRUST_PROXY. */
+export const FORWARDED_HEADERS = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port"] as const;
+
+/**
+ * The origin the request addressed: with TRUST_PROXY, X-Forwarded-Host and X-Forwarded-Proto (what the
+ * proxy saw); without it, the Host header and the scheme of the connection (the request URL's: server.ts
+ * removes client-sent forwarded headers before Next builds that URL from them).
+ */
+export function selfOrigin(headers: Headers, url?: string, trustProxy: boolean = config().TRUST_PROXY): string | null {
+  const forwarded = (name: string) => (trustProxy ? headers.get(name)?.split(",")[0].trim() : undefined);
+  const host = forwarded("x-forwarded-host") || headers.get("host");
+  let proto = forwarded("x-forwarded-proto");
   if (!proto && url) {
     try {
       proto = new URL(url).protocol.replace(":", "");

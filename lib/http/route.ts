@@ -133,6 +133,77 @@ export function route<P>(opts: RouteOptions, fn: (c: never) => Promise<Response 
   };
 }
 
+/** The methods Next routes an app/api request by (its HTTP_METHODS); any other method is Next's own 400. */
+const HTTP_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"] as const;
+type HttpMethod = (typeof HTTP_METHODS)[number];
+/** A route's own handlers, whatever their params. */
+type Handlers = Partial<Record<HttpMethod, RouteHandler<never>>>;
+
+/**
+ * The methods a route does not implement. Next answers a method that a route.ts does not export with 405,
+ * an empty body and no Allow header, and offers no hook to change that; so every app/api route exports
+ * the others from here, below its own handlers:
+ *
+ *   export const GET = route(...);
+ *   export const PATCH = route(...);
+ *   export const { HEAD, OPTIONS, POST, PUT, DELETE } = otherMethods({ GET, PATCH });
+ *
+ * HEAD is the GET handler where there is one (as Next would do), OPTIONS answers 204 with `Allow`, and
+ * every other method 405 `{ "error": { "code": "method_not_allowed", ... } }` with `Allow`. The type refuses
+ * a method both implemented and listed; a method forgotten in the list is caught by the API test that
+ * tries every method of every route (tests/integration/api/hardening.test.ts).
+ */
+export function otherMethods<H extends Handlers>(implemented: H): Omit<Record<HttpMethod, RouteHandler<unknown>>, keyof H> {
+  const allow = allowHeader(Object.keys(implemented) as HttpMethod[]);
+  const out = {} as Record<HttpMethod, RouteHandler<unknown>>;
+  for (const m of HTTP_METHODS) {
+    if (implemented[m]) continue;
+    if (m === "HEAD" && implemented.GET) out.HEAD = implemented.GET as RouteHandler<unknown>;
+    else if (m === "OPTIONS") out.OPTIONS = optionsOr405(allow);
+    else out[m] = methodNotAllowed(allow);
+  }
+  return out;
+}
+
+/** `Allow`: what the route implements, HEAD with GET, and OPTIONS (sorted, as Next writes it). */
+function allowHeader(implemented: readonly HttpMethod[]): string {
+  const set = new Set<HttpMethod>([...implemented, "OPTIONS"]);
+  if (set.has("GET")) set.add("HEAD");
+  return [...set].sort().join(", ");
+}
+
+/**
+ * Header server.ts sets on an API request whose method Next does not route (TRACE, PROPFIND, ...): the
+ * method it came with. server.ts passes such a request on as OPTIONS, and the route's OPTIONS handler
+ * answers it 405 like any other method the route lacks. A client-sent value is always removed.
+ */
+export const ORIGINAL_METHOD_HEADER = "x-switchyard-method";
+
+/** For server.ts: marks an /api request with a method outside HTTP_METHODS (Next's own answer is an empty 400 or 500). */
+export function routeOtherMethod(req: { method?: string; url?: string; headers: Record<string, string | string[] | undefined> }): void {
+  delete req.headers[ORIGINAL_METHOD_HEADER];
+  const method = req.method ?? "";
+  if ((HTTP_METHODS as readonly string[]).includes(method) || !safePath(req.url ?? "").startsWith("/api/")) return;
+  req.headers[ORIGINAL_METHOD_HEADER] = method;
+  req.method = "OPTIONS";
+}
+
+function optionsOr405(allow: string): RouteHandler<unknown> {
+  const notAllowed = methodNotAllowed(allow);
+  return async (req, ctx) =>
+    req.headers.has(ORIGINAL_METHOD_HEADER) ? notAllowed(req, ctx) : new Response(null, { status: 204, headers: { allow, "x-request-id": requestIdOf(req) } });
+}
+
+function methodNotAllowed(allow: string): RouteHandler<unknown> {
+  return async (req) => {
+    const method = req.headers.get(ORIGINAL_METHOD_HEADER) ?? req.method;
+    const e = new ApiError(405, "method_not_allowed", `${method} is not allowed on ${safePath(req.url)}; allowed: ${allow}`, { headers: { allow } });
+    const response = errorResponse(e);
+    response.headers.set("x-request-id", requestIdOf(req));
+    return response;
+  };
+}
+
 export function errorResponse(err: unknown, log: Logger = rootLog): Response {
   const api = err instanceof ApiError ? err : fromPrismaError(err);
   if (api) {

@@ -1,6 +1,7 @@
 /** The one place request input meets zod: bodies, query strings and path params. */
 import type { z } from "zod";
 import { MAX_BODY_BYTES, payloadTooLarge } from "./body-limit";
+import { NoNul } from "@/lib/validation/common";
 import { ApiError, badRequest } from "./errors";
 
 /** "servers.1.hostId: must be a UUID" — the first issue, naming the field. */
@@ -9,8 +10,9 @@ export function describeIssue(issue: z.core.$ZodIssue): { field: string; message
   return { field, message: field ? `${field}: ${issue.message}` : issue.message };
 }
 
+/** Request input through its schema, after the rule every request value obeys (no NUL, lib/validation/common.ts). */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const r = schema.safeParse(value);
+  const r = NoNul.pipe(schema).safeParse(value);
   if (r.success) return r.data;
   const { field, message } = describeIssue(r.error.issues[0]);
   throw badRequest(message, field || undefined);

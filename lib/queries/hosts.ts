@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { db } from "@/lib/db";
 import type { HostDto, HostStatusDto } from "@/lib/views";
-import { conflict, notFound } from "@/lib/http/errors";
+import { badRequest, conflict, notFound } from "@/lib/http/errors";
 import type { HostCreate, HostUpdate } from "@/lib/validation/hosts";
 import { audited } from "./tx";
 
@@ -111,8 +111,14 @@ export async function createHost(input: HostCreate, actor: string): Promise<Host
 
 export async function updateHost(id: string, input: HostUpdate, actor: string): Promise<HostDto> {
   return audited(async (tx, audit) => {
-    const before = await tx.host.findUnique({ where: { id }, select: { id: true, name: true } });
+    const before = await tx.host.findUnique({ where: { id }, select: { id: true, name: true, agentUrl: true } });
     if (!before) throw notFound("host");
+    // The controller presents the host's agent token to whatever agentUrl says: a new URL without the
+    // token again would let an admin account (or whoever holds its session) collect the token at a
+    // listener of their choosing. Whoever moves the URL must know the token.
+    if (input.agentUrl !== undefined && input.agentUrl !== before.agentUrl && input.agentToken === undefined) {
+      throw badRequest("agentToken: re-enter the agent token when changing the agent URL", "agentToken");
+    }
     if (input.name && input.name !== before.name && (await tx.host.findUnique({ where: { name: input.name }, select: { id: true } }))) {
       throw conflict(`a host named ${input.name} already exists`);
     }

@@ -2,14 +2,21 @@ import { z } from "zod";
 import { AuditAction } from "@/lib/audit-actions";
 import { emptyToUndefined, Uuid } from "./common";
 
+/** Years a date filter may name: four-digit ones, which JavaScript and Postgres both read and write alike. */
+const YEARS = { min: 1, max: 9999 };
+
 const isoTime = z.preprocess(
   emptyToUndefined,
   z
     .string()
     .refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO 8601 date-time, e.g. 2026-11-24T16:00:00Z")
     .transform((v) => new Date(v))
+    .refine((d) => d.getUTCFullYear() >= YEARS.min && d.getUTCFullYear() <= YEARS.max, `must be between the years ${YEARS.min} and ${YEARS.max}`)
     .optional(),
 );
+
+/** Audit ids are Postgres bigints: a cursor above the largest one names no row and would fail the query. */
+const MAX_BIGINT = 2n ** 63n - 1n;
 
 export const AuditOutcome = z.enum(["success", "failure", "denied", "info"], { message: "must be success, failure, denied or info" });
 
@@ -48,7 +55,14 @@ export const AuditListQuery = z
   .object({
     ...filterShape,
     /** Opaque cursor from the previous page's `nextCursor`. */
-    cursor: z.preprocess(emptyToUndefined, z.string().regex(/^\d{1,19}$/, "must be a cursor from a previous page").optional()),
+    cursor: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^\d{1,19}$/, "must be a cursor from a previous page")
+        .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= MAX_BIGINT, "must be a cursor from a previous page")
+        .optional(),
+    ),
     limit: z.preprocess(
       emptyToUndefined,
       z.coerce.number().int("must be a whole number").min(1, "must be at least 1").max(500, "must be at most 500").default(100),

@@ -62,5 +62,37 @@ export const Secret = z
 
 export const RoleSchema = z.enum(["admin", "operator", "viewer"], { message: "must be admin, operator or viewer" });
 
+/**
+ * Where a value holds a NUL character (U+0000), in a string or a key, at any depth: the path to it, or
+ * null. Postgres's text types cannot store NUL (the statement fails), so no request value may hold one.
+ */
+export function nulAt(value: unknown, path: PropertyKey[] = []): PropertyKey[] | null {
+  if (typeof value === "string") return value.includes("\u0000") ? path : null;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const at = nulAt(v, [...path, i]);
+      if (at) return at;
+    }
+    return null;
+  }
+  if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const at = k.includes("\u0000") ? [...path, k] : nulAt(v, [...path, k]);
+      if (at) return at;
+    }
+  }
+  return null;
+}
+
+/**
+ * The text rule of every request value (lib/http/validate.ts runs it before each request schema, for
+ * bodies, query strings and path parameters alike): no NUL anywhere, refused naming the field, instead of
+ * a database error (500) once the value reaches a statement.
+ */
+export const NoNul = z.unknown().superRefine((value, ctx) => {
+  const at = nulAt(value);
+  if (at) ctx.addIssue({ code: "custom", path: at, message: "must not contain NUL characters" });
+});
+
 /** Treats "" from HTML forms and query strings as absent. */
 export const emptyToUndefined = (v: unknown) => (v === "" ? undefined : v);

@@ -2,6 +2,7 @@
  * Pairs with their VIP, policy and two servers. `servers[0]` is SIP Server 1 (configured primary),
  * `servers[1]` SIP Server 2 (configured backup); they must sit on two different hosts.
  */
+import { SocketAddress } from "node:net";
 import { z } from "zod";
 import { InterfaceName, IpAddress, ipFamily, Name, Uuid } from "./common";
 
@@ -55,10 +56,24 @@ function checkVip(v: { vipAddress?: string; vipPrefix?: number }, ctx: z.Refinem
   }
 }
 
+/**
+ * The one text of an IP address, so that equal VIPs compare equal (the uniqueness check in
+ * lib/queries/pairs.ts compares strings): IPv6 in lower case with the longest run of zero groups
+ * compressed (RFC 5952, by the system's inet_ntop: the form `ip addr` and Postgres's inet print, e.g.
+ * `2001:DB8:0:0:0:0:0:10` → `2001:db8::10`, `::FFFF:192.0.2.1` → `::ffff:192.0.2.1`); IPv4 as given (the
+ * schema already refuses leading zeros, so its dotted quad is the canonical one).
+ */
+export function canonicalIp(address: string): string {
+  return ipFamily(address) === 6 ? new SocketAddress({ address, family: "ipv6" }).address : address;
+}
+
+/** A VIP: a valid address, stored and compared in its canonical form. */
+export const VipAddress = IpAddress.transform(canonicalIp);
+
 const PairFields = z
   .object({
     name: Name,
-    vipAddress: IpAddress,
+    vipAddress: VipAddress,
     vipPrefix: int(1, 128, ""),
     vipInterface: InterfaceName,
     servers: Servers,
@@ -80,5 +95,5 @@ export type PairUpdate = z.infer<typeof PairUpdate>;
 
 /** Validates the VIP of an existing pair merged with an update. */
 export const PairVip = z
-  .object({ vipAddress: IpAddress, vipPrefix: int(1, 128, "") })
+  .object({ vipAddress: VipAddress, vipPrefix: int(1, 128, "") })
   .superRefine(checkVip);

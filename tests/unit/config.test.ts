@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, VARIABLES } from "@/lib/config";
+import { ConfigError, loadConfig, VARIABLES, variablesTable } from "@/lib/config";
 
 const problems = (env: Record<string, string>) => {
   try {
@@ -15,7 +15,7 @@ const problems = (env: Record<string, string>) => {
 describe("configuration from the environment", () => {
   it("has a working default for everything (nothing is required)", () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, HOST: "0.0.0.0", DATABASE_POOL_MAX: 10, SESSION_TTL: 12 * 3_600_000, LOGIN_RATE_LIMIT: 5, LOGIN_RATE_WINDOW: 60_000 });
+    expect(c).toMatchObject({ PORT: 3000, HOST: "0.0.0.0", DATABASE_POOL_MAX: 10, SESSION_TTL: 12 * 3_600_000, LOGIN_RATE_LIMIT: 5, LOGIN_IP_RATE_LIMIT: 30, LOGIN_RATE_WINDOW: 60_000 });
     expect(c).toMatchObject({ TRUST_PROXY: false, LOG_LEVEL: "info", REALTIME_ADAPTER: "memory", SWITCHYARD_CONTROLLER: "on", ADMIN_USERNAME: "admin" });
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c.ADMIN_PASSWORD).toBeUndefined();
@@ -46,6 +46,8 @@ describe("configuration from the environment", () => {
     const doc = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
     const table = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(table.sort()).toEqual(Object.keys(VARIABLES).sort());
+    // ... with the same defaults and meanings (regenerate it with `npm run docs:config`)
+    expect(doc).toContain(variablesTable());
   });
 
   it("is documented word for word: each row of the table is the variable's default and meaning from VARIABLES", () => {

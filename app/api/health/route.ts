@@ -1,6 +1,6 @@
 import type { ApiResponse } from "@/lib/api-types";
 import { json } from "@/lib/http/json";
-import { route } from "@/lib/http/route";
+import { otherMethods, route } from "@/lib/http/route";
 import { localControllerState } from "@/lib/controller/client";
 import { checkDatabase } from "@/lib/queries/health";
 import pkg from "@/package.json" with { type: "json" };
@@ -17,3 +17,6 @@ export const GET = route({ allow: "public" }, async () => {
   const ok = dbState === "ok";
   return json({ status: ok ? "ok" : "degraded", db: dbState, version: pkg.version, controller } satisfies ApiResponse<"GET /api/health">, ok ? 200 : 503);
 });
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

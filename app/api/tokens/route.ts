@@ -1,7 +1,7 @@
 import type { ApiResponse } from "@/lib/api-types";
 import { canAdmin } from "@/lib/auth/roles";
 import { json } from "@/lib/http/json";
-import { route } from "@/lib/http/route";
+import { otherMethods, route } from "@/lib/http/route";
 import { createToken, listTokens } from "@/lib/queries/tokens";
 import { TokenCreate } from "@/lib/validation/tokens";
 
@@ -12,3 +12,6 @@ export const GET = route({ allow: canAdmin }, async () => ({ tokens: await listT
 export const POST = route({ allow: canAdmin }, async ({ body, principal, actor }) =>
   json({ token: await createToken(await body(TokenCreate), principal, actor) } satisfies ApiResponse<"POST /api/tokens">, 201),
 );
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { HEAD, OPTIONS, PUT, PATCH, DELETE } = otherMethods({ GET, POST });

@@ -303,6 +303,56 @@ describe("security, fencing, heartbeat, config", () => {
     expect((await good.ready()).vips[0].name).toBe("vip1");
   });
 
+  test("a flood of wrong-token handshakes is logged as counts: 500 refusals, a bounded number of lines", async () => {
+    const flooded = await startAgent({ config: { vips: [simVip] } });
+    agents.push(flooded);
+    const refusalLines = () =>
+      flooded.logs
+        .map((l) => {
+          try {
+            return JSON.parse(l) as { msg: string; why?: string; count?: number; byReason?: Record<string, number>; byRemote?: Record<string, number> };
+          } catch {
+            return null;
+          }
+        })
+        .filter((e) => e !== null && /^handshakes? refused$/.test(e.msg))
+        .map((e) => e!);
+    const counted = () => refusalLines().reduce((n, e) => n + (e.msg === "handshake refused" ? 1 : e.count!), 0);
+    // Every line the agent writes is an event on its stdout: wait on those, not on a clock.
+    const allCounted = new Promise<void>((resolve) => {
+      const check = () => {
+        if (counted() < 500) return;
+        flooded.proc.stdout!.off("data", check);
+        resolve();
+      };
+      flooded.proc.stdout!.on("data", check);
+    });
+
+    for (let batch = 0; batch < 10; batch++) {
+      const errors = await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const c = new AgentClient(flooded.url, { token: "wrong-token-0123456789abcdef", pingEveryMs: 0 });
+          try {
+            return await c.ready().then(() => "connected", (e: Error) => e.message);
+          } finally {
+            c.close();
+          }
+        }),
+      );
+      expect(new Set(errors)).toEqual(new Set(["UNAUTHORIZED: bad token"]));
+    }
+    await allCounted; // the counts of the interval arrive within REFUSAL_INTERVAL_MS (10 s)
+
+    const lines = refusalLines();
+    expect(counted()).toBe(500);
+    expect(lines.length).toBeLessThanOrEqual(3); // the first at once, then one line per 10 s
+    expect(lines[0]).toMatchObject({ msg: "handshake refused", why: "UNAUTHORIZED", remote: expect.stringContaining("127.0.0.1") });
+    for (const summary of lines.slice(1)) {
+      expect(summary).toMatchObject({ msg: "handshakes refused", byReason: { UNAUTHORIZED: summary.count } });
+      expect(Object.values(summary.byRemote!).reduce((a, b) => a + b, 0)).toBe(summary.count);
+    }
+  });
+
   test("stale epoch refused with the highest epoch, also after an agent restart", async () => {
     const c = track(new AgentClient(agent.url, { epoch: 7 }));
     await c.ready();

@@ -6,7 +6,6 @@ import { mkdtempSync } from "node:fs";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { closeDb } from "@/lib/db";
 import { auditAnchor, resetAuditAnchor } from "@/lib/audit-anchor";
-import { resetLoginLimiter } from "@/lib/auth/rateLimit";
 import { createUser } from "@/lib/queries/users";
 import * as login from "@/app/api/auth/login/route";
 import * as auditVerify from "@/app/api/audit/verify/route";
@@ -19,7 +18,6 @@ let viewerCookie = "";
 
 beforeEach(async () => {
   await freshChain();
-  resetLoginLimiter();
   await createUser({ username: "watcher", password: PW, role: "viewer" }, "test");
   viewerCookie = cookieFrom(await call(login.POST, { method: "POST", path: "/api/auth/login", body: { username: "watcher", password: PW } }));
 });

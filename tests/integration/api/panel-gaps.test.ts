@@ -2,7 +2,6 @@
 // GET /api/hosts, and role changes (PATCH /api/users/:id). Real route handlers, the run's Postgres.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, db } from "@/lib/db";
-import { resetLoginLimiter } from "@/lib/auth/rateLimit";
 import { createUser } from "@/lib/queries/users";
 import { audited } from "@/lib/queries/tx";
 import * as login from "@/app/api/auth/login/route";
@@ -14,7 +13,7 @@ import * as hosts from "@/app/api/hosts/route";
 import * as host from "@/app/api/hosts/[id]/route";
 import * as users from "@/app/api/users/route";
 import * as user from "@/app/api/users/[id]/route";
-import { resetDatabase } from "../helpers/db";
+import { query, resetDatabase } from "../helpers/db";
 import { call, cookieFrom } from "./client";
 
 const PW = "correct-horse-battery";
@@ -26,7 +25,6 @@ const idOf = async (username: string) => (await db.user.findUniqueOrThrow({ wher
 
 beforeAll(async () => {
   await resetDatabase();
-  resetLoginLimiter();
   await createUser({ username: "boss", password: PW, role: "admin" }, "test");
   await createUser({ username: "watcher", password: PW, role: "viewer" }, "test");
   adminCookie = cookieFrom(await loginAs("boss"));
@@ -119,6 +117,63 @@ describe("audit free-text search (?q=)", () => {
     const later = new Date(newest.at.getTime() + 1).toISOString();
     const none = await call(audit.GET, { cookie: viewerCookie, path: `/api/audit?from=${encodeURIComponent(later)}` });
     expect(none.json.items).toEqual([]);
+  });
+});
+
+describe("an export the database fails in the middle of", () => {
+  const tag = `mid${Date.now().toString(36)}`;
+  beforeAll(async () => {
+    // More rows than one batch of the export (1000), so that a second query runs after the first byte.
+    for (let i = 0; i < 6; i++) {
+      await audited(async (_tx, a) => {
+        for (let j = 0; j < 200; j++) await a({ actor: tag, action: "decision", outcome: "info", details: { n: i * 200 + j, pad: "x".repeat(200) } });
+      });
+    }
+  });
+
+  /** Starts an export, reads its first chunk, takes the table away, reads on: what arrived and how it ended. */
+  async function exportFailingMidway(format: "csv" | "json"): Promise<{ text: string; failed: unknown }> {
+    const res = await auditExport.GET(
+      new Request(`http://panel.test/api/audit/export?format=${format}&actor=${tag}`, { headers: { cookie: viewerCookie, "x-switchyard-client-ip": "127.0.0.1" } }),
+      { params: Promise.resolve({}) },
+    );
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let text = dec.decode((await reader.read()).value); // the header and the first rows: the first batch is in memory
+    let failed: unknown = null;
+    await query(process.env.DATABASE_URL!, `ALTER TABLE "AuditEvent" RENAME TO "AuditEvent_away"`);
+    try {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        text += dec.decode(r.value);
+      }
+    } catch (e) {
+      failed = e;
+    } finally {
+      await query(process.env.DATABASE_URL!, `ALTER TABLE "AuditEvent_away" RENAME TO "AuditEvent"`);
+    }
+    return { text, failed };
+  }
+
+  it("ends with the line `# export incomplete: …` and an aborted transfer, not a silent cut", async () => {
+    const { text, failed } = await exportFailingMidway("csv");
+    expect(text.startsWith("id,at,actor,")).toBe(true);
+    expect(failed).toBeInstanceOf(Error);
+    expect((failed as Error).message).toBe("audit export incomplete");
+    const lines = text.trimEnd().split("\r\n");
+    expect(lines.slice(1, -1).every((l) => l.includes(`,${tag},decision,`))).toBe(true);
+    expect(lines.length - 1).toBeGreaterThanOrEqual(1000); // every row of the first batch, then the marker
+    expect(lines.at(-1)).toMatch(/\n# export incomplete: the database failed after 1000 rows \(request [^)]+\); this file is not the whole history, export again$/);
+  });
+
+  it("JSON: the array is left unclosed, so no parser takes the part for the whole", async () => {
+    const { text, failed } = await exportFailingMidway("json");
+    expect(failed).toBeInstanceOf(Error);
+    expect(text).toMatch(/^\[\n\{/);
+    expect(text).toMatch(/\}\n# export incomplete: the database failed after 1000 rows/);
+    expect(() => JSON.parse(text)).toThrow();
   });
 });
 

@@ -9,6 +9,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations, createMigration, MIGRATIONS_DIR, pendingMigrations, readMigrationsList, SCHEMA_PATH } from "@/lib/db/migrate";
+import { canonicalIp } from "@/lib/validation/pairs";
 import { createDatabaseOn, createTestDatabase, dropDatabaseOn, query, testDatabaseName } from "../helpers/db";
 
 const LOCAL_SERVICE = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -97,6 +98,25 @@ describe("migrations", () => {
     for (const r of rows) {
       const sql = await readFile(path.join(MIGRATIONS_DIR, r.migration_name, "migration.sql"));
       expect(r.checksum).toBe(createHash("sha256").update(sql).digest("hex"));
+    }
+  });
+});
+
+describe("data migrations", () => {
+  it("canonical_vip_addresses rewrites stored IPv6 VIPs into the API's canonical form (and leaves IPv4 alone)", async () => {
+    const t = await createTestDatabase();
+    try {
+      const given = ["2001:DB8:0:0:0:0:0:10", "2001:0db8::1:0:0:1", "1:0:0:0:1:0:0:0", "::FFFF:192.0.2.1", "192.0.2.7", "2001:db8::5"];
+      for (const [i, vip] of given.entries()) {
+        await query(t.url, `INSERT INTO "Pair" (id, name, "vipAddress", "vipPrefix", "vipInterface", "updatedAt") VALUES (gen_random_uuid(), $1, $2, 24, 'eth0', now())`, [`p${i}`, vip]);
+      }
+      const dir = (await readMigrationsList()).migrationDirectories.map((d) => d.path).find((n) => n.endsWith("_canonical_vip_addresses"))!;
+      await query(t.url, await readFile(path.join(MIGRATIONS_DIR, dir, "migration.sql"), "utf8"));
+      const rows = await query<{ name: string; vipAddress: string }>(t.url, `SELECT name, "vipAddress" FROM "Pair" ORDER BY name`);
+      expect(rows.map((r) => r.vipAddress)).toEqual(given.map(canonicalIp));
+      expect(rows.map((r) => r.vipAddress)).toEqual(["2001:db8::10", "2001:db8::1:0:0:1", "1::1:0:0:0", "::ffff:192.0.2.1", "192.0.2.7", "2001:db8::5"]);
+    } finally {
+      await t.drop();
     }
   });
 });

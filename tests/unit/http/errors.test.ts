@@ -4,7 +4,8 @@ import { z } from "zod";
 import { ApiError, badRequest, conflict, fromPrismaError, notFound } from "@/lib/http/errors";
 import { parseWith } from "@/lib/http/validate";
 import { route } from "@/lib/http/route";
-import { configuredOrigins, originProblem } from "@/lib/http/origin";
+import { configuredOrigins, originProblem, selfOrigin } from "@/lib/http/origin";
+import { isSecureRequest } from "@/lib/auth/cookies";
 import { log, redact, setLogLevel, setLogSink } from "@/lib/log";
 
 let restore: (() => void) | undefined;
@@ -98,6 +99,17 @@ describe("origin check", () => {
     expect(allowed).toEqual(["https://ops.example.com", "http://other:8080"]);
     expect(originProblem(req({ origin: "https://ops.example.com" }), allowed)).toBeNull();
     expect(originProblem(req({ origin: "https://ops.example.com" }))).toMatch(/not allowed/);
+  });
+
+  it("believes X-Forwarded-Host and X-Forwarded-Proto only with TRUST_PROXY", () => {
+    const spoofed = req({ origin: "https://evil.example", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" });
+    expect(loadConfig({}).TRUST_PROXY).toBe(false); // the unit tier's environment: the default
+    expect(selfOrigin(spoofed.headers, spoofed.url)).toBe("http://panel.local:3000");
+    expect(originProblem(spoofed)).toMatch(/not allowed/);
+    expect(selfOrigin(spoofed.headers, spoofed.url, true)).toBe("https://evil.example");
+    const viaProxy = new Request("http://panel.local:3000/x", { headers: { "x-forwarded-proto": "https" } });
+    expect(isSecureRequest(viaProxy)).toBe(false);
+    expect(isSecureRequest(viaProxy, true)).toBe(true);
   });
 });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { HostCreate, HostUpdate } from "@/lib/validation/hosts";
-import { PairCreate, PairUpdate } from "@/lib/validation/pairs";
+import { canonicalIp, PairCreate, PairUpdate, PairVip } from "@/lib/validation/pairs";
 import { UserCreate, LoginInput } from "@/lib/validation/users";
 import { TokenCreate } from "@/lib/validation/tokens";
 import { AuditListQuery, AuditExportQuery } from "@/lib/validation/audit";
-import { ipFamily } from "@/lib/validation/common";
+import { ipFamily, NoNul, nulAt } from "@/lib/validation/common";
 import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, type AuditAction } from "@/lib/audit-actions";
 import type { StepAction } from "@/lib/controller/plan";
 
@@ -39,6 +39,21 @@ describe("pair schema", () => {
     expect(firstIssue(PairCreate.safeParse(pair({ vipAddress: "300.1.1.1" })))).toMatchObject({ path: "vipAddress" });
     expect(firstIssue(PairCreate.safeParse(pair({ vipAddress: "192.0.2.10/24" })))).toMatchObject({ path: "vipAddress" });
     expect(firstIssue(PairCreate.safeParse(pair({ vipAddress: "fe80::zz" })))).toMatchObject({ path: "vipAddress" });
+  });
+
+  it("stores a VIP in its canonical form: IPv6 lower case and compressed, IPv4 as given (create, update, merged)", () => {
+    const vip = (v: string) => PairCreate.parse(pair({ vipAddress: v, vipPrefix: 64 })).vipAddress;
+    expect(vip("2001:DB8:0:0:0:0:0:10")).toBe("2001:db8::10");
+    expect(vip(" 2001:db8::10 ")).toBe("2001:db8::10");
+    expect(vip("2001:0db8:0000:0000:0001:0000:0000:0001")).toBe("2001:db8::1:0:0:1");
+    expect(vip("1:0:0:0:1:0:0:0")).toBe("1::1:0:0:0"); // two equal runs: the first is compressed
+    expect(vip("2001:db8:0:1:1:1:1:1")).toBe("2001:db8:0:1:1:1:1:1"); // a single zero group stays
+    expect(vip("::FFFF:192.0.2.1")).toBe("::ffff:192.0.2.1");
+    expect(vip("0:0:0:0:0:0:0:1")).toBe("::1");
+    expect(PairCreate.parse(pair({ vipAddress: "192.0.2.10" })).vipAddress).toBe("192.0.2.10");
+    expect(PairUpdate.parse({ vipAddress: "2001:DB8::A" }).vipAddress).toBe("2001:db8::a");
+    expect(PairVip.parse({ vipAddress: "2001:DB8::A", vipPrefix: 64 }).vipAddress).toBe("2001:db8::a");
+    expect(canonicalIp("2001:DB8:0:0:0:0:0:10")).toBe(canonicalIp("2001:db8::10"));
   });
 
   it("checks the prefix against the address family", () => {
@@ -102,6 +117,25 @@ describe("users, tokens, login", () => {
   it("tokens", () => {
     expect(TokenCreate.safeParse({ name: "ci deploy", role: "operator", expiresInDays: 30 }).success).toBe(true);
     expect(firstIssue(TokenCreate.safeParse({ name: "ci", role: "operator", expiresInDays: 0 }))).toMatchObject({ path: "expiresInDays" });
+  });
+});
+
+describe("the rule of every request value: no NUL", () => {
+  it("finds a NUL in a string or a key at any depth and names the path", () => {
+    expect(nulAt({ a: "x", b: [1, "y"] })).toBeNull();
+    expect(nulAt("a\u0000b")).toEqual([]);
+    expect(nulAt({ servers: [{ name: "ok" }, { appName: "x\u0000" }] })).toEqual(["servers", 1, "appName"]);
+    expect(nulAt({ ["k\u0000"]: 1 })).toEqual(["k\u0000"]);
+    expect(firstIssue(NoNul.pipe(LoginInput).safeParse({ username: "a\u0000", password: "p" }))).toEqual({ path: "username", message: "must not contain NUL characters" });
+    expect(NoNul.pipe(LoginInput).safeParse({ username: "a", password: "p" }).success).toBe(true);
+  });
+
+  it("refuses cursors beyond a bigint and dates outside the years 1-9999", () => {
+    expect(firstIssue(AuditListQuery.safeParse({ cursor: "9999999999999999999" }))).toEqual({ path: "cursor", message: "must be a cursor from a previous page" });
+    expect(AuditListQuery.parse({ cursor: "9223372036854775807" }).cursor).toBe("9223372036854775807");
+    expect(firstIssue(AuditListQuery.safeParse({ from: "-271821-04-20T00:00:00Z" }))).toEqual({ path: "from", message: "must be between the years 1 and 9999" });
+    expect(firstIssue(AuditExportQuery.safeParse({ to: "+275760-09-13T00:00:00Z" }))).toMatchObject({ path: "to" });
+    expect(AuditListQuery.parse({ from: "0001-01-01T00:00:00Z", to: "9999-12-31T23:59:59.999Z" }).to?.toISOString()).toBe("9999-12-31T23:59:59.999Z");
   });
 });
 

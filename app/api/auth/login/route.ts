@@ -1,7 +1,7 @@
 import type { ApiResponse } from "@/lib/api-types";
 import { isSecureRequest, sessionCookie } from "@/lib/auth/cookies";
 import { json } from "@/lib/http/json";
-import { route } from "@/lib/http/route";
+import { otherMethods, route } from "@/lib/http/route";
 import { login } from "@/lib/queries/auth";
 import { LoginInput } from "@/lib/validation/users";
 
@@ -15,3 +15,6 @@ export const POST = route({ allow: "public", originCheck: "always" }, async ({ r
   });
   return json({ user, expiresAt: session.expiresAt.toISOString() } satisfies ApiResponse<"POST /api/auth/login">, { status: 200, headers: { "set-cookie": cookie } });
 });
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { GET, HEAD, OPTIONS, PUT, PATCH, DELETE } = otherMethods({ POST });

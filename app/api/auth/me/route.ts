@@ -1,6 +1,6 @@
 import type { ApiResponse } from "@/lib/api-types";
 import { canRead } from "@/lib/auth/roles";
-import { route } from "@/lib/http/route";
+import { otherMethods, route } from "@/lib/http/route";
 
 /** GET /api/auth/me -> who is calling and how. */
 export const GET = route({ allow: canRead }, async ({ principal }) => ({
@@ -8,3 +8,6 @@ export const GET = route({ allow: canRead }, async ({ principal }) => ({
   via: principal.kind === "token" ? "token" : "session",
   ...(principal.kind === "token" ? { token: { id: principal.credentialId, name: principal.tokenName ?? principal.credentialId } } : {}),
 }) satisfies ApiResponse<"GET /api/auth/me">);
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -1,7 +1,7 @@
 import type { ApiResponse } from "@/lib/api-types";
 import { canAdmin, canRead } from "@/lib/auth/roles";
 import { noContent } from "@/lib/http/json";
-import { parseWith, route } from "@/lib/http/route";
+import { otherMethods, parseWith, route } from "@/lib/http/route";
 import { deleteHost, getHost, updateHost } from "@/lib/queries/hosts";
 import { HostUpdate } from "@/lib/validation/hosts";
 import { IdParam } from "@/lib/validation/misc";
@@ -21,3 +21,6 @@ export const DELETE = route<P>({ allow: canAdmin }, async ({ params, actor }) =>
   await deleteHost(parseWith(IdParam, params).id, actor);
   return noContent();
 });
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { HEAD, OPTIONS, POST, PUT } = otherMethods({ GET, PATCH, DELETE });

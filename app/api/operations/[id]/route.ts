@@ -1,6 +1,6 @@
 import type { ApiResponse } from "@/lib/api-types";
 import { canRead } from "@/lib/auth/roles";
-import { parseWith, route } from "@/lib/http/route";
+import { otherMethods, parseWith, route } from "@/lib/http/route";
 import { getOperation } from "@/lib/queries/operations";
 import { IdParam } from "@/lib/validation/misc";
 
@@ -8,3 +8,6 @@ import { IdParam } from "@/lib/validation/misc";
 export const GET = route<{ id: string }>({ allow: canRead }, async ({ params }) => ({
   operation: await getOperation(parseWith(IdParam, params).id),
 }) satisfies ApiResponse<"GET /api/operations/:id">);
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

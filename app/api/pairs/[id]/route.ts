@@ -1,7 +1,7 @@
 import type { ApiResponse } from "@/lib/api-types";
 import { canAdmin, canRead } from "@/lib/auth/roles";
 import { noContent } from "@/lib/http/json";
-import { parseWith, route } from "@/lib/http/route";
+import { otherMethods, parseWith, route } from "@/lib/http/route";
 import { deletePair, getPair, updatePair } from "@/lib/queries/pairs";
 import { IdParam } from "@/lib/validation/misc";
 import { PairUpdate } from "@/lib/validation/pairs";
@@ -20,3 +20,6 @@ export const DELETE = route<P>({ allow: canAdmin }, async ({ params, actor }) =>
   await deletePair(parseWith(IdParam, params).id, actor);
   return noContent();
 });
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { HEAD, OPTIONS, POST, PUT } = otherMethods({ GET, PATCH, DELETE });

@@ -1,6 +1,6 @@
 import { canAdmin } from "@/lib/auth/roles";
 import { noContent } from "@/lib/http/json";
-import { parseWith, route } from "@/lib/http/route";
+import { otherMethods, parseWith, route } from "@/lib/http/route";
 import { deleteToken } from "@/lib/queries/tokens";
 import { IdParam } from "@/lib/validation/misc";
 
@@ -9,3 +9,6 @@ export const DELETE = route<{ id: string }>({ allow: canAdmin }, async ({ params
   await deleteToken(parseWith(IdParam, params).id, actor);
   return noContent();
 });
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { GET, HEAD, OPTIONS, POST, PUT, PATCH } = otherMethods({ DELETE });

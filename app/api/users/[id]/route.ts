@@ -1,7 +1,7 @@
 import type { ApiResponse } from "@/lib/api-types";
 import { canAdmin } from "@/lib/auth/roles";
 import { noContent } from "@/lib/http/json";
-import { parseWith, route } from "@/lib/http/route";
+import { otherMethods, parseWith, route } from "@/lib/http/route";
 import { deleteUser, updateUserRole } from "@/lib/queries/users";
 import { UserUpdate } from "@/lib/validation/users";
 import { IdParam } from "@/lib/validation/misc";
@@ -19,3 +19,6 @@ export const DELETE = route<P>({ allow: canAdmin }, async ({ params, principal, 
   await deleteUser(parseWith(IdParam, params).id, principal, actor);
   return noContent();
 });
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { GET, HEAD, OPTIONS, POST, PUT } = otherMethods({ PATCH, DELETE });

@@ -1,6 +1,6 @@
 import type { ApiResponse } from "@/lib/api-types";
 import { canOperate } from "@/lib/auth/roles";
-import { parseWith, route } from "@/lib/http/route";
+import { otherMethods, parseWith, route } from "@/lib/http/route";
 import { acknowledgeAlarm } from "@/lib/queries/alarms";
 import { IdParam } from "@/lib/validation/misc";
 
@@ -8,3 +8,6 @@ import { IdParam } from "@/lib/validation/misc";
 export const POST = route<{ id: string }>({ allow: canOperate }, async ({ params, actor }) => ({
   alarm: await acknowledgeAlarm(parseWith(IdParam, params).id, actor),
 }) satisfies ApiResponse<"POST /api/alarms/:id/ack">);
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { GET, HEAD, OPTIONS, PUT, PATCH, DELETE } = otherMethods({ POST });

@@ -1,6 +1,6 @@
 import type { ApiResponse } from "@/lib/api-types";
 import { canRead } from "@/lib/auth/roles";
-import { parseWith, route } from "@/lib/http/route";
+import { otherMethods, parseWith, route } from "@/lib/http/route";
 import { getPreflight } from "@/lib/controller/client";
 import { IdParam } from "@/lib/validation/misc";
 
@@ -11,3 +11,6 @@ export const GET = route<P>({ allow: canRead }, async ({ params }) => {
   const { preflight } = await getPreflight(parseWith(IdParam, params).id);
   return { preflight } satisfies ApiResponse<"GET /api/pairs/:id/preflight">;
 });
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

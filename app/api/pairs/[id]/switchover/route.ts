@@ -1,7 +1,7 @@
 import type { ApiResponse } from "@/lib/api-types";
 import { canOperate } from "@/lib/auth/roles";
 import { json } from "@/lib/http/json";
-import { parseWith, route } from "@/lib/http/route";
+import { otherMethods, parseWith, route } from "@/lib/http/route";
 import { requestSwitchover, SwitchoverRequest } from "@/lib/controller/client";
 import { IdParam } from "@/lib/validation/misc";
 
@@ -22,3 +22,6 @@ export const POST = route<P>({ allow: canOperate }, async ({ req, params, body, 
   const operation = await requestSwitchover(id, input, actor);
   return json({ operation } satisfies ApiResponse<"POST /api/pairs/:id/switchover">, 202);
 });
+
+/** Every other method: 405 with Allow (lib/http/route.ts). */
+export const { GET, HEAD, OPTIONS, PUT, PATCH, DELETE } = otherMethods({ POST });
