@@ -1,8 +1,9 @@
 /**
  * Leadership: a session advisory lock held on a dedicated Postgres connection. The holder increments
  * ControllerLease.epoch once per term and renews the lease row every second through that same
- * connection. Standbys retry every second. The lock connection also LISTENs for the controller's
- * notifications.
+ * connection. A standby waits for the lock on its own connection (pg_advisory_lock): Postgres grants it
+ * the moment the leader's session ends, with no polling in between. The lock connection also LISTENs for
+ * the controller's notifications.
  *
  * When the database cannot be reached (the lock connection dies, a renewal cannot get through), the
  * leader keeps its term, "detached": failing over a SIP Server must not depend on the panel's database,
@@ -16,7 +17,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { isUnreachable } from "@/lib/db/errors";
-import { advanceTerm, beginTerm, expireLease, listenForChanges, renewLease, tryLeaderLock } from "@/lib/queries/lease";
+import { advanceTerm, beginTerm, expireLease, listenForChanges, renewLease, tryLeaderLock, waitLeaderLock } from "@/lib/queries/lease";
 
 export { LEADER_LOCK_KEY } from "@/lib/queries/lease";
 export const RENEW_MS = 1000;
@@ -48,6 +49,8 @@ export class Leadership {
   private term: Term | null = null;
   private stopped = false;
   private busy = false;
+  /** A standby's connection waiting for the lock (ended by stop()). */
+  private waiting: pg.Client | null = null;
   /** Why the term runs without the database, or null. */
   private detachedBy: string | null = null;
 
@@ -88,22 +91,24 @@ export class Leadership {
     }
   }
 
+  /** A standby waits for the lock on its connection (granted when the holder's session ends: no polling). */
   private async tryAcquire() {
-    const client = new pg.Client({ connectionString: this.url, application_name: "switchyard-controller", query_timeout: 3000, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.url, application_name: "switchyard-controller", connectionTimeoutMillis: 5000, keepAlive: true });
     client.on("error", () => undefined);
+    this.waiting = client;
     try {
       await client.connect();
-      if (!(await tryLeaderLock(client))) {
-        await client.end().catch(() => undefined);
-        return;
-      }
+      await waitLeaderLock(client);
+      this.waiting = null;
+      if (this.stopped) return void (await client.end().catch(() => undefined));
       const term: Term = { ...(await beginTerm(client, this.controllerId, LEASE_TTL_MS)), client };
       await this.attach(term, client);
       this.term = term;
       this.hooks.log.info("controller: leadership acquired", { controllerId: this.controllerId, epoch: term.epoch });
       await this.hooks.onAcquire(term);
     } catch (err) {
-      this.hooks.log.warn("controller: leadership attempt failed", { err: (err as Error).message });
+      this.waiting = null;
+      if (!this.stopped) this.hooks.log.warn("controller: leadership attempt failed", { err: (err as Error).message });
       await client.end().catch(() => undefined);
       if (this.term?.client === client) await this.lose(this.term, "acquire failed");
     }
@@ -141,7 +146,7 @@ export class Leadership {
 
   /** Detached: the lock and the lease row again, if the database is back and nobody else led meanwhile. */
   private async reattach(term: Term) {
-    const client = new pg.Client({ connectionString: this.url, application_name: "switchyard-controller", query_timeout: 3000, connectionTimeoutMillis: 3000, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.url, application_name: "switchyard-controller", connectionTimeoutMillis: 3000, keepAlive: true });
     client.on("error", () => undefined);
     try {
       await client.connect();
@@ -208,6 +213,7 @@ export class Leadership {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.waiting?.end().catch(() => undefined); // a standby's wait for the lock ends with its connection
     while (this.busy) await new Promise((r) => setTimeout(r, 20));
     const t = this.term;
     if (t) {

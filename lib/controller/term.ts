@@ -308,7 +308,8 @@ export class Term {
     const preflight = computePreflight(this.view(w, ""), {
       maintenance: w.pair.maintenance,
       activeOperation: active ? { id: active.id, kind: active.kind } : null,
-      controllerActive: this.ready && !this.stopped,
+      // This term leads (the web side reaches it only once it is ready; reconcile asks while it starts).
+      controllerActive: !this.stopped,
     });
     return { pairName: w.pair.name, preflight };
   }

@@ -3,33 +3,17 @@
  * a new controller takes over (new epoch) and reconciles the operation from its persisted steps and the
  * observed state: it finishes it. Controllers run as child processes here.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { db } from "@/lib/db";
-import { repoRoot } from "../agent/helpers";
 import { auditOf, startLabPair, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
 import { switchover } from "./api";
+import { controllerProcess, killControllerProcesses } from "./processes";
 
 let lab: LabPair | null = null;
-const children: ChildProcess[] = [];
 
-function controllerProcess(env: Record<string, string> = {}) {
-  const p = spawn(path.join(repoRoot, "node_modules/.bin/tsx"), [path.join(repoRoot, "tests/integration/controller/controller-main.ts")], {
-    cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const out: string[] = [];
-  p.stdout!.on("data", (d) => out.push(String(d)));
-  p.stderr!.on("data", (d) => out.push(String(d)));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => p.on("exit", (code, signal) => r({ code, signal })));
-  children.push(p);
-  return { p, out, exited };
-}
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  killControllerProcesses();
   await lab?.cleanup();
 });
 

@@ -9,7 +9,6 @@
  * order when it is back — operation, steps, audit rows dated when they happened, the chain intact — and
  * a controller killed during the outage leaves its journal to the next one.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
@@ -20,10 +19,11 @@ import { db } from "@/lib/db";
 import { log } from "@/lib/log";
 import { verifyAuditChain } from "@/lib/queries/audit-chain";
 import * as healthRoute from "@/app/api/health/route";
-import { killGroup, repoRoot } from "../agent/helpers";
+import { killGroup } from "../agent/helpers";
 import { call } from "../api/client";
 import { resetDatabase } from "../helpers/db";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
+import { controllerProcess, killControllerProcesses } from "./processes";
 import { auditOf, operationsOf, quietLog, startLabPair, steps, waitFor, waitHealthy, waitOperationDone, type LabPair } from "./lab";
 
 const journalDir = process.env.SWITCHYARD_JOURNAL_DIR!;
@@ -32,14 +32,13 @@ let lab: LabPair | null = null;
 let proxy: TcpProxy | null = null;
 let thread: ControllerThread | null = null;
 let local: ControllerHandle | null = null;
-const children: ChildProcess[] = [];
 
 afterEach(async () => {
   await thread?.stop();
   thread = null;
   await local?.stop();
   local = null;
-  for (const c of children.splice(0)) killGroup(c.pid);
+  killControllerProcesses();
   await proxy?.close();
   proxy = null;
   await lab?.cleanup();
@@ -85,19 +84,6 @@ async function leading(): Promise<number> {
   return l.epoch;
 }
 
-function controllerProcess(databaseUrl: string) {
-  const p = spawn(path.join(repoRoot, "node_modules/.bin/tsx"), [path.join(repoRoot, "tests/integration/controller/controller-main.ts")], {
-    cwd: repoRoot,
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group: tsx and the node process it runs are killed together
-  });
-  const out: string[] = [];
-  p.stdout!.on("data", (d) => out.push(String(d)));
-  p.stderr!.on("data", (d) => out.push(String(d)));
-  children.push(p);
-  return { p, out, exited: new Promise<void>((r) => p.on("exit", () => r())) };
-}
 
 it("Postgres away: the leader keeps its term, fails over a killed primary at once, and writes its journal in order when the database is back", async () => {
   proxy = await startTcpProxy(process.env.DATABASE_URL!);
@@ -187,7 +173,7 @@ it("Postgres cut off (no answer at all): the failover does not wait for it", asy
 
 it("a controller killed during the outage: the next one writes its journal before it reconciles", async () => {
   proxy = await startTcpProxy(process.env.DATABASE_URL!);
-  const first = controllerProcess(proxy.url);
+  const first = controllerProcess({ DATABASE_URL: proxy.url });
   const epoch = await leading();
   lab = await startLabPair();
   const v0 = await waitHealthy(lab, 0, 30_000);
@@ -196,7 +182,7 @@ it("a controller killed during the outage: the next one writes its journal befor
   killGroup(v0.servers[0].pid, "SIGKILL");
   await waitFor("sip-2 primary with the database away", async () => (await simMode(lab!.hosts[1].controlPort)) === "primary", 5000, 10);
   await waitFor("the finished failover journaled", async () => journalRecords().some((r) => r.t === "finish"));
-  killGroup(first.p.pid);
+  first.kill();
   await first.exited;
   expect(journalFiles()).toHaveLength(1);
 
