@@ -119,8 +119,8 @@ export function ControllerBanner() {
       <svg viewBox="0 0 16 16" className="size-4 shrink-0" aria-hidden fill="none" stroke="currentColor" strokeWidth="1.8"><ellipse cx="8" cy="3.5" rx="5.5" ry="2" /><path d="M2.5 3.5v9c0 1.1 2.5 2 5.5 2s5.5-.9 5.5-2v-9" /><path d="M1.5 14.5l13-13" /></svg>
       <span className="font-semibold">Database unreachable — failover goes on.</span>
       <span>
-        The controller keeps its records in its journal{state.pending > 0 ? ` (${state.pending} waiting` : " (waiting"}
-        {state.since && <> since <Time iso={state.since} withDate={false} /></>}) and writes them when the database is back. Other pages may not load meanwhile.
+        {state.pending > 0 ? `The controller's journal holds ${state.pending} record${state.pending === 1 ? "" : "s"}` : "The controller keeps its records in its journal"}
+        {state.since && <> since <Time iso={state.since} withDate={false} /></>}; they are written to the database when it is back. Other pages may not load meanwhile.
       </span>
     </div>
   );
