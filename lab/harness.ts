@@ -42,6 +42,34 @@ export const DEFAULT_ADDRESSES: LabAddresses = {
   prefixLen: 24,
 };
 
+/**
+ * Address blocks a lab may use when the caller gives none: the defaults first, then blocks in
+ * 198.18.0.121-199 (the linux-driver test owns .200-.250). Two labs on one network stack (a second
+ * checkout, a CI job beside a hand-run campaign: the session lock lives in /tmp, which they may not share)
+ * then take different blocks instead of failing on "address already routed".
+ */
+export function addressBlock(k: number): LabAddresses {
+  if (k === 0) return DEFAULT_ADDRESSES;
+  const base = 100 + 20 * k; // k = 1..3 → .121-.125, .141-.145, .161-.165
+  const a = (n: number) => `198.18.0.${base + n}`;
+  return { control: a(1), host1: a(2), host2: a(3), client: a(4), vip: a(5), prefixLen: 24 };
+}
+export const ADDRESS_BLOCKS = 4;
+
+/** The first block none of whose addresses is routed or assigned on this network stack. */
+export async function freeAddressBlock(): Promise<LabAddresses> {
+  const routes = (await exec("ip", ["-o", "route", "show"])).stdout;
+  const addrs = (await exec("ip", ["-o", "addr", "show"])).stdout;
+  const used = new Set<string>();
+  for (const m of routes.matchAll(/^(\d+\.\d+\.\d+\.\d+)(?:\/32)?\s/gm)) used.add(m[1]!);
+  for (const m of addrs.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)) used.add(m[1]!);
+  for (let k = 0; k < ADDRESS_BLOCKS; k++) {
+    const b = addressBlock(k);
+    if (![b.control, b.host1, b.host2, b.client, b.vip].some((x) => used.has(x))) return b;
+  }
+  throw new Error(`every lab address block is in use (${ADDRESS_BLOCKS} labs on this machine?); tear one down: sudo bash scripts/lab.sh teardown`);
+}
+
 export interface LabOptions {
   prefix: string;
   /**
@@ -184,10 +212,12 @@ export class Lab {
 
   /** Builds the namespaces (tearing down leftovers of the same prefix first). */
   static async setup(opts: LabOptions): Promise<Lab> {
-    const lab = new Lab(opts);
+    let sessionLock: ChildProcess | undefined;
+    const wait = opts.sessionLockWaitMs ?? 120_000;
+    if (wait > 0) sessionLock = await acquireSessionLock(wait);
+    const lab = new Lab(opts.addresses ? opts : { ...opts, addresses: await freeAddressBlock().catch((e) => { sessionLock?.stdin?.end(); throw e; }) });
+    lab.sessionLock = sessionLock;
     try {
-      const wait = opts.sessionLockWaitMs ?? 120_000;
-      if (wait > 0) lab.sessionLock = await acquireSessionLock(wait);
       await execOk("bash", [LAB_SH, "setup"], { env: lab.env });
     } catch (e) {
       lab.releaseSessionLock();
