@@ -105,6 +105,8 @@ export const VipSnapshot = z.object({
   observed: VipObserved,
   duplicate: z.object({ detected: z.boolean(), mac: z.string().nullable(), at: z.string().nullable() }),
   lastRun: DriverRun.nullable(),
+  /** Self-fencing configured for this VIP (agent config `vips[].fence`); absent from older agents: on. */
+  fence: z.boolean().optional(),
 });
 export type VipSnapshot = z.infer<typeof VipSnapshot>;
 

@@ -84,6 +84,7 @@ export class Vip {
       observed: this.observed,
       duplicate: { ...this.duplicate },
       lastRun: this.lastRun,
+      fence: this.cfg.fence,
     };
   }
 

@@ -47,6 +47,14 @@ export interface Decision {
 const iso = (t: number) => new Date(t).toISOString();
 /** A failed VIP repair is tried again after this long (not in a tight loop). */
 export const REPAIR_RETRY_MS = 10_000;
+/** A failed automatic failover is tried again after this long: the pair has no primary meanwhile. */
+export const FAILOVER_RETRY_MS = 3_000;
+const RETRY_AFTER_MS: Partial<Record<OperationKindName, number>> = {
+  vip_repair: REPAIR_RETRY_MS,
+  failover: FAILOVER_RETRY_MS,
+  disconnect_failover: FAILOVER_RETRY_MS,
+};
+const label = (k: OperationKindName) => (k === "vip_repair" ? "VIP repair" : k.replace(/_/g, " "));
 /** Time of day for operator-facing alarm text (the alarm's raisedAt carries the full time). */
 const clock = (t: number) => `${new Date(t).toISOString().slice(11, 19)} UTC`;
 
@@ -282,18 +290,25 @@ export function decide(world: PairWorld, now: number): Decision {
   const a = p.action;
   const none = (reason: string, wakeAt: number | null = null): Decision => ({ action: null, reason, fault: true, wakeAt, alarms });
   if (pair.maintenance) return none(`maintenance: no action (would have: ${a.reason})`);
-  if (p.automatic === "repair") {
-    // A repair that failed is not retried at once (its cause, e.g. a failing VIP script, is likely still there).
+  if (p.automatic !== "safety") {
+    // A failed automatic operation is not retried at once (its cause, e.g. a failing VIP script, is likely
+    // still there): one rule for repairs and failovers, each with its delay.
     const f = world.lastFinishedOp;
-    const until = f && f.kind === "vip_repair" && f.status === "failed" ? f.finishedAt + REPAIR_RETRY_MS : null;
-    if (until !== null && now < until) return none(`VIP repair ${f!.id} failed; trying again at ${iso(until)} (would have: ${a.reason})`, until);
+    const delay = f && f.status === "failed" ? RETRY_AFTER_MS[f.kind] : undefined;
+    const until = delay !== undefined ? f!.finishedAt + delay : null;
+    if (until !== null && now < until) return none(`${label(f!.kind)} ${f!.id} failed; trying again at ${iso(until)} (would have: ${a.reason})`, until);
   }
   if (p.automatic === "failover") {
     if (!pair.autoFailover) return none(`autoFailover is off: no action (would have: ${a.reason})`);
+    // Never dark: the hold-down limits flapping between LIVE servers. It gates only a move away from a
+    // primary that may still be serving, i.e. a disconnect failover whose cut host keeps its VIP (its
+    // agent does not fence itself). A failed primary, or none at all, is replaced at once.
+    const from = ss.find((s) => s.cfg.id === a.fromServerId);
+    const mayStillServe = a.kind === "disconnect_failover" && from?.vip?.fence === false;
     const last = world.lastAutoFailoverAt;
     const until = last === null ? null : last + pair.holdDownSeconds * 1000;
-    if (until !== null && now < until) {
-      return none(`hold-down after the automatic failover at ${iso(last!)} until ${iso(until)}: no action (would have: ${a.reason})`, until);
+    if (mayStillServe && until !== null && now < until) {
+      return none(`hold-down after the automatic failover at ${iso(last!)} until ${iso(until)}: no action while ${from!.cfg.name} may still serve (its VIP does not fence) (would have: ${a.reason})`, until);
     }
   }
   return { action: a, reason: a.reason, fault: true, wakeAt: null, alarms };

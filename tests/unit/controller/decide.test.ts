@@ -115,17 +115,42 @@ describe("decide", () => {
     expect(kinds(w)).toEqual(["primary_failed"]);
   });
 
-  it("does not flap: hold-down after an automatic failover", () => {
-    // sip-2 became primary by a failover 10 s ago, then failed too; sip-1 is back as backup.
+  it("never dark: a failed primary is replaced at once, even during the hold-down of the last failover", () => {
+    // Issue 10's double kill: sip-2 became primary by a failover 4 s ago, then failed too; sip-1 is back as
+    // backup. The hold-down would have left the pair without a primary for 56 s.
     let w = { ...healthy(), hosts: { h1: host("h1", backupSnap()), h2: host("h2", killed()) } };
-    w = { ...w, memory: { ...w.memory, activeServerId: "s2" }, lastAutoFailoverAt: T0 - 10_000 };
+    w = { ...w, memory: { ...w.memory, activeServerId: "s2" }, lastAutoFailoverAt: T0 - 4_000 };
     const d = decide(w, T0);
-    expect(d.action).toBeNull();
-    expect(d.wakeAt).toBe(T0 + 50_000);
-    expect(d.reason).toBe(
-      "hold-down after the automatic failover at 2026-11-24T11:59:50.000Z until 2026-11-24T12:00:50.000Z: no action (would have: primary sip-2 exited with signal SIGKILL on host-a2; promoting sip-1)",
+    expect(d.action).toMatchObject({ kind: "failover", fromServerId: "s2", toServerId: "s1", reason: "primary sip-2 exited with signal SIGKILL on host-a2; promoting sip-1" });
+  });
+
+  it("does not flap between live servers: the hold-down gates a disconnect failover away from a primary whose VIP does not fence", () => {
+    const cut = (fence: boolean | undefined) =>
+      withHost(
+        { ...healthy(), lastAutoFailoverAt: T0 - 10_000 },
+        "h1",
+        host("h1", snap(app({ mode: "primary" }), vip({ desired: "enabled", observed: "enabled", fence })), { connected: false, disconnectedAt: T0 - 5_000 }),
+      );
+    const held = decide(cut(false), T0);
+    expect(held.action).toBeNull();
+    expect(held.wakeAt).toBe(T0 + 50_000);
+    expect(held.reason).toBe(
+      "hold-down after the automatic failover at 2026-11-24T11:59:50.000Z until 2026-11-24T12:00:50.000Z: no action while sip-1 may still serve (its VIP does not fence) (would have: host host-a1 of primary sip-1 is disconnected for 5s (grace 2s); promoting sip-2 (the VIP may stay on host-a1 until it is back))",
     );
-    expect(decide(w, T0 + 50_000).action?.kind).toBe("failover");
+    expect(decide(cut(false), T0 + 50_000).action?.kind).toBe("disconnect_failover");
+    // A fencing VIP (the default, also when an older agent does not say) is down by now: promote at once.
+    expect(decide(cut(true), T0).action?.kind).toBe("disconnect_failover");
+    expect(decide(cut(undefined), T0).action?.kind).toBe("disconnect_failover");
+  });
+
+  it("a failed automatic failover is tried again after a short delay, not in a tight loop", () => {
+    let w = { ...healthy(), hosts: { h1: host("h1", backupSnap()), h2: host("h2", killed()) } };
+    w = { ...w, memory: { ...w.memory, activeServerId: "s2" }, lastFinishedOp: { id: "f1", kind: "failover" as const, status: "failed" as const, error: "promote failed", finishedAt: T0 } };
+    const d = decide(w, T0 + 1000);
+    expect(d.action).toBeNull();
+    expect(d.wakeAt).toBe(T0 + 3000);
+    expect(d.reason).toMatch(/^failover f1 failed; trying again at 2026-11-24T12:00:03.000Z \(would have: primary sip-2 exited/);
+    expect(decide(w, T0 + 3000).action?.kind).toBe("failover");
   });
 
   it("respects autoFailover off", () => {
