@@ -40,8 +40,9 @@ export interface ApiResponses {
   "GET /api/audit": { items: AuditSummary[]; nextCursor: string | null };
   "GET /api/audit/verify": ChainVerification;
 
-  "GET /api/alarms": { alarms: AlarmJson[] };
+  "GET /api/alarms": { alarms: AlarmJson[]; nextCursor: string | null };
   "POST /api/alarms/:id/ack": { alarm: AlarmJson };
+  "POST /api/alarms/ack": { acknowledged: AlarmJson[]; skipped: { id: string; reason: string }[] };
 
   "GET /api/users": { users: UserDto[] };
   "POST /api/users": { user: UserDto };

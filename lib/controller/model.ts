@@ -16,19 +16,21 @@ export type OperationKindName =
   /** History only: restarts belong to the host's agent; the controller no longer creates this kind. */
   | "restart";
 
-export type AlarmKindName =
-  | "host_disconnected"
-  | "primary_failed"
-  | "backup_failed"
-  | "switchover_failed"
-  | "both_primary"
-  | "vip_maybe_on_both_hosts"
-  | "vip_script_failed"
-  | "duplicate_vip"
-  | "crash_loop"
-  | "vip_not_held"
-  | "vip_on_both_hosts"
-  | "agent_refused";
+export const ALARM_KINDS = [
+  "host_disconnected",
+  "primary_failed",
+  "backup_failed",
+  "switchover_failed",
+  "both_primary",
+  "vip_maybe_on_both_hosts",
+  "vip_script_failed",
+  "duplicate_vip",
+  "crash_loop",
+  "vip_not_held",
+  "vip_on_both_hosts",
+  "agent_refused",
+] as const;
+export type AlarmKindName = (typeof ALARM_KINDS)[number];
 
 /** The audit actor of everything the controller does by itself. */
 export const CONTROLLER_ACTOR = "controller";

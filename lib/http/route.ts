@@ -35,7 +35,8 @@ interface BaseContext<P> {
   /** Client address as seen by server.ts (or X-Forwarded-For when TRUST_PROXY=1). */
   ip: string;
   auth: Authentication;
-  body<S extends z.ZodType>(schema: S): Promise<z.infer<S>>;
+  /** The JSON body, validated. `optional`: an empty body reads as `{}`. */
+  body<S extends z.ZodType>(schema: S, opts?: { optional?: boolean }): Promise<z.infer<S>>;
   query<S extends z.ZodType>(schema: S): z.infer<S>;
 }
 
@@ -114,7 +115,7 @@ export function route<P>(opts: RouteOptions, fn: (c: never) => Promise<Response 
         auth,
         principal: auth.principal,
         actor: auth.principal ? actorName(auth.principal) : "anonymous",
-        body: <S extends z.ZodType>(schema: S) => parseBody(req, schema),
+        body: <S extends z.ZodType>(schema: S, opts?: { optional?: boolean }) => parseBody(req, schema, opts),
         query: <S extends z.ZodType>(schema: S) => parseQuery(req, schema),
       };
       const out = await (fn as (c: unknown) => Promise<Response | unknown>)(c);

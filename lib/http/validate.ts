@@ -18,14 +18,18 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
   throw badRequest(message, field || undefined);
 }
 
-export async function readJson(req: Request): Promise<unknown> {
+/** `optional`: an empty body (with or without a content type) reads as `{}` (endpoints whose fields are all optional). */
+export async function readJson(req: Request, opts: { optional?: boolean } = {}): Promise<unknown> {
   const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/(.+\+)?json\b/i.test(type)) {
-    throw new ApiError(415, "unsupported_media_type", "send the body as application/json");
-  }
   if (Number(req.headers.get("content-length")) > MAX_BODY_BYTES) throw payloadTooLarge();
+  const json = /^application\/(.+\+)?json\b/i.test(type);
+  if (!json && !opts.optional) throw new ApiError(415, "unsupported_media_type", "send the body as application/json");
   const text = await readText(req.body, MAX_BODY_BYTES);
-  if (text.trim() === "") throw badRequest("request body is empty; expected a JSON object");
+  if (text.trim() === "") {
+    if (opts.optional) return {};
+    throw badRequest("request body is empty; expected a JSON object");
+  }
+  if (!json) throw new ApiError(415, "unsupported_media_type", "send the body as application/json");
   try {
     return JSON.parse(text);
   } catch {
@@ -61,8 +65,8 @@ async function readText(body: ReadableStream<Uint8Array> | null, max: number): P
   return new TextDecoder().decode(Buffer.concat(chunks, size));
 }
 
-export async function parseBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  return parseWith(schema, await readJson(req));
+export async function parseBody<S extends z.ZodType>(req: Request, schema: S, opts: { optional?: boolean } = {}): Promise<z.infer<S>> {
+  return parseWith(schema, await readJson(req, opts));
 }
 
 /** Query string as an object (repeated keys: the last wins). */

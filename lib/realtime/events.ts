@@ -32,12 +32,28 @@ export interface AlarmJson {
   hostId: string | null;
   message: string;
   details: unknown;
+  /** The condition is present (not cleared). */
   active: boolean;
+  /** Where the alarm is in its lifecycle (lib/queries/alarms.ts, alarmState). */
+  state: AlarmState;
   raisedAt: string;
   clearedAt: string | null;
   acknowledgedAt: string | null;
   acknowledgedBy: string | null;
+  acknowledgeComment: string | null;
 }
+
+/**
+ * An alarm's lifecycle. Critical and major alarms stay until a person acknowledges them, also after their
+ * condition clears; minor and warning ones close by themselves when it clears.
+ *   active ──ack──▶ acknowledged (condition may persist: `active`)
+ *   active ──clears──▶ cleared_unacknowledged (critical, major) ──ack──▶ acknowledged
+ *   active ──clears──▶ cleared (minor, warning: nothing to acknowledge)
+ */
+export const ALARM_STATES = ["active", "cleared_unacknowledged", "acknowledged", "cleared"] as const;
+export type AlarmState = (typeof ALARM_STATES)[number];
+/** Severities whose alarms wait for an acknowledgement after their condition clears. */
+export const SEVERITIES_NEEDING_ACK = ["critical", "major"] as const;
 
 /**
  * The leading controller's writes: to the database, or — while it cannot be reached — to its journal

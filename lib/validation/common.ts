@@ -96,3 +96,11 @@ export const NoNul = z.unknown().superRefine((value, ctx) => {
 
 /** Treats "" from HTML forms and query strings as absent. */
 export const emptyToUndefined = (v: unknown) => (v === "" ? undefined : v);
+
+/** A query value listing choices, comma-separated ("critical,major"): each must be one of `values`. */
+export function commaList<const T extends readonly [string, ...string[]]>(values: T, what: string) {
+  return z.preprocess(
+    (v) => (typeof v === "string" && v !== "" ? v.split(",").map((x) => x.trim()).filter(Boolean) : undefined),
+    z.array(z.enum(values, { message: `each ${what} must be one of ${values.join(", ")}` })).max(values.length * 2, `too many ${what}s`).optional(),
+  );
+}

@@ -18,6 +18,7 @@ import * as auditExport from "@/app/api/audit/export/route";
 import * as auditVerify from "@/app/api/audit/verify/route";
 import * as alarms from "@/app/api/alarms/route";
 import * as alarmAck from "@/app/api/alarms/[id]/ack/route";
+import * as alarmBulkAck from "@/app/api/alarms/ack/route";
 import * as users from "@/app/api/users/route";
 import * as user from "@/app/api/users/[id]/route";
 import * as tokens from "@/app/api/tokens/route";
@@ -308,6 +309,93 @@ describe("alarms", () => {
     expect(again.status).toBe(409);
     expect(await db.auditEvent.count({ where: { action: "alarm.ack", targetId: a.id } })).toBe(1);
     expect((await call(alarmAck.POST, { method: "POST", cookie: operatorCookie, params: { id: "00000000-0000-4000-8000-000000000000" } })).status).toBe(404);
+  });
+});
+
+describe("alarm lifecycle", () => {
+  const mk = (kind: string, severity: "critical" | "major" | "minor" | "warning", o: { cleared?: boolean; acked?: boolean; at: number }) =>
+    db.alarm.create({
+      data: {
+        kind: kind as never,
+        severity,
+        pairId,
+        message: `${kind} ${severity}`,
+        activeKey: o.cleared ? null : `${kind}:${pairId}:${o.at}`,
+        raisedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, o.at)),
+        clearedAt: o.cleared ? new Date() : null,
+        acknowledgedAt: o.acked ? new Date() : null,
+        acknowledgedBy: o.acked ? "someone" : null,
+      },
+    });
+  const ids = (r: { json: { alarms: { id: string }[] } }) => r.json.alarms.map((a) => a.id);
+
+  it("critical and major alarms stay until acknowledged, also after they clear; minor ones close by themselves; filters", async () => {
+    await db.alarm.deleteMany({});
+    const critActive = await mk("primary_failed", "critical", { at: 1 });
+    const critCleared = await mk("both_primary", "critical", { cleared: true, at: 2 });
+    const minorCleared = await mk("crash_loop", "minor", { cleared: true, at: 3 });
+    const majorAcked = await mk("backup_failed", "major", { acked: true, at: 4 });
+    const majorAckedCleared = await mk("vip_script_failed", "major", { acked: true, cleared: true, at: 5 });
+    const get = (q: string) => call(alarms.GET, { cookie: viewerCookie, path: `/api/alarms${q}` });
+
+    const open = await get("");
+    expect(open.status).toBe(200);
+    expect(ids(open)).toEqual([majorAcked.id, critCleared.id, critActive.id]); // newest first; what is not over
+    expect(Object.fromEntries(open.json.alarms.map((a: { id: string; state: string }) => [a.id, a.state]))).toEqual({
+      [critActive.id]: "active",
+      [critCleared.id]: "cleared_unacknowledged",
+      [majorAcked.id]: "acknowledged",
+    });
+    expect(ids(await get("?state=unacknowledged"))).toEqual([critCleared.id, critActive.id]);
+    expect(ids(await get("?state=cleared"))).toEqual([minorCleared.id]);
+    expect(ids(await get("?state=present"))).toEqual([majorAcked.id, critActive.id]);
+    expect(ids(await get("?state=all"))).toHaveLength(5);
+    expect(ids(await get("?state=acknowledged,cleared"))).toEqual([majorAckedCleared.id, majorAcked.id, minorCleared.id]);
+    expect(ids(await get("?state=all&severity=critical"))).toEqual([critCleared.id, critActive.id]);
+    expect(ids(await get("?state=all&kind=crash_loop,backup_failed"))).toEqual([majorAcked.id, minorCleared.id]);
+    expect(ids(await get(`?state=all&pairId=00000000-0000-4000-8000-000000000000`))).toEqual([]);
+
+    // Pages: newest first, a cursor to the next page, nothing twice.
+    const p1 = await get("?state=all&limit=2");
+    expect(p1.json.nextCursor).toBe(p1.json.alarms[1].id);
+    const p2 = await get(`?state=all&limit=2&cursor=${p1.json.nextCursor}`);
+    const p3 = await get(`?state=all&limit=2&cursor=${p2.json.nextCursor}`);
+    expect([...ids(p1), ...ids(p2), ...ids(p3)]).toEqual([majorAckedCleared.id, majorAcked.id, minorCleared.id, critCleared.id, critActive.id]);
+    expect(p3.json.nextCursor).toBeNull();
+
+    for (const bad of ["?state=gone", "?severity=fatal", "?kind=primary_failed,nope", "?cursor=12", "?state=%00"]) {
+      const r = await get(bad);
+      expect(r.status, bad).toBe(400);
+      expect(r.json.error.code).toBe("invalid_input");
+    }
+    expect((await get("?state=gone")).json.error.message).toMatch(/state must be one of active, cleared_unacknowledged/);
+  });
+
+  it("acknowledge a cleared alarm with a comment; several at once, the others skipped with the reason", async () => {
+    await db.alarm.deleteMany({});
+    const cleared = await mk("primary_failed", "critical", { cleared: true, at: 10 });
+    const one = await call(alarmAck.POST, { method: "POST", cookie: operatorCookie, params: { id: cleared.id }, body: { comment: "  sip-1 crashed at 03:12, ticket INC-42  " } });
+    expect(one.status).toBe(200);
+    expect(one.json.alarm).toMatchObject({ state: "acknowledged", active: false, acknowledgedBy: "oper", acknowledgeComment: "sip-1 crashed at 03:12, ticket INC-42" });
+    const row = await db.auditEvent.findFirst({ where: { action: "alarm.ack", targetId: cleared.id } });
+    expect(row?.details).toMatchObject({ comment: "sip-1 crashed at 03:12, ticket INC-42", conditionPresent: false, severity: "critical" });
+
+    const [a, b, done] = [await mk("both_primary", "critical", { at: 11 }), await mk("backup_failed", "major", { cleared: true, at: 12 }), await mk("crash_loop", "major", { acked: true, at: 13 })];
+    const unknown = "00000000-0000-4000-8000-000000000000";
+    const bulkBody = { ids: [a.id, b.id, done.id, unknown], comment: "patch night" };
+    expect((await call(alarmBulkAck.POST, { method: "POST", cookie: viewerCookie, body: bulkBody })).status).toBe(403);
+    const bulk = await call(alarmBulkAck.POST, { method: "POST", cookie: operatorCookie, body: bulkBody });
+    expect(bulk.status).toBe(200);
+    expect(bulk.json.acknowledged.map((x: { id: string }) => x.id)).toEqual([a.id, b.id]);
+    expect(bulk.json.skipped).toEqual([
+      { id: done.id, reason: "already acknowledged by someone" },
+      { id: unknown, reason: "not found" },
+    ]);
+    expect(await db.auditEvent.count({ where: { action: "alarm.ack", targetId: { in: [a.id, b.id] } } })).toBe(2);
+    expect((await call(alarms.GET, { cookie: viewerCookie, path: "/api/alarms?state=unacknowledged" })).json.alarms).toEqual([]);
+    for (const bad of [{ ids: [] }, { ids: ["x"] }, { ids: [a.id], comment: "x".repeat(501) }, { ids: [a.id], extra: 1 }]) {
+      expect((await call(alarmBulkAck.POST, { method: "POST", cookie: operatorCookie, body: bad })).status).toBe(400);
+    }
   });
 });
 

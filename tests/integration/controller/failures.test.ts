@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { alarmsOf, auditOf, operationsOf, pairView, controllerSuite, steps, waitFor, waitHealthy, waitOperationDone } from "./lab";
 import { killGroup, startAgent } from "../agent/helpers";
+import { listAlarms } from "@/lib/queries/alarms";
 
 const suite = controllerSuite();
 
@@ -33,6 +34,9 @@ describe("automatic workflows", () => {
     const alarms = await alarmsOf(lab.pairId);
     expect(kinds(alarms)).toContain("primary_failed");
     await waitFor("alarms cleared", async () => active(await alarmsOf(lab.pairId)).length === 0);
+    // The failover leaves its trace: the critical alarm waits for a person, although its condition is gone.
+    const waiting = (await listAlarms({ pairId: lab.pairId, state: ["unacknowledged"], limit: 10 })).alarms;
+    expect(waiting.map((a) => [a.kind, a.state])).toEqual([["primary_failed", "cleared_unacknowledged"]]);
     const audit = (await auditOf(lab.pairId)).map((a) => a.action);
     expect(audit).toEqual(expect.arrayContaining(["operation.decided", "operation.step.promote", "operation.step.vip_disable", "operation.finished", "alarm.raised", "alarm.cleared", "server.now_primary"]));
     expect(audit).not.toContain("operation.step.restart");

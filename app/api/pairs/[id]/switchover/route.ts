@@ -7,18 +7,13 @@ import { IdParam } from "@/lib/validation/misc";
 
 type P = { id: string };
 
-async function optionalBody(req: Request): Promise<unknown> {
-  const text = await req.clone().text();
-  return text.trim() === "" ? {} : undefined;
-}
-
 /**
  * POST /api/pairs/:id/switchover (operator, admin), body `{ "reason"?: string }` (may be empty):
  * 202 with the operation; 409 naming each failed preflight check, or the operation already running.
  */
-export const POST = route<P>({ allow: canOperate }, async ({ req, params, body, actor }) => {
+export const POST = route<P>({ allow: canOperate }, async ({ params, body, actor }) => {
   const { id } = parseWith(IdParam, params);
-  const input = (await optionalBody(req)) === undefined ? await body(SwitchoverRequest) : parseWith(SwitchoverRequest, {});
+  const input = await body(SwitchoverRequest, { optional: true });
   const operation = await requestSwitchover(id, input, actor);
   return json({ operation } satisfies ApiResponse<"POST /api/pairs/:id/switchover">, 202);
 });
