@@ -3,7 +3,7 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
-import type { PairHealth, PairView, ServerView } from "@/lib/views";
+import { PAIR_HEALTHS, type PairHealth, type PairView, type ServerView } from "@/lib/views";
 import { api } from "./api";
 import { useLive, useLiveState } from "./socket";
 import { AgentBadge, Badge, HEALTH, HealthBadge, Icon, ModeBadge, ProcessBadge } from "./status";
@@ -11,7 +11,7 @@ import { ErrorNote, inputClass } from "./ui";
 import { usePairs } from "./usePairs";
 import { OPERATION_KIND } from "./format";
 
-const ORDER: PairHealth[] = ["split_brain", "failing_over", "degraded", "unknown", "healthy"];
+const ORDER = PAIR_HEALTHS;
 const ROW_HEIGHT = 92;
 
 function useActiveAlarmCount() {
@@ -121,7 +121,7 @@ export function Dashboard() {
 
   const all = useMemo(() => [...pairs.values()], [pairs]);
   const counts = useMemo(() => {
-    const c: Record<PairHealth, number> = { healthy: 0, degraded: 0, failing_over: 0, split_brain: 0, unknown: 0 };
+    const c = Object.fromEntries(PAIR_HEALTHS.map((h) => [h, 0])) as Record<PairHealth, number>;
     for (const p of all) c[p.status] = (c[p.status] ?? 0) + 1;
     return c;
   }, [all]);
@@ -154,6 +154,7 @@ export function Dashboard() {
     { key: "healthy", label: "Healthy", value: counts.healthy, tone: "text-ok", filter: "healthy" },
     { key: "degraded", label: "Degraded", value: counts.degraded, tone: counts.degraded ? "text-warn" : undefined, filter: "degraded" },
     { key: "failing_over", label: "Failing over", value: counts.failing_over, tone: counts.failing_over ? "text-info" : undefined, filter: "failing_over" },
+    { key: "not_serving", label: "Not serving", value: counts.not_serving, tone: counts.not_serving ? "text-bad" : undefined, filter: "not_serving" },
     { key: "split_brain", label: "Split brain", value: counts.split_brain, tone: counts.split_brain ? "text-bad" : undefined, filter: "split_brain" },
     { key: "unknown", label: "Unknown", value: counts.unknown, filter: "unknown" },
   ];

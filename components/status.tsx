@@ -61,6 +61,8 @@ export function Badge({ tone, icon, children, className = "", title }: { tone: T
 export const HEALTH: Record<PairHealth, { label: string; tone: Tone; icon: IconName }> = {
   healthy: { label: "Healthy", tone: "ok", icon: "check" },
   degraded: { label: "Degraded", tone: "warn", icon: "warn" },
+  not_serving: { label: "Not serving", tone: "bad", icon: "warn" },
+  switching_over: { label: "Switching over", tone: "info", icon: "swap" },
   failing_over: { label: "Failing over", tone: "info", icon: "swap" },
   split_brain: { label: "Split brain", tone: "bad", icon: "split" },
   unknown: { label: "Unknown", tone: "idle", icon: "question" },
@@ -74,7 +76,7 @@ export function HealthBadge({ status, large = false }: { status: PairHealth; lar
       data-status={status}
       className={`inline-flex items-center gap-1.5 whitespace-nowrap rounded-md border font-bold ${TONE[h.tone]} ${large ? "px-3 py-1 text-base" : "px-2 py-0.5 text-sm"}`}
     >
-      <Icon name={h.icon} className={`${large ? "size-5" : "size-4"} shrink-0 ${status === "failing_over" ? "sy-pulse" : ""}`} />
+      <Icon name={h.icon} className={`${large ? "size-5" : "size-4"} shrink-0 ${status === "failing_over" || status === "switching_over" ? "sy-pulse" : ""}`} />
       {h.label}
     </span>
   );

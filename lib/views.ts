@@ -7,7 +7,14 @@
 import type { AppState, ObservedMode, VipObserved, DriverRun } from "../protocol/agent";
 import type { Role } from "./auth/roles";
 
-export type PairHealth = "healthy" | "degraded" | "failing_over" | "split_brain" | "unknown";
+/**
+ * healthy: one primary holding the VIP alone, the backup running; not_serving: the pair is dark, nobody
+ * answers behind the VIP (no server primary, or the VIP on no host) and no operation runs; switching_over: a manual switchover (or an operator's
+ * override) runs; failing_over: an automatic operation runs; split_brain: both primary or both holding
+ * the VIP; degraded: anything else wrong; unknown: not observed (no agent connected).
+ */
+export type PairHealth = "healthy" | "degraded" | "not_serving" | "switching_over" | "failing_over" | "split_brain" | "unknown";
+export const PAIR_HEALTHS: readonly PairHealth[] = ["split_brain", "not_serving", "failing_over", "switching_over", "degraded", "unknown", "healthy"];
 
 export interface ServerView {
   id: string;
@@ -50,6 +57,8 @@ export interface PairView {
   maintenance: boolean;
   autoFailover: boolean;
   activeAlarms: number;
+  /** Automatic failovers (failover, disconnect failover): the last one, and those of the last 24 h newest first (count them against now). */
+  failovers: { last: string | null; recent: string[] };
   updatedAt: string;
 }
 
@@ -224,6 +233,7 @@ export function unobservedPairView(dto: Omit<PairDto, "view">): PairView {
     maintenance: dto.maintenance,
     autoFailover: dto.autoFailover,
     activeAlarms: 0,
+    failovers: { last: null, recent: [] },
     updatedAt: dto.updatedAt,
   };
 }

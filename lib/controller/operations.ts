@@ -11,7 +11,7 @@
  * On a new term, reconcile() resumes or fails whatever a previous leader left unfinished.
  */
 import { randomUUID } from "node:crypto";
-import { claimOperation, loadLastAutoFailovers, loadLastFinished, loadPendingOperation, loadUnfinishedOperations, operationView } from "@/lib/queries/operations";
+import { claimOperation, loadAutoFailovers, MAX_RECENT_FAILOVERS, type AutoFailoverTimes, loadLastFinished, loadPendingOperation, loadUnfinishedOperations, operationView } from "@/lib/queries/operations";
 import type { Exec } from "@/lib/db/connection";
 import type { OperationView, Preflight } from "@/lib/views";
 import type { CommandAck } from "../../protocol/agent";
@@ -24,6 +24,7 @@ import { stateSummary } from "./view";
 import type { Writes } from "./writes";
 
 export const VERIFY_TIMEOUT_MS = 3000;
+const DAY_MS = 24 * 3600_000;
 /** A switchover request not started within this long after it was made is refused at takeover. */
 export const STALE_REQUEST_MS = 60_000;
 
@@ -84,14 +85,14 @@ export class Operations {
   /** Pairs whose operation is being recorded (between the decision or request and its row). */
   private starting = new Map<string, { id: string; kind: OperationKindName; requestedBy: string; createdAt: number }>();
   private lastFinished = new Map<string, FinishedOp>();
-  private lastAutoFailover = new Map<string, number>();
+  private autoFailovers = new Map<string, AutoFailoverTimes>();
   private waiters = new Set<Waiter>();
   private stopped = false;
 
   constructor(private readonly d: OperationsDeps) {}
 
   async load() {
-    [this.lastFinished, this.lastAutoFailover] = await Promise.all([loadLastFinished(), loadLastAutoFailovers()]);
+    [this.lastFinished, this.autoFailovers] = await Promise.all([loadLastFinished(), loadAutoFailovers()]);
   }
 
   /** The operation holding the pair in this term (running, or being recorded). */
@@ -107,7 +108,13 @@ export class Operations {
   }
 
   lastAutoFailoverOf(pairId: string): number | null {
-    return this.lastAutoFailover.get(pairId) ?? null;
+    return this.autoFailovers.get(pairId)?.last ?? null;
+  }
+
+  /** The pair's automatic failovers: the last one and those of the last 24 h (newest first), as of `now`. */
+  failoversOf(pairId: string, now: number): { last: number | null; recent: number[] } {
+    const t = this.autoFailovers.get(pairId);
+    return { last: t?.last ?? null, recent: (t?.recent ?? []).filter((x) => x > now - DAY_MS) };
   }
 
   isRunning(pairId: string): boolean {
@@ -133,7 +140,10 @@ export class Operations {
       this.starting.delete(intent.pairId);
     }
     if (!op) return { busy: null };
-    if (AUTOMATIC_FAILOVERS.includes(op.kind)) this.lastAutoFailover.set(op.pairId, op.createdAt);
+    if (AUTOMATIC_FAILOVERS.includes(op.kind)) {
+      const t = this.autoFailovers.get(op.pairId);
+      this.autoFailovers.set(op.pairId, { last: op.createdAt, recent: [op.createdAt, ...(t?.recent ?? [])].slice(0, MAX_RECENT_FAILOVERS) });
+    }
     this.d.log.info("controller: operation started", { pairId: op.pairId, kind: op.kind, operationId: op.id, decision: op.decision, epoch: this.d.epoch, recordMs: +(performance.now() - t0).toFixed(2) });
     if (this.stopped) return { started: op }; // leadership ended meanwhile: the next leader reconciles it
     this.run(op, intent.pending || intent.request ? "operation.started" : "operation.decided", intent.request || intent.pending ? {} : { action: op.kind, fromServerId: op.fromServerId, toServerId: op.toServerId });

@@ -290,7 +290,8 @@ export class Term {
   private view(w: PairWorld, statusReason: string): PairView {
     const a = w.activeOp;
     const operation = a ? { id: a.id, kind: a.kind, status: a.status, createdAt: new Date(a.createdAt).toISOString(), requestedBy: a.requestedBy } : null;
-    return buildPairView(w, { statusReason, operation, activeAlarms: this.alarms.countFor(w.pair.id), now: this.now() });
+    const now = this.now();
+    return buildPairView(w, { statusReason, operation, activeAlarms: this.alarms.countFor(w.pair.id), failovers: this.ops.failoversOf(w.pair.id, now), now });
   }
 
   private publish(pairId: string, reason: string) {

@@ -26,16 +26,26 @@ function serverView(s: ServerState): ServerView {
   };
 }
 
+/** Operations a person starts: the pair is "switching over", not "failing over", while one runs. */
+const BY_PERSON: readonly string[] = ["manual_switchover"];
+
 export function pairHealth(world: PairWorld, ss: [ServerState, ServerState]): PairHealth {
-  if (!ss[0].connected && !ss[1].connected && ss.every((s) => s.disconnectedAt === null)) return "unknown";
+  if (!ss[0].connected && !ss[1].connected) return "unknown";
   if ((isObservedPrimary(ss[0]) && isObservedPrimary(ss[1])) || vipHolders(ss).length === 2) return "split_brain";
-  if (world.activeOp && world.activeOp.kind !== "restart") return "failing_over";
-  return isHealthy(ss) ? "healthy" : "degraded";
+  const op = world.activeOp;
+  if (op && op.kind !== "restart") return BY_PERSON.includes(op.kind) ? "switching_over" : "failing_over";
+  if (isHealthy(ss)) return "healthy";
+  // Dark: nobody answers behind the VIP — no primary, or the VIP on no host. A host cut off from us may
+  // still be serving (its last report: primary with the VIP): degraded, not dark.
+  const maybeServing = ss.some((s) => !s.connected && s.app?.mode === "primary" && s.vip?.observed !== "disabled");
+  const primary = ss.find(isObservedPrimary);
+  const serving = primary !== undefined && primary.vip?.observed !== "disabled";
+  return serving || maybeServing ? "degraded" : "not_serving";
 }
 
 export function buildPairView(
   world: PairWorld,
-  opts: { statusReason: string; operation: OperationSummary | null; activeAlarms: number; now: number },
+  opts: { statusReason: string; operation: OperationSummary | null; activeAlarms: number; failovers: { last: number | null; recent: number[] }; now: number },
 ): PairView {
   const ss = serverStates(world);
   const holders = ss.filter((s) => s.connected && s.vip?.observed === "enabled");
@@ -51,6 +61,7 @@ export function buildPairView(
     maintenance: world.pair.maintenance,
     autoFailover: world.pair.autoFailover,
     activeAlarms: opts.activeAlarms,
+    failovers: { last: opts.failovers.last === null ? null : new Date(opts.failovers.last).toISOString(), recent: opts.failovers.recent.map((t) => new Date(t).toISOString()) },
     updatedAt: new Date(opts.now).toISOString(),
   };
 }

@@ -156,11 +156,21 @@ export async function loadLastFinished(): Promise<Map<string, FinishedOp>> {
   return new Map(rows.map((r) => [r.pairId, { id: r.id, kind: r.kind, status: r.status, error: r.error, finishedAt: r.finishedAt?.getTime() ?? 0 }]));
 }
 
-/** Per pair: when its last automatic failover was created (the hold-down survives a leader change). */
-export async function loadLastAutoFailovers(): Promise<Map<string, number>> {
-  const rows = await db.operation.groupBy({ by: ["pairId"], where: { kind: { in: [...AUTOMATIC_FAILOVERS] } }, _max: { createdAt: true } });
-  return new Map(rows.flatMap((r) => (r._max.createdAt ? [[r.pairId, r._max.createdAt.getTime()] as const] : [])));
+/** Per pair: when its automatic failovers were created — the last one ever (the hold-down survives a leader change) and those of the last 24 h (the dashboard's count). */
+export async function loadAutoFailovers(): Promise<Map<string, AutoFailoverTimes>> {
+  const rows = await db.$queryRaw<{ pairId: string; last: Date; recent: Date[] | null }[]>`
+    SELECT "pairId", max("createdAt") AS last,
+           array_agg("createdAt" ORDER BY "createdAt" DESC) FILTER (WHERE "createdAt" > now() - interval '24 hours') AS recent
+    FROM "Operation" WHERE kind::text = ANY(${[...AUTOMATIC_FAILOVERS]}) GROUP BY "pairId"`;
+  return new Map(rows.map((r) => [r.pairId, { last: r.last.getTime(), recent: (r.recent ?? []).slice(0, MAX_RECENT_FAILOVERS).map((d) => d.getTime()) }]));
 }
+
+/** Times (epoch ms) of a pair's automatic failovers: the last one, and those of the last 24 h, newest first. */
+export interface AutoFailoverTimes {
+  last: number;
+  recent: number[];
+}
+export const MAX_RECENT_FAILOVERS = 100;
 
 // ---------------------------------------------------------------- creating and claiming
 

@@ -46,6 +46,9 @@ it("the double kill (issue 10): the new primary fails right after a failover; th
   // Printed, not asserted (timing belongs to benchmarks): the pair had a primary again this long after the kill.
   console.log(`double kill: second failover started ${second.createdAt.getTime() - killedAt} ms and the pair was healthy again ${Date.now() - killedAt} ms (at most) after the kill`);
   expect(v2.vipHolder).toBe(lab.hosts[0].name);
+  // The dashboard's "last failover … ago, 2 in 24 h" comes with the view.
+  expect(v2.failovers.last).toBe(second.createdAt.toISOString());
+  expect(v2.failovers.recent).toHaveLength(2);
   expect(second.decision).toBe(`primary sip-2 exited with signal SIGKILL on ${lab.hosts[1].name}; promoting sip-1`);
 });
 

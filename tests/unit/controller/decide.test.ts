@@ -194,13 +194,30 @@ describe("decide", () => {
     expect(decide({ ...w, hosts: { ...w.hosts, h1: host("h1", failed) } }, T0).action).toMatchObject({ kind: "failover", toServerId: "s2" });
   });
 
+  it("pair status: not serving when dark, switching over for a person's operation, failing over for the controller's", () => {
+    const both = { ...healthy(), hosts: { h1: host("h1", backupSnap()), h2: host("h2", backupSnap()) } };
+    expect(pairHealth(both, serverStates(both))).toBe("not_serving");
+    const killed1 = withHost(healthy(), "h1", host("h1", killed()));
+    expect(pairHealth(killed1, serverStates(killed1))).toBe("not_serving");
+    const op = (kind: "manual_switchover" | "failover") => ({ ...killed1, activeOp: { id: "op", kind, status: "running" as const, createdAt: T0, requestedBy: "a" } });
+    expect(pairHealth(op("manual_switchover"), serverStates(op("manual_switchover")))).toBe("switching_over");
+    expect(pairHealth(op("failover"), serverStates(op("failover")))).toBe("failing_over");
+    // The primary's host cut off (it may still serve): degraded, not dark; no agent at all: unknown.
+    const cut = withHost(healthy(), "h1", host("h1", primarySnap(), { connected: false, disconnectedAt: T0 }));
+    expect(pairHealth(cut, serverStates(cut))).toBe("degraded");
+    const none = { ...cut, hosts: { h1: cut.hosts.h1, h2: host("h2", backupSnap(), { connected: false, disconnectedAt: T0 }) } };
+    expect(pairHealth(none, serverStates(none))).toBe("unknown");
+    const backupDown = withHost(healthy(), "h2", host("h2", snap(app({ mode: "backup", state: "failed", pid: null }), vip())));
+    expect(pairHealth(backupDown, serverStates(backupDown))).toBe("degraded");
+  });
+
   it("puts the VIP back when the primary's host lost it (no holder): alarm, repair, never 'healthy'", () => {
     // Both servers as they should be, but the VIP on no host (issue 13: both agents restarted, 58 s of silence).
     const w = withHost(healthy(), "h1", host("h1", snap(app({ mode: "primary" }), vip({ desired: "disabled", observed: "disabled" }))));
     const d = decide(w, T0);
     expect(d.action).toEqual({ kind: "vip_repair", fromServerId: null, toServerId: "s1", reason: "sip-1 on host-a1 is primary but VIP 198.18.0.110 is on no host; enabling it on host-a1 and announcing it" });
     expect(kinds(w)).toEqual(["vip_not_held"]);
-    expect(pairHealth(w, serverStates(w))).toBe("degraded");
+    expect(pairHealth(w, serverStates(w))).toBe("not_serving");
     // Not while an operation runs (a switchover has the VIP on no host for a few milliseconds), not in maintenance.
     expect(kinds({ ...w, activeOp: { id: "op", kind: "manual_switchover", status: "running", createdAt: T0, requestedBy: "a" } })).toEqual([]);
     expect(decide({ ...w, pair: pairCfg({ maintenance: true }) }, T0).action).toBeNull();
