@@ -32,6 +32,7 @@ export interface ApiResponses {
   "DELETE /api/pairs/:id": null;
   "GET /api/pairs/:id/preflight": { preflight: Preflight };
   "POST /api/pairs/:id/switchover": { operation: OperationView };
+  "POST /api/pairs/:id/operations": { operation: OperationView };
 
   /** Newest first, each with `steps: []`. */
   "GET /api/operations": { operations: OperationView[] };

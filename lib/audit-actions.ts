@@ -16,8 +16,8 @@ interface Entry {
 }
 
 export const AUDIT_ACTIONS = {
-  "operation.requested": { label: "Switchover requested", group: "Operations" },
-  "operation.refused": { label: "Switchover refused (preflight)", group: "Operations" },
+  "operation.requested": { label: "Operation requested (switchover or override)", group: "Operations" },
+  "operation.refused": { label: "Request refused (preflight)", group: "Operations" },
   "operation.decided": { label: "Automatic operation decided", group: "Operations" },
   "operation.started": { label: "Operation started", group: "Operations" },
   "operation.reconciled": { label: "Operation taken over by a new leader", group: "Operations" },
@@ -28,8 +28,11 @@ export const AUDIT_ACTIONS = {
   "operation.step.promote": { label: "Step: promote to primary", group: "Operation steps" },
   "operation.step.vip_enable": { label: "Step: enable the VIP", group: "Operation steps" },
   "operation.step.verify": { label: "Step: verify", group: "Operation steps" },
-  // History: restarts belong to the agents now; older databases hold these rows.
-  "operation.step.restart": { label: "Step: restart as backup (history)", group: "Operation steps" },
+  "operation.step.start": { label: "Step: start the server", group: "Operation steps" },
+  "operation.step.stop": { label: "Step: stop the server", group: "Operation steps" },
+  /** An operator's restart (older databases also hold the controller's restarts as backup, before agents owned them). */
+  "operation.step.restart": { label: "Step: restart the server", group: "Operation steps" },
+  "operation.step.holddown_clear": { label: "Step: clear the hold-down", group: "Operation steps" },
   "operation.step.recover_demote": { label: "Recovery step: demote", group: "Operation steps" },
   "operation.step.recover_promote": { label: "Recovery step: promote", group: "Operation steps" },
   "operation.step.recover_verify": { label: "Recovery step: verify", group: "Operation steps" },

@@ -6,6 +6,7 @@
  */
 import type { AppState, ObservedMode, VipObserved, DriverRun } from "../protocol/agent";
 import type { Role } from "./auth/roles";
+import type { OperationParams, OperatorKind } from "./controller/model";
 
 /**
  * healthy: one primary holding the VIP alone, the backup running; not_serving: the pair is dark, nobody
@@ -110,8 +111,12 @@ export interface PreflightCheck {
 export interface Preflight {
   ok: boolean;
   checks: PreflightCheck[];
-  /** The server that would become primary. */
+  /** The server that would become primary (a switchover, a promotion, a graceful stop of the primary). */
   target: { id: string; name: string; hostName: string } | null;
+  /** What will happen, in one sentence, for the confirmation; null when it cannot be said (pair not observed). */
+  effect: string | null;
+  /** The operation that would start when every check passes (null otherwise). */
+  intent: { kind: OperatorKind; fromServerId: string | null; toServerId: string | null; params: OperationParams } | null;
 }
 
 /** A pair as the API returns it (GET /api/pairs): configuration plus the controller's latest view. */

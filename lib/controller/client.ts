@@ -12,25 +12,71 @@ import { randomUUID } from "node:crypto";
 import { BroadcastChannel } from "node:worker_threads";
 import { z } from "zod";
 import { config } from "@/lib/config";
-import { conflict, notFound, ApiError } from "@/lib/http/errors";
+import { badRequest, conflict, notFound, ApiError } from "@/lib/http/errors";
+import { parseWith } from "@/lib/http/validate";
 import { isLeaseAlive } from "@/lib/queries/lease";
-import { activeOperationOf, insertRequestedOperation, operationView, recordRefusal } from "@/lib/queries/operations";
+import { activeOperationOf, insertRequestedOperation, loadAutoFailovers, operationView, recordRefusal } from "@/lib/queries/operations";
 import { loadPairPolicy } from "@/lib/queries/pairs";
 import { loadPairView } from "@/lib/queries/status";
 import type { ControllerStateJson } from "@/lib/realtime/events";
 import type { OperationView, PairView, Preflight } from "@/lib/views";
 import { CONTROLLER_CHANNEL, FromController, NOT_LEADER, type RequestBody, type ToController } from "./messages";
-import type { SwitchoverResult } from "./operations";
-import { computePreflight, describeFailedChecks, withRequestedTarget } from "./preflight";
+import type { RequestResult } from "./operations";
+import { computePreflight, describeFailedChecks, describeRequest, OperatorRequest, SWITCHOVER } from "./preflight";
 
+/** What every request of a person may carry besides what it asks for. */
+const RequestOptions = {
+  reason: z.string().trim().max(500, "must be at most 500 characters").optional(),
+  /** The pair is in maintenance and the sender acts by hand on purpose (refused without it). */
+  confirmMaintenance: z.boolean({ message: "must be true or false" }).optional(),
+};
+
+/** POST /api/pairs/:id/switchover: the switchover request's body. */
 export const SwitchoverRequest = z
   .object({
-    reason: z.string().trim().max(500, "must be at most 500 characters").optional(),
+    ...RequestOptions,
     /** The server the caller means to make primary; refused (409) if it is not the backup any more. */
     toServerId: z.uuid("must be a server id").optional(),
   })
   .strict();
 export type SwitchoverRequest = z.infer<typeof SwitchoverRequest>;
+
+/** POST /api/pairs/:id/operations: `{ kind, …what the kind needs, reason?, confirmMaintenance? }`. */
+export function parseOperationBody(raw: unknown): { request: OperatorRequest; options: RequestOptions } {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw badRequest("the body must be a JSON object");
+  const { reason, confirmMaintenance, ...rest } = raw as Record<string, unknown>;
+  const options = parseWith(z.object(RequestOptions).strict(), { reason, confirmMaintenance });
+  const request = parseWith(OperatorRequest, rest);
+  const known = new Set(Object.keys(request));
+  const unknown = Object.keys(rest).filter((k) => !known.has(k));
+  if (unknown.length) throw badRequest(`unknown field${unknown.length > 1 ? "s" : ""} for ${request.kind}: ${unknown.join(", ")}`);
+  return { request, options };
+}
+export interface RequestOptions {
+  reason?: string;
+  confirmMaintenance?: boolean;
+}
+
+/** GET /api/pairs/:id/preflight?kind=…&serverId&toServerId&mode&graceful&confirmMaintenance (default: a switchover). */
+export const PreflightQuery = z
+  .object({
+    kind: z.string().optional(),
+    serverId: z.string().optional(),
+    toServerId: z.string().optional(),
+    mode: z.string().optional(),
+    graceful: z.enum(["true", "false"], { message: "must be true or false" }).optional(),
+    confirmMaintenance: z.enum(["true", "false"], { message: "must be true or false" }).optional(),
+  })
+  .strict()
+  .transform(({ graceful, confirmMaintenance, kind, ...q }, ctx) => {
+    const fields = Object.fromEntries(Object.entries({ ...q, graceful: graceful === undefined ? undefined : graceful === "true" }).filter(([, v]) => v !== undefined));
+    const r = OperatorRequest.safeParse({ kind: kind ?? "manual_switchover", ...fields });
+    if (!r.success) {
+      for (const issue of r.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+      return z.NEVER;
+    }
+    return { request: r.data, confirmMaintenance: confirmMaintenance === "true" };
+  });
 
 /** How long a module that has not heard yet waits for this process's controllers to say who leads. */
 const WHO_WAIT_MS = 250;
@@ -117,36 +163,43 @@ async function ask<T>(to: string, m: RequestBody): Promise<T | typeof NOT_LEADER
 
 // ---------------------------------------------------------------- what the API asks
 
-export async function getPreflight(pairId: string): Promise<{ pairName: string; preflight: Preflight }> {
+export async function getPreflight(pairId: string, request: OperatorRequest = SWITCHOVER, confirmMaintenance = false): Promise<{ pairName: string; preflight: Preflight }> {
   const leader = await localLeader();
   if (leader) {
-    const r = await ask<{ pairName: string; preflight: Preflight } | null>(leader.controllerId, { type: "preflight", pairId });
+    const r = await ask<{ pairName: string; preflight: Preflight } | null>(leader.controllerId, { type: "preflight", pairId, request, confirmMaintenance });
     if (r && r !== NOT_LEADER) return r;
   }
-  return preflightFromDatabase(pairId);
+  return preflightFromDatabase(pairId, request, confirmMaintenance);
 }
 
-/** Preflight, then the operation. Throws 409 naming what is not ready, or the operation already running. */
-export async function requestSwitchover(pairId: string, input: SwitchoverRequest, actor: string): Promise<OperationView> {
+/** Preflight, then the operation (a switchover or an override). Throws 409 naming what is not ready, or the operation already running. */
+export async function requestOperation(pairId: string, request: OperatorRequest, options: RequestOptions, actor: string): Promise<OperationView> {
   const leader = await localLeader();
+  const confirmMaintenance = !!options.confirmMaintenance;
   if (leader) {
-    const r = await ask<SwitchoverResult>(leader.controllerId, { type: "switchover", pairId, actor, reason: input.reason ?? null, toServerId: input.toServerId ?? null });
+    const r = await ask<RequestResult>(leader.controllerId, { type: "request", pairId, actor, reason: options.reason ?? null, request, confirmMaintenance });
     switch (r === NOT_LEADER ? "not_leader" : r.kind) {
       case "accepted":
-        return (r as Extract<SwitchoverResult, { kind: "accepted" }>).operation;
+        return (r as Extract<RequestResult, { kind: "accepted" }>).operation;
       case "busy": {
-        const b = r as Extract<SwitchoverResult, { kind: "busy" }>;
-        throw await busy(pairId, b.pairName, b.operationId);
+        const b = r as Extract<RequestResult, { kind: "busy" }>;
+        throw await busy(pairId, b.pairName, b.operationId, b.operationKind);
       }
       case "refused": {
-        const f = r as Extract<SwitchoverResult, { kind: "refused" }>;
-        throw await refused(pairId, f.pairName, input, actor, f.preflight);
+        const f = r as Extract<RequestResult, { kind: "refused" }>;
+        throw await refused(pairId, f.pairName, request, options, actor, f.preflight);
       }
       default:
         break; // not the leader any more, or the pair is not controlled (incomplete): the database decides
     }
   }
-  return requestThroughDatabase(pairId, input, actor);
+  return requestThroughDatabase(pairId, request, options, actor);
+}
+
+/** The switchover route's request (its body names only the direction). */
+export function requestSwitchover(pairId: string, input: SwitchoverRequest, actor: string): Promise<OperationView> {
+  const { toServerId, ...options } = input;
+  return requestOperation(pairId, { kind: "manual_switchover", ...(toServerId ? { toServerId } : {}) }, options, actor);
 }
 
 /** The live views of every pair from the local leader (the socket.io snapshot on connect), or null. */
@@ -168,33 +221,60 @@ export async function livePairViews(): Promise<PairView[] | null> {
 
 // ---------------------------------------------------------------- the database path (no local leader)
 
-async function preflightFromDatabase(pairId: string): Promise<{ pairName: string; preflight: Preflight }> {
+async function preflightFromDatabase(pairId: string, request: OperatorRequest, confirmMaintenance: boolean): Promise<{ pairName: string; preflight: Preflight }> {
   const pair = await loadPairPolicy(pairId);
   if (!pair) throw notFound("pair");
-  const [view, active, alive] = await Promise.all([loadPairView(pairId), activeOperationOf(pairId), isLeaseAlive()]);
-  return { pairName: pair.name, preflight: computePreflight(view, { maintenance: pair.maintenance, activeOperation: active, controllerActive: alive }) };
+  const [view, active, alive, failovers] = await Promise.all([loadPairView(pairId), activeOperationOf(pairId), isLeaseAlive(), loadAutoFailovers(pairId)]);
+  const from = failovers.get(pairId)?.holdDownFrom ?? null;
+  const ctx = {
+    maintenance: pair.maintenance,
+    autoFailover: pair.autoFailover,
+    activeOperation: active,
+    controllerActive: alive,
+    holdDownUntil: from === null ? null : from + pair.holdDownSeconds * 1000,
+    now: Date.now(),
+    confirmMaintenance,
+  };
+  return { pairName: pair.name, preflight: computePreflight(view, ctx, request) };
 }
 
-async function busy(pairId: string, pairName: string, operationId: string | null): Promise<ApiError> {
-  const id = operationId ?? (await activeOperationOf(pairId))?.id ?? null;
-  return conflict(`a switchover is already running for ${pairName}${id ? ` (operation ${id})` : ""}`);
+async function busy(pairId: string, pairName: string, operationId: string | null, operationKind: string | null = null): Promise<ApiError> {
+  const active = operationId && operationKind ? null : await activeOperationOf(pairId);
+  const id = operationId ?? active?.id ?? null;
+  const kind = operationKind ?? (active && active.id === id ? active.kind : null);
+  return conflict(`${kind ? `a ${kind.replace(/_/g, " ")}` : "an operation"} is already running for ${pairName}${id ? ` (operation ${id})` : ""}`);
 }
 
 /** The refusal's audit row, written before the 409 (a refusal is not on any hot path). */
-async function refused(pairId: string, pairName: string, input: SwitchoverRequest, actor: string, preflight: Preflight): Promise<ApiError> {
-  await recordRefusal(pairId, actor, { reason: input.reason ?? null, failed: preflight.checks.filter((c) => !c.ok) }).catch(() => undefined);
-  return conflict(`switchover of ${pairName} refused: ${describeFailedChecks(preflight)}`);
+async function refused(pairId: string, pairName: string, request: OperatorRequest, options: RequestOptions, actor: string, preflight: Preflight): Promise<ApiError> {
+  const failed = preflight.checks.filter((c) => !c.ok);
+  await recordRefusal(pairId, actor, { kind: request.kind, request, reason: options.reason ?? null, failed }).catch(() => undefined);
+  const what = describeRequest(request, await loadPairView(pairId).catch(() => null));
+  return conflict(`${what} of ${pairName} refused: ${describeFailedChecks(preflight)}`);
 }
 
-async function requestThroughDatabase(pairId: string, input: SwitchoverRequest, actor: string): Promise<OperationView> {
-  const found = await preflightFromDatabase(pairId);
-  const preflight = withRequestedTarget(found.preflight, input.toServerId);
-  if (preflight.checks.some((c) => c.id === "no_operation" && !c.ok)) throw await busy(pairId, found.pairName, null);
-  if (!preflight.ok) throw await refused(pairId, found.pairName, input, actor, preflight);
+async function requestThroughDatabase(pairId: string, request: OperatorRequest, options: RequestOptions, actor: string): Promise<OperationView> {
+  const { pairName, preflight } = await preflightFromDatabase(pairId, request, !!options.confirmMaintenance);
+  if (preflight.checks.some((c) => c.id === "no_operation" && !c.ok)) throw await busy(pairId, pairName, null);
+  const intent = preflight.intent;
+  if (!preflight.ok || !intent) throw await refused(pairId, pairName, request, options, actor, preflight);
+  // Pending: the leader re-runs the preflight on its live state when it claims the row (requestOf).
   const op = await insertRequestedOperation(
-    { pairId, kind: "manual_switchover", status: "pending", requestedBy: actor, reason: input.reason ?? null, decision: null, fromServerId: null, toServerId: preflight.target?.id ?? null, epoch: null, steps: [] },
-    { target: preflight.target },
+    {
+      pairId,
+      kind: intent.kind,
+      status: "pending",
+      requestedBy: actor,
+      reason: options.reason ?? null,
+      decision: null,
+      fromServerId: intent.fromServerId,
+      toServerId: intent.toServerId,
+      params: { ...intent.params, ...(options.confirmMaintenance ? { confirmMaintenance: true } : {}) },
+      epoch: null,
+      steps: [],
+    },
+    { target: preflight.target, effect: preflight.effect },
   );
-  if (!op) throw await busy(pairId, found.pairName, null);
+  if (!op) throw await busy(pairId, pairName, null);
   return operationView(op);
 }

@@ -243,6 +243,7 @@ function propose(world: PairWorld, ss: [ServerState, ServerState], now: number):
   if (isDown(other)) {
     // Restarting it is its agent's job (one owner: the host's supervisor, docs/controller.md).
     const fault = `backup ${other.cfg.name} ${describeDown(other)} on ${other.cfg.hostName}`;
+    if (other.app?.state === "stopped") return { action: null, reason: `${fault}; start it to have a backup again (its agent restarts only failed servers)`, fault: true };
     if (other.app?.crashLoop) return { action: null, reason: `${fault}; crash-looping: its agent stopped restarting it`, fault: true };
     return { action: null, reason: `${fault}; its agent restarts it in backup mode (no switchover)`, fault: true };
   }

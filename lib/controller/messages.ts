@@ -5,12 +5,13 @@
  * name, with no shared object in between. Both sides validate what they receive.
  *
  *   web → controller   { type: "who" }                                   who leads in this process?
- *                      { type: "preflight"  | "switchover" | "views", id, to: controllerId, ... }
+ *                      { type: "preflight"  | "request" | "views", id, to: controllerId, ... }
  *   controller → web   { type: "here", controllerId, epoch, journal }    epoch null: not (or not yet) leading;
  *                                                                         journal: records waiting for the database
  *                      { type: "reply", id, result }
  */
 import { z } from "zod";
+import { OperatorRequest } from "./preflight";
 
 export const CONTROLLER_CHANNEL = "switchyard:controller";
 
@@ -19,15 +20,17 @@ const uuid = z.uuid();
 
 export const ToController = z.discriminatedUnion("type", [
   z.object({ type: z.literal("who") }),
-  z.object({ type: z.literal("preflight"), id, to: z.string(), pairId: uuid }),
+  z.object({ type: z.literal("preflight"), id, to: z.string(), pairId: uuid, request: OperatorRequest, confirmMaintenance: z.boolean() }),
+  /** A manual switchover or an override (preflight.ts: OperatorRequest). */
   z.object({
-    type: z.literal("switchover"),
+    type: z.literal("request"),
     id,
     to: z.string(),
     pairId: uuid,
     actor: z.string().min(1).max(200),
     reason: z.string().max(500).nullable(),
-    toServerId: uuid.nullable(),
+    request: OperatorRequest,
+    confirmMaintenance: z.boolean(),
   }),
   z.object({ type: z.literal("views"), id, to: z.string() }),
 ]);

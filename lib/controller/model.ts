@@ -14,7 +14,23 @@ export type OperationKindName =
   /** The VIP on no host, or on both, while one server is primary: the primary's host alone gets it back. */
   | "vip_repair"
   /** History only: restarts belong to the host's agent; the controller no longer creates this kind. */
-  | "restart";
+  | "restart"
+  /** An operator's overrides (overrides.ts): started by a person only, never decided by the controller. */
+  | OverrideKind;
+
+export const OVERRIDE_KINDS = ["promote", "app_start", "app_stop", "app_restart", "clear_holddown"] as const;
+export type OverrideKind = (typeof OVERRIDE_KINDS)[number];
+/** What a person may start: a manual switchover or an override. */
+export type OperatorKind = "manual_switchover" | OverrideKind;
+
+/** What an operation needs besides its servers (an override's mode; a graceful stop). */
+export interface OperationParams {
+  mode?: "primary" | "backup";
+  /** app_stop of a primary: hand the role to the backup first (the planned switchover's steps). */
+  graceful?: boolean;
+  /** The requester confirmed acting by hand on a pair in maintenance (kept for a pending request's preflight). */
+  confirmMaintenance?: boolean;
+}
 
 export const ALARM_KINDS = [
   "host_disconnected",
@@ -131,6 +147,12 @@ export interface PairWorld {
 // ---------------------------------------------------------------- operations as the controller runs them
 
 export type StepAction =
+  /** app.start / app.stop / app.restart of a server (overrides), in the mode of the operation's params. */
+  | "start"
+  | "stop"
+  | "restart"
+  /** No command: the pair's hold-down ends (clear_holddown). */
+  | "holddown_clear"
   | "demote"
   | "vip_disable"
   | "promote"
@@ -169,6 +191,7 @@ export interface OperationRecord {
   status: "pending" | "running" | "succeeded" | "failed";
   fromServerId: string | null;
   toServerId: string | null;
+  params: OperationParams;
   requestedBy: string;
   reason: string | null;
   decision: string | null;

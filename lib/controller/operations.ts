@@ -15,15 +15,24 @@ import { claimOperation, loadAutoFailovers, MAX_RECENT_FAILOVERS, type AutoFailo
 import type { Exec } from "@/lib/db/connection";
 import type { OperationView, Preflight } from "@/lib/views";
 import type { CommandAck } from "../../protocol/agent";
-import { AUTOMATIC_FAILOVERS, type ActiveOp, type FinishedOp, type OperationKindName, type OperationRecord, type PairWorld, type StepRecord, serverStates, waitAtMost } from "./model";
+import { AUTOMATIC_FAILOVERS, type OperationParams, type OperatorKind, type ActiveOp, type FinishedOp, type OperationKindName, type OperationRecord, type PairWorld, type StepRecord, serverStates, waitAtMost } from "./model";
 import { planSteps } from "./plan";
-import { describeFailedChecks, withRequestedTarget } from "./preflight";
+import { describeFailedChecks, requestOf, type OperatorRequest } from "./preflight";
 import { OperationRecorder } from "./record";
 import { runOperation, describeState, type CommandBody } from "./steps";
 import { stateSummary } from "./view";
 import type { Writes } from "./writes";
 
 export const VERIFY_TIMEOUT_MS = 3000;
+/** How a decision names what a person asked for ("stop requested by alice: …"). */
+const REQUESTED: Record<OperatorKind, string> = {
+  manual_switchover: "manual switchover",
+  promote: "promotion",
+  app_start: "start",
+  app_stop: "stop",
+  app_restart: "restart",
+  clear_holddown: "clearing of the hold-down",
+};
 const DAY_MS = 24 * 3600_000;
 /** A switchover request not started within this long after it was made is refused at takeover. */
 export const STALE_REQUEST_MS = 60_000;
@@ -33,22 +42,23 @@ export interface StartIntent {
   kind: OperationKindName;
   fromServerId: string | null;
   toServerId: string | null;
+  params?: OperationParams;
   /** The controller's readable decision (recorded on the operation). */
   decision: string;
   requestedBy: string;
   reason: string | null;
-  /** A person's or a script's request: its audit row names the server it makes primary. */
-  request?: { target: { id: string; name: string; hostName: string } };
+  /** A person's or a script's request: its audit row names the server it makes primary and what happens. */
+  request?: { target: { id: string; name: string; hostName: string } | null; effect: string | null };
   /** The pending row of a request written by another panel instance: claimed instead of inserted. */
   pending?: OperationRecord;
 }
 
-export type SwitchoverResult =
+export type RequestResult =
   | { kind: "accepted"; operation: OperationView }
   /** The live preflight failed (nothing written). */
   | { kind: "refused"; pairName: string; preflight: Preflight }
   /** Another operation holds the pair. */
-  | { kind: "busy"; pairName: string; operationId: string | null }
+  | { kind: "busy"; pairName: string; operationId: string | null; operationKind: string | null }
   | { kind: "not_found" };
 
 export interface OperationsDeps {
@@ -60,7 +70,7 @@ export interface OperationsDeps {
   /** The term's hot-path connection (the statement in front of the first command). */
   hot: Exec;
   world(pairId: string): PairWorld | null;
-  preflight(pairId: string): Preflight;
+  preflight(pairId: string, req: OperatorRequest, confirmMaintenance: boolean): Preflight;
   command(hostId: string, body: CommandBody): Promise<CommandAck>;
   /** Something about the pair's operations changed (started, finished): tick it. */
   changed(pairId: string): void;
@@ -107,8 +117,9 @@ export class Operations {
     return this.lastFinished.get(pairId) ?? null;
   }
 
+  /** Where the pair's hold-down counts from: its last automatic failover, unless an operator cleared it since. */
   lastAutoFailoverOf(pairId: string): number | null {
-    return this.autoFailovers.get(pairId)?.last ?? null;
+    return this.autoFailovers.get(pairId)?.holdDownFrom ?? null;
   }
 
   /** The pair's automatic failovers: the last one and those of the last 24 h (newest first), as of `now`. */
@@ -126,14 +137,15 @@ export class Operations {
     const busy = this.active(intent.pairId);
     if (busy) return { busy: busy.id };
     const w = this.d.world(intent.pairId)!;
-    const steps = planSteps(intent.kind, w.pair, intent.fromServerId, intent.toServerId);
+    const params = intent.params ?? {};
+    const steps = planSteps(intent.kind, w.pair, intent.fromServerId, intent.toServerId, params);
     const id = intent.pending?.id ?? randomUUID();
     this.starting.set(intent.pairId, { id, kind: intent.kind, requestedBy: intent.requestedBy, createdAt: this.d.now() });
     const t0 = performance.now();
     let op: OperationRecord | null = null;
     try {
-      const row = { id, pairId: intent.pairId, kind: intent.kind, status: "running" as const, requestedBy: intent.requestedBy, reason: intent.reason, decision: intent.decision, fromServerId: intent.fromServerId, toServerId: intent.toServerId, epoch: this.d.epoch, steps };
-      if (intent.pending) op = await claimOperation(intent.pending, { epoch: this.d.epoch, fromServerId: intent.fromServerId!, toServerId: intent.toServerId!, decision: intent.decision, steps }, this.d.hot);
+      const row = { id, pairId: intent.pairId, kind: intent.kind, status: "running" as const, requestedBy: intent.requestedBy, reason: intent.reason, decision: intent.decision, fromServerId: intent.fromServerId, toServerId: intent.toServerId, params, epoch: this.d.epoch, steps };
+      if (intent.pending) op = await claimOperation(intent.pending, { epoch: this.d.epoch, fromServerId: intent.fromServerId, toServerId: intent.toServerId, params, decision: intent.decision, steps }, this.d.hot);
       else if (intent.request) op = await this.d.writes.insertRequested(row, intent.request);
       else op = await this.d.writes.insertOperation(row, this.d.hot); // the hot path: sent synchronously up to here
     } finally {
@@ -142,7 +154,7 @@ export class Operations {
     if (!op) return { busy: null };
     if (AUTOMATIC_FAILOVERS.includes(op.kind)) {
       const t = this.autoFailovers.get(op.pairId);
-      this.autoFailovers.set(op.pairId, { last: op.createdAt, recent: [op.createdAt, ...(t?.recent ?? [])].slice(0, MAX_RECENT_FAILOVERS) });
+      this.autoFailovers.set(op.pairId, { last: op.createdAt, recent: [op.createdAt, ...(t?.recent ?? [])].slice(0, MAX_RECENT_FAILOVERS), holdDownFrom: op.createdAt });
     }
     this.d.log.info("controller: operation started", { pairId: op.pairId, kind: op.kind, operationId: op.id, decision: op.decision, epoch: this.d.epoch, recordMs: +(performance.now() - t0).toFixed(2) });
     if (this.stopped) return { started: op }; // leadership ended meanwhile: the next leader reconciles it
@@ -151,37 +163,38 @@ export class Operations {
   }
 
   /**
-   * A manual switchover (this process's API, or a pending row from another instance): the live
-   * preflight, the direction the requester saw, then start().
+   * What a person asks — a manual switchover or an override — from this process's API, or as a pending row
+   * written by another instance: the live preflight (the direction the requester saw, the maintenance
+   * confirmation), then start() of exactly the operation the preflight describes.
    */
-  async requestSwitchover(pairId: string, req: { actor: string; reason: string | null; toServerId?: string | null; pending?: OperationRecord }): Promise<SwitchoverResult> {
+  async request(pairId: string, req: { actor: string; reason: string | null; request: OperatorRequest; confirmMaintenance?: boolean; pending?: OperationRecord }): Promise<RequestResult> {
     const w = this.d.world(pairId);
     if (!w) {
       if (req.pending) await this.fail(req.pending, "the pair is not configured (anymore)", null);
       return { kind: "not_found" };
     }
     const busy = this.active(pairId);
-    if (busy) return { kind: "busy", pairName: w.pair.name, operationId: busy.id };
-    const preflight = withRequestedTarget(this.d.preflight(pairId), req.toServerId ?? undefined);
-    if (!preflight.ok || !preflight.target) {
+    if (busy) return { kind: "busy", pairName: w.pair.name, operationId: busy.id, operationKind: busy.kind };
+    const preflight = this.d.preflight(pairId, req.request, !!req.confirmMaintenance);
+    const intent = preflight.intent;
+    if (!preflight.ok || !intent) {
       if (req.pending) await this.fail(req.pending, `preflight failed when starting: ${describeFailedChecks(preflight)} (state found: ${describeState(w)})`, w);
       return { kind: "refused", pairName: w.pair.name, preflight };
     }
-    const ss = serverStates(w);
-    const to = ss.find((s) => s.cfg.id === preflight.target!.id)!;
-    const from = ss.find((s) => s !== to)!;
+    const what = REQUESTED[intent.kind];
     const r = await this.start({
       pairId,
-      kind: "manual_switchover",
-      fromServerId: from.cfg.id,
-      toServerId: to.cfg.id,
-      decision: `manual switchover requested by ${req.actor}${req.reason ? ` (${req.reason})` : ""}: demoting ${from.cfg.name} on ${from.cfg.hostName}, promoting ${to.cfg.name} on ${to.cfg.hostName}`,
+      kind: intent.kind,
+      fromServerId: intent.fromServerId,
+      toServerId: intent.toServerId,
+      params: { ...intent.params, ...(req.confirmMaintenance && w.pair.maintenance ? { confirmMaintenance: true } : {}) },
+      decision: `${what} requested by ${req.actor}${req.reason ? ` (${req.reason})` : ""}: ${preflight.effect ?? ""}`.trim(),
       requestedBy: req.actor,
       reason: req.reason,
-      request: req.pending ? undefined : { target: preflight.target },
+      request: req.pending ? undefined : { target: preflight.target, effect: preflight.effect },
       pending: req.pending,
     });
-    if ("busy" in r) return { kind: "busy", pairName: w.pair.name, operationId: r.busy };
+    if ("busy" in r) return { kind: "busy", pairName: w.pair.name, operationId: r.busy, operationKind: this.active(pairId)?.kind ?? null };
     return { kind: "accepted", operation: operationView(r.started) };
   }
 
@@ -190,8 +203,14 @@ export class Operations {
     if ([...this.running.values()].some((r) => r.op.id === id) || [...this.starting.values()].some((s) => s.id === id)) return; // ours
     const op = await loadPendingOperation(id);
     if (!op || this.stopped) return;
-    if (op.kind !== "manual_switchover") return this.fail(op, `a pending ${op.kind} cannot be started by request`, this.d.world(op.pairId));
-    await this.requestSwitchover(op.pairId, { actor: op.requestedBy, reason: op.reason, toServerId: op.toServerId, pending: op });
+    await this.requestPending(op);
+  }
+
+  /** A pending row: the request it stands for, started (or failed with why) by this leader. */
+  private async requestPending(op: OperationRecord) {
+    const request = requestOf(op);
+    if (!request) return this.fail(op, `a pending ${op.kind} cannot be started by request`, this.d.world(op.pairId));
+    await this.request(op.pairId, { actor: op.requestedBy, reason: op.reason, request, confirmMaintenance: !!op.params.confirmMaintenance, pending: op });
   }
 
   private run(op: OperationRecord, event: "operation.decided" | "operation.started" | "operation.reconciled", details: Record<string, unknown>) {
@@ -229,6 +248,8 @@ export class Operations {
       this.d.log.info("controller: operation finished", { operationId: op.id, kind: op.kind, status: result.status, error: result.error });
       this.running.delete(pairId);
       this.lastFinished.set(pairId, { id: op.id, kind: op.kind, status: result.status, error: result.error, finishedAt: this.d.now() });
+      const held = this.autoFailovers.get(pairId);
+      if (op.kind === "clear_holddown" && result.status === "succeeded" && held) held.holdDownFrom = null;
       this.d.changed(pairId);
     })();
     // runOperation ran synchronously up to its first agent command, which is on the wire now: the audit
@@ -287,8 +308,8 @@ export class Operations {
       const why = `reconciled by epoch ${this.d.epoch}:`;
       if (!w) await this.fail(op, `${why} ${found}`, null);
       else if (op.status === "pending" && late) await this.fail(op, `${why} request not started within ${STALE_REQUEST_MS / 1000} s (no controller was active); state found: ${found}`, w);
-      else if (op.status === "pending") await this.requestSwitchover(op.pairId, { actor: op.requestedBy, reason: op.reason, toServerId: op.toServerId, pending: op });
-      else if (op.kind === "manual_switchover" && op.steps.every((s) => s.status === "pending") && late)
+      else if (op.status === "pending") await this.requestPending(op);
+      else if (requestOf(op) && op.steps.every((s) => s.status === "pending") && late)
         // Accepted by a leader that stopped before its first command: as late as a stale pending request.
         await this.fail(op, `${why} request not started within ${STALE_REQUEST_MS / 1000} s (its controller stopped before the first step); state found: ${found}`, w);
       else if (op.steps.length === 0) await this.fail(op, `${why} the operation had no recorded steps; state found: ${found}`, w);

@@ -8,9 +8,16 @@
  *                                        the VIP again), vip_enable, verify
  * VIP on no host / on both hosts:        [demote, vip_disable (the stray holder)], promote, vip_enable, verify
  *
+ * An operator's overrides:
+ *   promote (nobody primary):            promote, vip_enable, verify
+ *   start / restart in a mode:           start | restart (the agent sets the mode; primary: the VIP moves too)
+ *   stop:                                stop
+ *   graceful stop of the primary:        demote, vip_disable, promote (the backup), vip_enable, verify, stop
+ *   clear the hold-down:                 holddown_clear
+ *
  * A failed server is restarted by its own agent (in backup mode), never by an operation.
  */
-import type { OperationKindName, PairCfg, PlannedStep, ServerCfg, StepAction } from "./model";
+import type { OperationKindName, OperationParams, PairCfg, PlannedStep, ServerCfg, StepAction } from "./model";
 
 export type { PlannedStep, StepAction };
 
@@ -21,7 +28,7 @@ export function serverOf(pair: PairCfg, id: string | null): ServerCfg | null {
   return pair.servers.find((s) => s.id === id) ?? null;
 }
 
-export function planSteps(kind: OperationKindName, pair: PairCfg, fromId: string | null, toId: string | null): PlannedStep[] {
+export function planSteps(kind: OperationKindName, pair: PairCfg, fromId: string | null, toId: string | null, params: OperationParams = {}): PlannedStep[] {
   const from = serverOf(pair, fromId);
   const to = serverOf(pair, toId);
   const steps: Omit<PlannedStep, "seq">[] = [];
@@ -54,6 +61,34 @@ export function planSteps(kind: OperationKindName, pair: PairCfg, fromId: string
       break;
     case "restart":
       throw new Error("restarts belong to the host's agent: the controller plans none");
+    case "promote":
+      if (!to) throw new Error("promote needs the server to promote");
+      srv("promote", to);
+      vip("vip_enable", to);
+      verify(`${pair.name}: ${to.name} primary, VIP only on ${to.hostName}`);
+      break;
+    case "app_start":
+    case "app_restart": {
+      if (!to) throw new Error(`${kind} needs its server`);
+      const mode = params.mode ? ` in ${params.mode} mode` : "";
+      steps.push({ action: kind === "app_start" ? "start" : "restart", targetServerId: to.id, targetHostId: to.hostId, target: `${on(to)}${mode}` });
+      break;
+    }
+    case "app_stop":
+      if (!from) throw new Error("app_stop needs the server to stop");
+      if (to) {
+        // Graceful: the backup takes over first (the planned switchover's steps), then the server stops.
+        srv("demote", from);
+        vip("vip_disable", from);
+        srv("promote", to);
+        vip("vip_enable", to);
+        verify(`${pair.name}: ${to.name} primary, VIP only on ${to.hostName}`);
+      }
+      srv("stop", from);
+      break;
+    case "clear_holddown":
+      steps.push({ action: "holddown_clear", targetServerId: null, targetHostId: null, target: `${pair.name}: the hold-down of its last automatic failover` });
+      break;
   }
   return steps.map((s, i) => ({ ...s, seq: i + 1 }));
 }

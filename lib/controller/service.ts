@@ -1,6 +1,6 @@
 /**
  * The controller's side of the web ↔ controller channel (messages.ts): says who leads in this process,
- * and answers the requests addressed to it from the current term (preflight, switchover, views).
+ * and answers the requests addressed to it from the current term (preflight, a person's request, views).
  */
 import { BroadcastChannel } from "node:worker_threads";
 import type { Logger } from "@/lib/log";
@@ -43,9 +43,9 @@ export class ControllerService {
     let result: unknown = NOT_LEADER;
     try {
       if (term) {
-        if (m.type === "preflight") result = term.preflight(m.pairId);
+        if (m.type === "preflight") result = term.preflight(m.pairId, m.request, m.confirmMaintenance);
         else if (m.type === "views") result = term.views();
-        else result = await term.requestSwitchover(m.pairId, { actor: m.actor, reason: m.reason, toServerId: m.toServerId });
+        else result = await term.request(m.pairId, { actor: m.actor, reason: m.reason, request: m.request, confirmMaintenance: m.confirmMaintenance });
       }
     } catch (err) {
       this.log.error("controller: request failed", { err, request: m.type });

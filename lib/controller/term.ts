@@ -22,8 +22,8 @@ import { AlarmBook } from "./alarms";
 import { hostAlarms } from "./decide";
 import { emptyMemory, type HostCfg, type PairCfg, type PairMemory, type PairWorld, type StepRecord, updateMemory, waitAtMost } from "./model";
 import { Observer, type Change } from "./observe";
-import { Operations, type SwitchoverResult } from "./operations";
-import { computePreflight } from "./preflight";
+import { Operations, type RequestResult } from "./operations";
+import { computePreflight, SWITCHOVER, type OperatorRequest } from "./preflight";
 import { StatusWriter } from "./status";
 import { Cycle } from "./tick";
 import { Topology } from "./topology";
@@ -100,7 +100,7 @@ export class Term {
       writes: o.writes,
       hot: this.hot.exec,
       world: (id) => this.world(id),
-      preflight: (id) => this.preflight(id)!.preflight,
+      preflight: (id, req, confirmMaintenance) => this.preflight(id, req, confirmMaintenance)!.preflight,
       command: (hostId, body) => this.observer.command(hostId, body),
       changed: (id) => this.changed(id),
       afterStep: o.afterStep,
@@ -301,22 +301,32 @@ export class Term {
 
   // ---------------------------------------------------------------- what the web side asks (service.ts)
 
-  /** Preflight of a manual switchover from the live observed state; null when the pair is not controlled. */
-  preflight(pairId: string): { pairName: string; preflight: Preflight } | null {
+  /** Preflight of what a person asks (a switchover by default) from the live observed state; null when the pair is not controlled. */
+  preflight(pairId: string, req: OperatorRequest = SWITCHOVER, confirmMaintenance = false): { pairName: string; preflight: Preflight } | null {
     const w = this.world(pairId);
     if (!w) return null;
     const active = this.ops.active(pairId);
-    const preflight = computePreflight(this.view(w, ""), {
-      maintenance: w.pair.maintenance,
-      activeOperation: active ? { id: active.id, kind: active.kind } : null,
-      // This term leads (the web side reaches it only once it is ready; reconcile asks while it starts).
-      controllerActive: !this.stopped,
-    });
+    const now = this.now();
+    const from = this.ops.lastAutoFailoverOf(pairId);
+    const preflight = computePreflight(
+      this.view(w, ""),
+      {
+        maintenance: w.pair.maintenance,
+        autoFailover: w.pair.autoFailover,
+        activeOperation: active ? { id: active.id, kind: active.kind } : null,
+        // This term leads (the web side reaches it only once it is ready; reconcile asks while it starts).
+        controllerActive: !this.stopped,
+        holdDownUntil: from === null ? null : from + w.pair.holdDownSeconds * 1000,
+        now,
+        confirmMaintenance,
+      },
+      req,
+    );
     return { pairName: w.pair.name, preflight };
   }
 
-  requestSwitchover(pairId: string, req: { actor: string; reason: string | null; toServerId?: string | null }): Promise<SwitchoverResult> {
-    return this.ops.requestSwitchover(pairId, req);
+  request(pairId: string, req: { actor: string; reason: string | null; request: OperatorRequest; confirmMaintenance?: boolean }): Promise<RequestResult> {
+    return this.ops.request(pairId, req);
   }
 
   /** The last published view of every configured pair (the live channel's snapshot on connect). */

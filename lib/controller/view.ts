@@ -26,14 +26,16 @@ function serverView(s: ServerState): ServerView {
   };
 }
 
-/** Operations a person starts: the pair is "switching over", not "failing over", while one runs. */
-const BY_PERSON: readonly string[] = ["manual_switchover"];
+/** While one of these runs the pair is "failing over"; a manual switchover is "switching over"; during an
+ * operator's override (start, stop, restart, promote) the status is what is observed. */
+const AUTOMATIC: readonly string[] = ["failover", "disconnect_failover", "split_brain_resolution", "vip_repair"];
 
 export function pairHealth(world: PairWorld, ss: [ServerState, ServerState]): PairHealth {
   if (!ss[0].connected && !ss[1].connected) return "unknown";
   if ((isObservedPrimary(ss[0]) && isObservedPrimary(ss[1])) || vipHolders(ss).length === 2) return "split_brain";
   const op = world.activeOp;
-  if (op && op.kind !== "restart") return BY_PERSON.includes(op.kind) ? "switching_over" : "failing_over";
+  if (op?.kind === "manual_switchover") return "switching_over";
+  if (op && AUTOMATIC.includes(op.kind)) return "failing_over";
   if (isHealthy(ss)) return "healthy";
   // Dark: nobody answers behind the VIP — no primary, or the VIP on no host. A host cut off from us may
   // still be serving (its last report: primary with the VIP): degraded, not dark.

@@ -288,5 +288,5 @@ function snapshot(op: OperationRecord): OperationRecord {
 /** The OperationRecord of a journaled new row (what the database would have returned). */
 function asCreated(row: NewOperation & { id: string; at: number }): OperationRecord {
   const { at, steps, ...o } = row;
-  return { ...o, error: null, createdAt: at, startedAt: o.status === "running" ? at : null, finishedAt: null, steps: steps.map((s) => ({ ...s, status: "pending", startedAt: null, finishedAt: null, ack: null, output: null, error: null })) };
+  return { ...o, params: o.params ?? {}, error: null, createdAt: at, startedAt: o.status === "running" ? at : null, finishedAt: null, steps: steps.map((s) => ({ ...s, status: "pending", startedAt: null, finishedAt: null, ack: null, output: null, error: null })) };
 }

@@ -16,6 +16,7 @@ import {
   CONTROLLER_ACTOR,
   type FinishedOp,
   type OperationKindName,
+  type OperationParams,
   type OperationRecord,
   type PlannedStep,
   type StepRecord,
@@ -55,6 +56,7 @@ function fromRow(o: OpRow): OperationRecord {
     status: o.status,
     fromServerId: o.fromServerId,
     toServerId: o.toServerId,
+    params: (o.params ?? {}) as OperationParams,
     requestedBy: o.requestedBy,
     reason: o.reason,
     decision: o.decision,
@@ -156,19 +158,36 @@ export async function loadLastFinished(): Promise<Map<string, FinishedOp>> {
   return new Map(rows.map((r) => [r.pairId, { id: r.id, kind: r.kind, status: r.status, error: r.error, finishedAt: r.finishedAt?.getTime() ?? 0 }]));
 }
 
-/** Per pair: when its automatic failovers were created — the last one ever (the hold-down survives a leader change) and those of the last 24 h (the dashboard's count). */
-export async function loadAutoFailovers(): Promise<Map<string, AutoFailoverTimes>> {
-  const rows = await db.$queryRaw<{ pairId: string; last: Date; recent: Date[] | null }[]>`
-    SELECT "pairId", max("createdAt") AS last,
-           array_agg("createdAt" ORDER BY "createdAt" DESC) FILTER (WHERE "createdAt" > now() - interval '24 hours') AS recent
-    FROM "Operation" WHERE kind::text = ANY(${[...AUTOMATIC_FAILOVERS]}) GROUP BY "pairId"`;
-  return new Map(rows.map((r) => [r.pairId, { last: r.last.getTime(), recent: (r.recent ?? []).slice(0, MAX_RECENT_FAILOVERS).map((d) => d.getTime()) }]));
+/**
+ * Per pair (or for one): when its automatic failovers were created — the last one (the dashboard), those
+ * of the last 24 h, and where its hold-down counts from (the last one, unless an operator cleared the
+ * hold-down after it): from the Operation rows, so a leader change keeps them.
+ */
+export async function loadAutoFailovers(pairId?: string): Promise<Map<string, AutoFailoverTimes>> {
+  const rows = await db.$queryRaw<{ pairId: string; last: Date; recent: Date[] | null; cleared: Date | null }[]>`
+    SELECT o."pairId", max(o."createdAt") AS last,
+           array_agg(o."createdAt" ORDER BY o."createdAt" DESC) FILTER (WHERE o."createdAt" > now() - interval '24 hours') AS recent,
+           (SELECT max(c."createdAt") FROM "Operation" c WHERE c."pairId" = o."pairId" AND c.kind = 'clear_holddown' AND c.status = 'succeeded') AS cleared
+    FROM "Operation" o
+    WHERE o.kind::text = ANY(${[...AUTOMATIC_FAILOVERS]}) AND (${pairId ?? null}::uuid IS NULL OR o."pairId" = ${pairId ?? null}::uuid)
+    GROUP BY o."pairId"`;
+  return new Map(
+    rows.map((r) => [
+      r.pairId,
+      {
+        last: r.last.getTime(),
+        recent: (r.recent ?? []).slice(0, MAX_RECENT_FAILOVERS).map((d) => d.getTime()),
+        holdDownFrom: r.cleared && r.cleared > r.last ? null : r.last.getTime(),
+      },
+    ]),
+  );
 }
 
-/** Times (epoch ms) of a pair's automatic failovers: the last one, and those of the last 24 h, newest first. */
+/** Times (epoch ms) of a pair's automatic failovers: the last one, those of the last 24 h newest first, and the hold-down's start (null: cleared). */
 export interface AutoFailoverTimes {
   last: number;
   recent: number[];
+  holdDownFrom: number | null;
 }
 export const MAX_RECENT_FAILOVERS = 100;
 
@@ -178,12 +197,12 @@ export const MAX_RECENT_FAILOVERS = 100;
  * THE statement that creates an operation: the Operation row (its activeKey = the pair, so the database
  * lets one per pair through) and its planned steps, atomically, in one round trip. Parameters in order:
  * id, pairId, kind, status, requestedBy, reason, decision, fromServerId, toServerId, epoch, createdAt,
- * startedAt, steps (JSON).
+ * startedAt, steps (JSON), params (JSON).
  */
 const INSERT_OPERATION = `WITH op AS (
-     INSERT INTO "Operation" (id, "pairId", kind, status, "requestedBy", reason, decision, "fromServerId", "toServerId", epoch, "activeKey", "createdAt", "startedAt")
+     INSERT INTO "Operation" (id, "pairId", kind, status, "requestedBy", reason, decision, "fromServerId", "toServerId", epoch, "activeKey", "createdAt", "startedAt", params)
      VALUES ($1::uuid, $2::uuid, $3::"OperationKind", $4::"OperationStatus", $5, $6, $7, $8::uuid, $9::uuid, $10, $2::uuid,
-             ($11::timestamptz AT TIME ZONE 'UTC'), ($12::timestamptz AT TIME ZONE 'UTC')) RETURNING id)
+             ($11::timestamptz AT TIME ZONE 'UTC'), ($12::timestamptz AT TIME ZONE 'UTC'), $14::jsonb) RETURNING id)
    INSERT INTO "OperationStep" (id, "operationId", seq, action, "targetServerId", "targetHostId", target, status)
    SELECT gen_random_uuid(), op.id, s.seq, s.action, s."targetServerId"::uuid, s."targetHostId"::uuid, s.target, 'pending'
    FROM op, jsonb_to_recordset($13::jsonb) AS s(seq int, action text, "targetServerId" text, "targetHostId" text, target text)`;
@@ -200,17 +219,19 @@ export interface NewOperation {
   decision: string | null;
   fromServerId: string | null;
   toServerId: string | null;
+  /** An override's mode, a graceful stop (default: none). */
+  params?: OperationParams;
   epoch: number | null;
   steps: PlannedStep[];
 }
 
 function insertParams(o: NewOperation, id: string, now: number): unknown[] {
   const at = new Date(now).toISOString();
-  return [id, o.pairId, o.kind, o.status, o.requestedBy, o.reason, o.decision, o.fromServerId, o.toServerId, o.epoch, at, o.status === "running" ? at : null, stepRows(o.steps)];
+  return [id, o.pairId, o.kind, o.status, o.requestedBy, o.reason, o.decision, o.fromServerId, o.toServerId, o.epoch, at, o.status === "running" ? at : null, stepRows(o.steps), JSON.stringify(o.params ?? {})];
 }
 
 function created({ at: _at, ...o }: NewOperation, id: string, now: number): OperationRecord {
-  return { ...o, id, error: null, createdAt: now, startedAt: o.status === "running" ? now : null, finishedAt: null, steps: plannedRecords(o.steps) };
+  return { ...o, id, params: o.params ?? {}, error: null, createdAt: now, startedAt: o.status === "running" ? now : null, finishedAt: null, steps: plannedRecords(o.steps) };
 }
 
 /**
@@ -237,7 +258,7 @@ export async function insertOperation(o: NewOperation, exec: Exec = poolExec): P
  */
 export async function insertRequestedOperation(
   o: NewOperation,
-  request: { target: { id: string; name: string; hostName: string } | null },
+  request: { target: { id: string; name: string; hostName: string } | null; effect?: string | null },
 ): Promise<OperationRecord | null> {
   const id = o.id ?? randomUUID();
   const now = o.at ?? Date.now();
@@ -251,7 +272,7 @@ export async function insertRequestedOperation(
         targetId: id,
         pairId: o.pairId,
         outcome: "success",
-        details: { kind: o.kind, reason: o.reason, target: request.target, ...(o.epoch !== null ? { epoch: o.epoch } : {}) },
+        details: { kind: o.kind, reason: o.reason, target: request.target, ...(request.effect ? { effect: request.effect } : {}), ...(o.params && Object.keys(o.params).length ? { params: o.params } : {}), ...(o.epoch !== null ? { epoch: o.epoch } : {}) },
       });
     });
   } catch (e) {
@@ -264,21 +285,21 @@ export async function insertRequestedOperation(
 /** Claims a pending request for this epoch and writes its planned steps, in one statement. Null if someone else did. */
 export async function claimOperation(
   op: OperationRecord,
-  claim: { epoch: number; fromServerId: string; toServerId: string; decision: string; steps: PlannedStep[] },
+  claim: { epoch: number; fromServerId: string | null; toServerId: string | null; params: OperationParams; decision: string; steps: PlannedStep[] },
   exec: Exec = poolExec,
 ): Promise<OperationRecord | null> {
   const now = Date.now();
   const r = await exec(
     `WITH op AS (
-       UPDATE "Operation" SET status = 'running', epoch = $2, "startedAt" = ($3::timestamptz AT TIME ZONE 'UTC'), "fromServerId" = $4, "toServerId" = $5, decision = $6
+       UPDATE "Operation" SET status = 'running', epoch = $2, "startedAt" = ($3::timestamptz AT TIME ZONE 'UTC'), "fromServerId" = $4, "toServerId" = $5, decision = $6, params = $8::jsonb
        WHERE id = $1 AND status = 'pending' RETURNING id)
      INSERT INTO "OperationStep" (id, "operationId", seq, action, "targetServerId", "targetHostId", target, status)
      SELECT gen_random_uuid(), op.id, s.seq, s.action, s."targetServerId"::uuid, s."targetHostId"::uuid, s.target, 'pending'
      FROM op, jsonb_to_recordset($7::jsonb) AS s(seq int, action text, "targetServerId" text, "targetHostId" text, target text)`,
-    [op.id, claim.epoch, new Date(now).toISOString(), claim.fromServerId, claim.toServerId, claim.decision, stepRows(claim.steps)],
+    [op.id, claim.epoch, new Date(now).toISOString(), claim.fromServerId, claim.toServerId, claim.decision, stepRows(claim.steps), JSON.stringify(claim.params)],
   );
   if (r.rowCount !== claim.steps.length) return null;
-  return { ...op, status: "running", epoch: claim.epoch, startedAt: now, fromServerId: claim.fromServerId, toServerId: claim.toServerId, decision: claim.decision, steps: plannedRecords(claim.steps) };
+  return { ...op, status: "running", epoch: claim.epoch, startedAt: now, fromServerId: claim.fromServerId, toServerId: claim.toServerId, params: claim.params, decision: claim.decision, steps: plannedRecords(claim.steps) };
 }
 
 // ---------------------------------------------------------------- records of a running operation (through the controller's AuditQueue)
@@ -375,6 +396,6 @@ export function recordNoAction(queue: AuditRunner, pairId: string, reason: strin
 }
 
 /** A switchover request refused by its preflight (written before the 409; not on any hot path). */
-export async function recordRefusal(pairId: string, actor: string, details: { reason: string | null; failed: unknown[] }): Promise<void> {
+export async function recordRefusal(pairId: string, actor: string, details: { kind: string; request: unknown; reason: string | null; failed: unknown[] }): Promise<void> {
   await audited((_tx, audit) => audit({ actor, action: "operation.refused", targetType: "pair", targetId: pairId, pairId, outcome: "denied", details }));
 }

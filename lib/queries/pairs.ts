@@ -68,8 +68,8 @@ export async function getPair(id: string): Promise<PairDto> {
 }
 
 /** What the database path of a switchover request needs of the pair; null when it does not exist. */
-export function loadPairPolicy(id: string): Promise<{ name: string; maintenance: boolean } | null> {
-  return db.pair.findUnique({ where: { id }, select: { name: true, maintenance: true } });
+export function loadPairPolicy(id: string): Promise<{ name: string; maintenance: boolean; autoFailover: boolean; holdDownSeconds: number } | null> {
+  return db.pair.findUnique({ where: { id }, select: { name: true, maintenance: true, autoFailover: true, holdDownSeconds: true } });
 }
 
 export async function pairExists(id: string): Promise<boolean> {

@@ -9,6 +9,7 @@
  */
 import type { OperationRecord, StepAction, StepRecord } from "../model";
 import { FAILED, StepContext, type StepEnv, type StepHandler } from "./context";
+import { app, holddownClear } from "./app";
 import { setMode } from "./mode";
 import { planRecovery } from "./recovery";
 import { verify, describeState } from "./verify";
@@ -26,6 +27,10 @@ const HANDLERS: Record<StepAction, StepHandler> = {
   vip_disable: vip,
   verify,
   recover_verify: verify,
+  start: app,
+  stop: app,
+  restart: app,
+  holddown_clear: holddownClear,
 };
 
 export interface RunResult {

@@ -38,6 +38,13 @@ export function verifyPredicate(op: Pick<OperationRecord, "kind" | "fromServerId
         return primaryWithVip(to);
       case "restart": // history only (restarts belong to the agents)
         return backupNoVip(to);
+      case "promote":
+      case "app_stop": // graceful: the backup took over before the stop step
+        return primaryWithVip(to) && vipHolders(ss).length === 1;
+      case "app_start":
+      case "app_restart":
+      case "clear_holddown":
+        return true; // no verify step is planned: the agent's acknowledgement is the outcome
     }
   };
 }

@@ -60,7 +60,7 @@ describe("manual switchover", () => {
     const d = fin.details as Record<string, unknown> & { steps: Record<string, unknown>[]; before: unknown[]; after: unknown[] };
     expect(Object.keys(d).sort()).toEqual(["after", "before", "decision", "epoch", "error", "kind", "reason", "status", "steps"]);
     expect(d).toMatchObject({ kind: "manual_switchover", status: "succeeded", epoch: suite.controller().epoch, error: null, reason: "maintenance window" });
-    expect(d.decision).toContain("demoting sip-1");
+    expect(d.decision).toContain(`sip-1 on ${lab.hosts[0].name} is demoted and its VIP disabled; sip-2 on ${lab.hosts[1].name} is promoted`);
     expect(d.before).toEqual([
       { server: "sip-1", host: lab.hosts[0].name, processState: "running", mode: "primary", vip: "enabled" },
       { server: "sip-2", host: lab.hosts[1].name, processState: "running", mode: "backup", vip: "disabled" },
@@ -128,7 +128,7 @@ describe("manual switchover", () => {
     expect(statuses).toEqual([202, 409]);
     const loser = a.status === 409 ? a : b;
     const winner = a.status === 202 ? a : b;
-    expect(loser.body.error?.message).toBe(`a switchover is already running for ${lab.name} (operation ${winner.body.operation?.id})`);
+    expect(loser.body.error?.message).toBe(`a manual switchover is already running for ${lab.name} (operation ${winner.body.operation?.id})`);
     const op = await waitOperationDone(lab.pairId, "manual_switchover");
     expect(op.status).toBe("succeeded");
     expect(await operationsOf(lab.pairId)).toHaveLength(1);

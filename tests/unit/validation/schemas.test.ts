@@ -175,6 +175,10 @@ describe("audit action catalogue", () => {
       recover_demote: "operation.step.recover_demote",
       recover_promote: "operation.step.recover_promote",
       recover_verify: "operation.step.recover_verify",
+      start: "operation.step.start",
+      stop: "operation.step.stop",
+      restart: "operation.step.restart",
+      holddown_clear: "operation.step.holddown_clear",
     };
     for (const [step, action] of Object.entries(steps)) expect(action).toBe(`operation.step.${step}`);
     for (const { label, group } of Object.values(AUDIT_ACTIONS)) expect(label && group).toBeTruthy();
