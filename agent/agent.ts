@@ -395,7 +395,12 @@ export class Agent {
         }
         case "app.stop": {
           const r = await app.stop();
-          return r.ok ? ok([]) : this.fail(cmd.id, "TIMEOUT", r.error ?? "stop failed");
+          if (!r.ok) return this.fail(cmd.id, "TIMEOUT", r.error ?? "stop failed");
+          // A stopped server serves nothing: its VIP goes down with it (the rule after a failure, too).
+          const vip = app.cfg.vip ? this.vips.get(app.cfg.vip) : undefined;
+          if (!vip || (vip.desired === "disabled" && vip.observed === "disabled")) return ok([]);
+          const d = await this.lock.run(`vip:${vip.cfg.name}`, () => vip.disable());
+          return d.ok ? ok(d.runs) : this.fail(cmd.id, "FAILED", d.error ?? "VIP disable failed", d.runs);
         }
         case "app.setMode": {
           const m = await this.setMode(app, cmd.mode);

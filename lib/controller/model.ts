@@ -282,6 +282,7 @@ export function describeDown(s: ServerState): string {
   const a = s.app;
   if (!a) return `is not configured on its agent (no app "${s.cfg.appName}")`;
   if (a.state === "hung") return `hung${a.health.lastError ? ` (${a.health.lastError})` : ""}`;
+  if (a.state === "stopped") return "stopped"; // by a command (its exit code says nothing)
   if (a.lastExit) {
     if (a.lastExit.signal) return `exited with signal ${a.lastExit.signal}`;
     if (a.lastExit.code !== null) return `exited with code ${a.lastExit.code}`;

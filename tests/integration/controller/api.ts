@@ -4,6 +4,8 @@ import { createUser } from "@/lib/queries/users";
 import { createToken } from "@/lib/queries/tokens";
 import { POST as switchoverPOST } from "@/app/api/pairs/[id]/switchover/route";
 import { GET as preflightGET } from "@/app/api/pairs/[id]/preflight/route";
+import { POST as operationsPOST } from "@/app/api/pairs/[id]/operations/route";
+import type { Preflight } from "@/lib/views";
 
 let token: Promise<string> | null = null;
 
@@ -31,4 +33,25 @@ export async function preflight(pairId: string) {
   const req = new Request(`http://localhost/api/pairs/${pairId}/preflight`, { headers: { authorization: `Bearer ${await operatorToken()}` } });
   const res = await preflightGET(req, { params: Promise.resolve({ id: pairId }) });
   return { status: res.status, body: (await res.json()) as { preflight: { ok: boolean; checks: { id: string; ok: boolean; detail: string }[] } } };
+}
+
+/** POST /api/pairs/:id/operations: a switchover or an override. */
+export async function operate(pairId: string, body: unknown) {
+  const req = new Request(`http://localhost/api/pairs/${pairId}/operations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${await operatorToken()}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const res = await operationsPOST(req, { params: Promise.resolve({ id: pairId }) });
+  return {
+    status: res.status,
+    body: (await res.json()) as { operation?: { id: string; kind: string; status: string; steps: { action: string; target: string }[] }; error?: { code: string; message: string } },
+  };
+}
+
+/** GET /api/pairs/:id/preflight with a query (e.g. "?kind=app_stop&serverId=…&graceful=true"). */
+export async function preflightOf(pairId: string, query: string) {
+  const req = new Request(`http://localhost/api/pairs/${pairId}/preflight${query}`, { headers: { authorization: `Bearer ${await operatorToken()}` } });
+  const res = await preflightGET(req, { params: Promise.resolve({ id: pairId }) });
+  return { status: res.status, body: (await res.json()) as { preflight: Preflight; error?: { code: string; message: string } } };
 }
