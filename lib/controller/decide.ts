@@ -44,7 +44,6 @@ export interface Decision {
   alarms: AlarmSpec[];
 }
 
-const iso = (t: number) => new Date(t).toISOString();
 /** A failed VIP repair is tried again after this long (not in a tight loop). */
 export const REPAIR_RETRY_MS = 10_000;
 /** A failed automatic failover is tried again after this long: the pair has no primary meanwhile. */
@@ -55,7 +54,7 @@ const RETRY_AFTER_MS: Partial<Record<OperationKindName, number>> = {
   disconnect_failover: FAILOVER_RETRY_MS,
 };
 const label = (k: OperationKindName) => (k === "vip_repair" ? "VIP repair" : k.replace(/_/g, " "));
-/** Time of day for operator-facing alarm text (the alarm's raisedAt carries the full time). */
+/** Time of day for operator-facing text (alarms, reasons); the records carry the full times. */
 const clock = (t: number) => `${new Date(t).toISOString().slice(11, 19)} UTC`;
 
 export function pairAlarms(world: PairWorld, ss: [ServerState, ServerState]): AlarmSpec[] {
@@ -130,7 +129,7 @@ export function pairAlarms(world: PairWorld, ss: [ServerState, ServerState]): Al
   }
   const f = world.lastFinishedOp;
   if (f && f.status === "failed" && f.kind !== "restart") {
-    add("switchover_failed", "critical", null, `${f.kind.replace(/_/g, " ")} ${f.id} failed: ${f.error ?? "unknown error"}`, { operationId: f.id });
+    add("switchover_failed", "critical", null, `${label(f.kind)} failed at ${clock(f.finishedAt)}: ${f.error ?? "unknown error"}`, { operationId: f.id });
   }
   return out;
 }
@@ -224,7 +223,7 @@ function propose(world: PairWorld, ss: [ServerState, ServerState], now: number):
     const graceEnd = active.disconnectedAt + graceMs;
     const fault = `host ${active.cfg.hostName} of primary ${active.cfg.name} is disconnected`;
     if (now < graceEnd) {
-      return { action: null, reason: `${fault}; waiting the ${pair.disconnectGraceSeconds}s grace period (until ${iso(graceEnd)})`, fault: true, wakeAt: graceEnd };
+      return { action: null, reason: `${fault}; waiting the ${pair.disconnectGraceSeconds}s grace period (until ${clock(graceEnd)})`, fault: true, wakeAt: graceEnd };
     }
     if (!isRunning(other) || other.app!.crashLoop) {
       return { action: null, reason: `${fault}; no backup to promote: ${other.cfg.name} is not running${other.connected ? "" : ` (${other.cfg.hostName} is disconnected too)`}`, fault: true };
@@ -241,8 +240,10 @@ function propose(world: PairWorld, ss: [ServerState, ServerState], now: number):
   }
 
   if (isDown(other)) {
-    // Restarting it is its agent's job (one owner: the host's supervisor, docs/controller.md).
-    const fault = `backup ${other.cfg.name} ${describeDown(other)} on ${other.cfg.hostName}`;
+    // Restarting it is its agent's job (one owner: the host's supervisor, docs/controller.md). Its role word
+    // is what it was when it ran: the primary that just failed is not "the backup" (issue 10).
+    const was = world.memory.lastRunningMode[other.cfg.id] === "primary" ? "former primary" : "backup";
+    const fault = `${was} ${other.cfg.name} ${describeDown(other)} on ${other.cfg.hostName}`;
     if (other.app?.state === "stopped") return { action: null, reason: `${fault}; start it to have a backup again (its agent restarts only failed servers)`, fault: true };
     if (other.app?.crashLoop) return { action: null, reason: `${fault}; crash-looping: its agent stopped restarting it`, fault: true };
     return { action: null, reason: `${fault}; its agent restarts it in backup mode (no switchover)`, fault: true };
@@ -262,7 +263,10 @@ function propose(world: PairWorld, ss: [ServerState, ServerState], now: number):
       };
     }
     if (!other.connected && other.disconnectedAt === null) return { action: null, reason: `${where(active)} primary; waiting for the agent of ${other.cfg.hostName}`, fault: false };
-    if (!other.connected) return { action: null, reason: `${where(active)} primary; backup host ${other.cfg.hostName} is disconnected`, fault: true };
+    if (!other.connected) {
+      const lastKnown = other.app?.mode === "primary" ? `${other.cfg.name}'s host ${other.cfg.hostName} (last known primary there, its VIP may still be up) is disconnected` : `backup host ${other.cfg.hostName} is disconnected`;
+      return { action: null, reason: `${where(active)} primary; ${lastKnown}`, fault: true };
+    }
     if (isHealthy(ss)) return { action: null, reason: `healthy: ${where(active)} primary, ${where(other)} backup`, fault: false };
     return { action: null, reason: `${where(active)} primary; ${other.cfg.name} is ${other.app?.state ?? "unknown"} (${other.app?.mode ?? "unknown"})`, fault: false };
   }
@@ -280,7 +284,7 @@ export function decide(world: PairWorld, now: number): Decision {
     const what = p.action ? p.action.reason : p.reason;
     return {
       action: null,
-      reason: `${world.activeOp.kind.replace(/_/g, " ")} ${world.activeOp.id} is ${world.activeOp.status}; no new action (${what})`,
+      reason: `${label(world.activeOp.kind)} ${world.activeOp.requestedBy === "controller" ? "" : `by ${world.activeOp.requestedBy} `}is ${world.activeOp.status}; no new action (${what})`,
       fault: p.action !== null || p.fault,
       wakeAt: null,
       alarms,
@@ -297,7 +301,7 @@ export function decide(world: PairWorld, now: number): Decision {
     const f = world.lastFinishedOp;
     const delay = f && f.status === "failed" ? RETRY_AFTER_MS[f.kind] : undefined;
     const until = delay !== undefined ? f!.finishedAt + delay : null;
-    if (until !== null && now < until) return none(`${label(f!.kind)} ${f!.id} failed; trying again at ${iso(until)} (would have: ${a.reason})`, until);
+    if (until !== null && now < until) return none(`the last ${label(f!.kind)} failed; trying again at ${clock(until)} (would have: ${a.reason})`, until);
   }
   if (p.automatic === "failover") {
     if (!pair.autoFailover) return none(`autoFailover is off: no action (would have: ${a.reason})`);
@@ -309,7 +313,7 @@ export function decide(world: PairWorld, now: number): Decision {
     const last = world.lastAutoFailoverAt;
     const until = last === null ? null : last + pair.holdDownSeconds * 1000;
     if (mayStillServe && until !== null && now < until) {
-      return none(`hold-down after the automatic failover at ${iso(last!)} until ${iso(until)}: no action while ${from!.cfg.name} may still serve (its VIP does not fence) (would have: ${a.reason})`, until);
+      return none(`hold-down after the automatic failover at ${clock(last!)} until ${clock(until)}: no action while ${from!.cfg.name} may still serve (its VIP does not fence) (would have: ${a.reason})`, until);
     }
   }
   return { action: a, reason: a.reason, fault: true, wakeAt: null, alarms };

@@ -80,7 +80,7 @@ it("a new leader keeps the hold-down: no disconnect failover away from a cut pri
     const note = await waitFor("b explains its non-action", async () =>
       (await auditOf(lab!.pairId)).find((e) => e.action === "decision" && (e.details as { epoch?: number }).epoch === b.epoch && String((e.details as { reason?: string }).reason).startsWith("hold-down")),
     );
-    expect((note.details as { reason: string }).reason).toContain(`hold-down after the automatic failover at ${first.createdAt.toISOString()}`);
+    expect((note.details as { reason: string }).reason).toContain(`hold-down after the automatic failover at ${first.createdAt.toISOString().slice(11, 19)} UTC`);
     expect((note.details as { reason: string }).reason).toContain("may still serve");
     expect((await operationsOf(lab.pairId)).map((o) => o.kind)).toEqual(["failover"]);
   } finally {

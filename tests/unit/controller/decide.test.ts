@@ -54,7 +54,7 @@ describe("decide", () => {
     const d1 = decide(w, T0 + 500);
     expect(d1.action).toBeNull();
     expect(d1.wakeAt).toBe(T0 + 2000);
-    expect(d1.reason).toBe("host host-a1 of primary sip-1 is disconnected; waiting the 2s grace period (until 2026-11-24T12:00:02.000Z)");
+    expect(d1.reason).toBe("host host-a1 of primary sip-1 is disconnected; waiting the 2s grace period (until 12:00:02 UTC)");
     const d2 = decide(w, T0 + 2000);
     expect(d2.action?.kind).toBe("disconnect_failover");
     expect(d2.action?.toServerId).toBe("s2");
@@ -135,7 +135,7 @@ describe("decide", () => {
     expect(held.action).toBeNull();
     expect(held.wakeAt).toBe(T0 + 50_000);
     expect(held.reason).toBe(
-      "hold-down after the automatic failover at 2026-11-24T11:59:50.000Z until 2026-11-24T12:00:50.000Z: no action while sip-1 may still serve (its VIP does not fence) (would have: host host-a1 of primary sip-1 is disconnected for 5s (grace 2s); promoting sip-2 (the VIP may stay on host-a1 until it is back))",
+      "hold-down after the automatic failover at 11:59:50 UTC until 12:00:50 UTC: no action while sip-1 may still serve (its VIP does not fence) (would have: host host-a1 of primary sip-1 is disconnected for 5s (grace 2s); promoting sip-2 (the VIP may stay on host-a1 until it is back))",
     );
     expect(decide(cut(false), T0 + 50_000).action?.kind).toBe("disconnect_failover");
     // A fencing VIP (the default, also when an older agent does not say) is down by now: promote at once.
@@ -149,8 +149,17 @@ describe("decide", () => {
     const d = decide(w, T0 + 1000);
     expect(d.action).toBeNull();
     expect(d.wakeAt).toBe(T0 + 3000);
-    expect(d.reason).toMatch(/^failover f1 failed; trying again at 2026-11-24T12:00:03.000Z \(would have: primary sip-2 exited/);
+    expect(d.reason).toMatch(/^the last failover failed; trying again at 12:00:03 UTC \(would have: primary sip-2 exited/);
     expect(decide(w, T0 + 3000).action?.kind).toBe("failover");
+  });
+
+  it("role words: the primary that just failed is the former primary, not 'the backup'; a cut host last seen primary says so", () => {
+    // After the failover sip-2 is primary; sip-1, killed as the primary, is still down.
+    const after = { ...healthy(), hosts: { h1: host("h1", killed()), h2: host("h2", primarySnap()) }, memory: { activeServerId: "s2", lastRunningMode: { s1: "primary" as const, s2: "primary" as const } } };
+    expect(decide(after, T0).reason).toBe("former primary sip-1 exited with signal SIGKILL on host-a1; its agent restarts it in backup mode (no switchover)");
+    // A disconnect failover promoted sip-2; host-a1 was last seen with sip-1 primary.
+    const cut = { ...after, hosts: { h1: host("h1", primarySnap(), { connected: false, disconnectedAt: T0 - 5000 }), h2: host("h2", primarySnap()) } };
+    expect(decide(cut, T0).reason).toBe("sip-2 on host-a2 primary; sip-1's host host-a1 (last known primary there, its VIP may still be up) is disconnected");
   });
 
   it("respects autoFailover off", () => {
@@ -162,7 +171,7 @@ describe("decide", () => {
     const w = { ...withHost(healthy(), "h1", host("h1", killed())), activeOp: { id: "op1", kind: "manual_switchover" as const, status: "running" as const, createdAt: T0, requestedBy: "alice" } };
     const d = decide(w, T0);
     expect(d.action).toBeNull();
-    expect(d.reason).toMatch(/^manual switchover op1 is running; no new action/);
+    expect(d.reason).toMatch(/^manual switchover by alice is running; no new action/);
   });
 
   it("raises duplicate_vip and vip_script_failed from the agent's VIP report", () => {
@@ -223,7 +232,7 @@ describe("decide", () => {
     expect(decide({ ...w, pair: pairCfg({ maintenance: true }) }, T0).action).toBeNull();
     // A failed repair is not retried in a loop.
     const failed = { ...w, lastFinishedOp: { id: "r1", kind: "vip_repair" as const, status: "failed" as const, error: "x", finishedAt: T0 } };
-    expect(decide(failed, T0 + 1000).reason).toMatch(/^VIP repair r1 failed; trying again at /);
+    expect(decide(failed, T0 + 1000).reason).toMatch(/^the last VIP repair failed; trying again at /);
     expect(decide(failed, T0 + 10_000).action?.kind).toBe("vip_repair");
   });
 
@@ -238,6 +247,6 @@ describe("decide", () => {
 
   it("raises switchover_failed after a failed operation until one succeeds", () => {
     const w = { ...healthy(), lastFinishedOp: { id: "op9", kind: "manual_switchover" as const, status: "failed" as const, error: "step 3 promote failed", finishedAt: T0 } };
-    expect(decide(w, T0).alarms.map((a) => a.message)).toEqual(["manual switchover op9 failed: step 3 promote failed"]);
+    expect(decide(w, T0).alarms.map((a) => a.message)).toEqual(["manual switchover failed at 12:00:00 UTC: step 3 promote failed"]);
   });
 });
