@@ -6,6 +6,7 @@
  * Types only: safe to import from client components.
  */
 import type { ChainVerification } from "./audit";
+import type { WindowJson } from "./queries/maintenance";
 import type { AlarmJson, AuditSummary, ControllerStateJson } from "./realtime/events";
 import type { HostDto, NewTokenDto, OperationView, PairDto, Preflight, SessionUserDto, TokenDto, UserDto } from "./views";
 
@@ -33,6 +34,10 @@ export interface ApiResponses {
   "GET /api/pairs/:id/preflight": { preflight: Preflight };
   "POST /api/pairs/:id/switchover": { operation: OperationView };
   "POST /api/pairs/:id/operations": { operation: OperationView };
+  "POST /api/pairs/maintenance": { changed: string[]; unchanged: string[] };
+  "GET /api/maintenance-windows": { windows: WindowJson[] };
+  "POST /api/maintenance-windows": { windows: WindowJson[] };
+  "DELETE /api/maintenance-windows/:id": { window: WindowJson };
 
   /** Newest first, each with `steps: []`. */
   "GET /api/operations": { operations: OperationView[] };

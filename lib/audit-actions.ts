@@ -48,6 +48,10 @@ export const AUDIT_ACTIONS = {
   "pair.create": { label: "Pair created", group: "Configuration" },
   "pair.update": { label: "Pair changed", group: "Configuration" },
   "pair.delete": { label: "Pair deleted", group: "Configuration" },
+  "pair.maintenance": { label: "Maintenance switched on or off", group: "Configuration" },
+  "maintenance.schedule": { label: "Maintenance window scheduled", group: "Configuration" },
+  "maintenance.end": { label: "Maintenance window ended early", group: "Configuration" },
+  "maintenance.cancel": { label: "Maintenance window cancelled", group: "Configuration" },
   /** Written by the demo and benchmark labs (bench/simlab.ts), which set their pairs up directly. */
   "pair.configure": { label: "Pair set up by the demo or a benchmark", group: "Configuration" },
   "host.create": { label: "Host created", group: "Configuration" },

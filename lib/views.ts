@@ -58,9 +58,25 @@ export interface PairView {
   maintenance: boolean;
   autoFailover: boolean;
   activeAlarms: number;
+  /** Maintenance windows not over yet (current first, then upcoming): the pair is in maintenance during one. */
+  maintenanceWindows: MaintenanceWindowView[];
   /** Automatic failovers (failover, disconnect failover): the last one, and those of the last 24 h newest first (count them against now). */
   failovers: { last: string | null; recent: string[] };
   updatedAt: string;
+}
+
+export interface MaintenanceWindowView {
+  id: string;
+  pairId: string;
+  startsAt: string;
+  endsAt: string;
+  reason: string;
+  createdBy: string;
+}
+
+/** True while a window of the view is current at `now` (epoch ms). */
+export function inWindow(windows: readonly MaintenanceWindowView[] | undefined, now: number): boolean {
+  return !!windows?.some((w) => Date.parse(w.startsAt) <= now && now < Date.parse(w.endsAt));
 }
 
 export interface HostView {
@@ -238,6 +254,7 @@ export function unobservedPairView(dto: Omit<PairDto, "view">): PairView {
     maintenance: dto.maintenance,
     autoFailover: dto.autoFailover,
     activeAlarms: 0,
+    maintenanceWindows: [],
     failovers: { last: null, recent: [] },
     updatedAt: dto.updatedAt,
   };

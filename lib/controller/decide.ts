@@ -17,6 +17,8 @@ import {
   isHealthy,
   isObservedPrimary,
   isRunning,
+  currentWindow,
+  nextWindowBoundary,
   serverStates,
   vipHolders,
   where,
@@ -273,8 +275,14 @@ function propose(world: PairWorld, ss: [ServerState, ServerState], now: number):
   return { action: null, reason: `${active.cfg.name} is ${active.app?.state ?? "unknown"} (${active.app?.mode ?? "unknown"})`, fault: false };
 }
 
-/** Decide for one pair. `now` in epoch milliseconds. */
+/** Decide for one pair. `now` in epoch milliseconds. Decides again when a maintenance window starts or ends. */
 export function decide(world: PairWorld, now: number): Decision {
+  const d = decideNow(world, now);
+  const boundary = nextWindowBoundary(world.pair, now);
+  return boundary !== null && (d.wakeAt === null || boundary < d.wakeAt) ? { ...d, wakeAt: boundary } : d;
+}
+
+function decideNow(world: PairWorld, now: number): Decision {
   const ss = serverStates(world);
   const alarms = pairAlarms(world, ss);
   const p = propose(world, ss, now);
@@ -294,7 +302,11 @@ export function decide(world: PairWorld, now: number): Decision {
 
   const a = p.action;
   const none = (reason: string, wakeAt: number | null = null): Decision => ({ action: null, reason, fault: true, wakeAt, alarms });
-  if (pair.maintenance) return none(`maintenance: no action (would have: ${a.reason})`);
+  if (pair.maintenance) {
+    const win = currentWindow(pair, now);
+    const why = win ? `maintenance window until ${clock(win.endsAt)} (${win.createdBy}: ${win.reason})` : "maintenance";
+    return none(`${why}: no action (would have: ${a.reason})`);
+  }
   if (p.automatic !== "safety") {
     // A failed automatic operation is not retried at once (its cause, e.g. a failing VIP script, is likely
     // still there): one rule for repairs and failovers, each with its delay.

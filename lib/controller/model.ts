@@ -75,6 +75,34 @@ export type ServerCfg = ServerDto;
 export interface PairCfg extends Omit<PairDto, "createdAt" | "updatedAt" | "servers" | "view"> {
   /** [configured primary, configured backup] */
   servers: [ServerCfg, ServerCfg];
+  /** Maintenance windows not over yet (current and upcoming), earliest first. */
+  windows?: MaintenanceWindowCfg[];
+}
+
+/** A scheduled maintenance window (times: epoch ms). */
+export interface MaintenanceWindowCfg {
+  id: string;
+  startsAt: number;
+  endsAt: number;
+  reason: string;
+  createdBy: string;
+}
+
+/** The window the pair is in at `now`, if any. */
+export function currentWindow(pair: Pick<PairCfg, "windows">, now: number): MaintenanceWindowCfg | null {
+  return pair.windows?.find((w) => w.startsAt <= now && now < w.endsAt) ?? null;
+}
+
+/** The next time a window starts or ends after `now` (the controller decides again then), or null. */
+export function nextWindowBoundary(pair: Pick<PairCfg, "windows">, now: number): number | null {
+  let next: number | null = null;
+  for (const w of pair.windows ?? []) for (const t of [w.startsAt, w.endsAt]) if (t > now && (next === null || t < next)) next = t;
+  return next;
+}
+
+/** The pair as policy applies now: in maintenance by its flag or by a current window. */
+export function effectivePair(pair: PairCfg, now: number): PairCfg {
+  return !pair.maintenance && currentWindow(pair, now) ? { ...pair, maintenance: true } : pair;
 }
 
 export interface HostCfg {

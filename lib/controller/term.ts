@@ -20,7 +20,7 @@ import type { Logger } from "@/lib/log";
 import type { PairView, Preflight } from "@/lib/views";
 import { AlarmBook } from "./alarms";
 import { hostAlarms } from "./decide";
-import { emptyMemory, type HostCfg, type PairCfg, type PairMemory, type PairWorld, type StepRecord, updateMemory, waitAtMost } from "./model";
+import { effectivePair, emptyMemory, type HostCfg, type PairCfg, type PairMemory, type PairWorld, type StepRecord, updateMemory, waitAtMost } from "./model";
 import { Observer, type Change } from "./observe";
 import { Operations, type RequestResult } from "./operations";
 import { computePreflight, SWITCHOVER, type OperatorRequest } from "./preflight";
@@ -278,7 +278,7 @@ export class Term {
     const hosts: PairWorld["hosts"] = {};
     for (const s of pair.servers) hosts[s.hostId] = this.observer.get(s.hostId);
     return {
-      pair,
+      pair: effectivePair(pair, this.now()),
       hosts,
       memory: this.memory.get(pairId) ?? emptyMemory(),
       activeOp: this.ops.active(pairId),

@@ -73,7 +73,8 @@ export class Cycle {
   private wakeAt(pairId: string, at: number | null, now: number) {
     clearTimeout(this.wakes.get(pairId));
     this.wakes.delete(pairId);
-    if (at !== null) this.wakes.set(pairId, setTimeout(() => this.tick(pairId), Math.max(0, at - now) + 5));
+    // setTimeout holds at most 2^31-1 ms (24.8 days): a later wake ticks early and asks again.
+    if (at !== null) this.wakes.set(pairId, setTimeout(() => this.tick(pairId), Math.min(Math.max(0, at - now) + 5, 2 ** 31 - 1)));
   }
 
   forget(pairId: string) {

@@ -63,6 +63,9 @@ export function buildPairView(
     maintenance: world.pair.maintenance,
     autoFailover: world.pair.autoFailover,
     activeAlarms: opts.activeAlarms,
+    maintenanceWindows: (world.pair.windows ?? [])
+      .filter((w) => w.endsAt > opts.now)
+      .map((w) => ({ id: w.id, pairId: world.pair.id, startsAt: new Date(w.startsAt).toISOString(), endsAt: new Date(w.endsAt).toISOString(), reason: w.reason, createdBy: w.createdBy })),
     failovers: { last: opts.failovers.last === null ? null : new Date(opts.failovers.last).toISOString(), recent: opts.failovers.recent.map((t) => new Date(t).toISOString()) },
     updatedAt: new Date(opts.now).toISOString(),
   };

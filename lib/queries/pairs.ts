@@ -3,7 +3,7 @@ import { db } from "@/lib/db";
 import { ApiError, badRequest, conflict, notFound } from "@/lib/http/errors";
 import type { PairCreate, PairUpdate, ServerInput } from "@/lib/validation/pairs";
 import { PairVip } from "@/lib/validation/pairs";
-import { unobservedPairView, type PairDto, type PairView, type ServerDto } from "@/lib/views";
+import { inWindow, unobservedPairView, type PairDto, type PairView, type ServerDto } from "@/lib/views";
 import type { HostCfg, PairCfg } from "@/lib/controller/model";
 import { audited, type Tx } from "./tx";
 
@@ -52,7 +52,10 @@ export function toPairDto(p: NonNullable<Row>): PairDto {
   };
   const observed = p.status?.state as PairView | null | undefined;
   // Configuration wins for what an admin may just have changed and the controller has not republished yet.
-  const view = observed ? { ...observed, name: p.name, maintenance: p.maintenance, autoFailover: p.autoFailover } : unobservedPairView(config);
+  // (A current maintenance window keeps it in maintenance whatever the flag.)
+  const view = observed
+    ? { ...observed, name: p.name, maintenance: p.maintenance || inWindow(observed.maintenanceWindows, Date.now()), autoFailover: p.autoFailover }
+    : unobservedPairView(config);
   return { ...config, view };
 }
 
@@ -169,13 +172,20 @@ export async function deletePair(id: string, actor: string): Promise<void> {
 export async function loadControllerConfig(): Promise<{ hosts: HostCfg[]; pairs: PairCfg[] }> {
   const [hosts, pairs] = await Promise.all([
     db.host.findMany({ select: { id: true, name: true, address: true, agentUrl: true, agentToken: true }, orderBy: { name: "asc" } }),
-    db.pair.findMany({ include: { servers: { include: { host: { select: { name: true } } } } }, orderBy: { name: "asc" } }),
+    db.pair.findMany({
+      include: {
+        servers: { include: { host: { select: { name: true } } } },
+        maintenanceWindows: { where: { endsAt: { gt: new Date() }, cancelledAt: null }, orderBy: { startsAt: "asc" } },
+      },
+      orderBy: { name: "asc" },
+    }),
   ]);
   const out: PairCfg[] = [];
-  for (const { servers, createdAt: _c, updatedAt: _u, ...policy } of pairs) {
+  for (const { servers, maintenanceWindows, createdAt: _c, updatedAt: _u, ...policy } of pairs) {
     const [first, second] = serverDtos(servers);
     if (servers.length !== 2 || first?.configuredRole !== "primary" || second?.configuredRole !== "backup") continue; // incomplete: nothing to control yet
-    out.push({ ...policy, servers: [first, second] });
+    const windows = maintenanceWindows.map((w) => ({ id: w.id, startsAt: w.startsAt.getTime(), endsAt: w.endsAt.getTime(), reason: w.reason, createdBy: w.createdBy }));
+    out.push({ ...policy, servers: [first, second], ...(windows.length ? { windows } : {}) });
   }
   return { hosts, pairs: out };
 }

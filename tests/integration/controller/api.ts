@@ -55,3 +55,16 @@ export async function preflightOf(pairId: string, query: string) {
   const res = await preflightGET(req, { params: Promise.resolve({ id: pairId }) });
   return { status: res.status, body: (await res.json()) as { preflight: Preflight; error?: { code: string; message: string } } };
 }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Handler = (req: Request, ctx: { params: Promise<any> }) => Promise<Response>;
+
+/** Any route handler in-process, as the operator: `{ status, body }`. */
+export async function callAs(handler: Handler, method: string, path: string, body?: unknown, params: Record<string, string> = {}) {
+  const headers: Record<string, string> = { authorization: `Bearer ${await operatorToken()}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await handler(new Request(`http://localhost${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }), { params: Promise.resolve(params) });
+  const text = await res.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
+}
