@@ -3,13 +3,6 @@ import { emptyToUndefined, Uuid } from "./common";
 
 export const IdParam = z.object({ id: Uuid });
 
-export const OperationsQuery = z
-  .object({
-    pairId: z.preprocess(emptyToUndefined, Uuid.optional()),
-    limit: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1, "must be at least 1").max(500, "must be at most 500").default(100)),
-  })
-  .strict();
-
 export const AlarmsQuery = z
   .object({
     pairId: z.preprocess(emptyToUndefined, Uuid.optional()),
