@@ -18,6 +18,7 @@ import { OperationFilters } from "./OperationFilters";
 import { OperationList } from "./OperationList";
 
 const PAGE = 50;
+const FINAL = new Set(["succeeded", "failed"]);
 
 /** A live operation as a history row (names from the pairs and hosts this page loaded). */
 function historyRow(op: OperationView, prev: OperationHistoryItem | undefined, pairs: PairDto[], hosts: HostDto[]): OperationHistoryItem {
@@ -68,6 +69,8 @@ export function OperationsPage() {
     setItems((list) => {
       const i = list.findIndex((x) => x.id === op.id);
       if (i >= 0) {
+        // An event older than what a fetch already showed (a finished operation) changes nothing.
+        if (FINAL.has(list[i].status) && !FINAL.has(op.status)) return list;
         const n = list.slice();
         n[i] = historyRow(op, list[i], pairs, hosts);
         return n;
