@@ -229,6 +229,9 @@ describe("operations history", () => {
     expect(foRow.sentence).toMatch(
       new RegExp(`^controller: failover on ${lab.name}: sip-1 on ${h1.name} promoted after primary sip-2 exited with signal SIGKILL on ${h2.name} — succeeded in \\d+ ms$`),
     );
+    // The failover's "before" is before the fault: the failed primary's host held the VIP (its agent took it down).
+    const before = (foRow.details as { before: { server: string; vip: string }[] }).before;
+    expect(before.find((b) => b.server === "sip-2")!.vip).toBe("enabled");
     const swRow = finished.find((i) => i.operationId === sw.id)!;
     expect(swRow.sentence).toMatch(
       new RegExp(`^controller: manual switchover on ${lab.name}: sip-1 on ${h1.name} demoted, sip-2 on ${h2.name} promoted, requested by token:\\S+ \\(reason: patching host 1\\) — succeeded in \\d+ ms$`),
