@@ -83,9 +83,15 @@ function Steps({ op, live }: { op: OperationHistoryItem; live: OperationView | u
           )}
           <StepList steps={shown.steps} emptyText={shown.status === "pending" ? "Waiting for the controller to start…" : "No steps recorded."} />
           {shown.error && <p className="text-sm font-semibold text-bad">Error: {shown.error}</p>}
-          <Link href={`/pairs/${shown.pairId}`} className="self-start text-sm text-accent hover:underline">
-            Open {op.pairName}
-          </Link>
+          <div className="flex flex-wrap gap-x-4 text-sm">
+            <Link href={`/pairs/${shown.pairId}`} className="text-accent hover:underline">
+              Open {op.pairName}
+            </Link>
+            {/* The audit's search covers target ids: every audit row of this operation. */}
+            <Link href={`/audit?q=${shown.id}`} className="text-accent hover:underline">
+              Its audit events
+            </Link>
+          </div>
         </>
       )}
     </div>
