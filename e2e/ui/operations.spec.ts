@@ -87,6 +87,12 @@ test("lists a switchover and, live, a failover with the right labels; the steps 
   ]);
   await lab.waitHealthy(p.id, 0, 30_000);
   await page.screenshot({ path: "docs/img/operations-1440.png", fullPage: true });
+
+  // From the operation to its audit events (the audit's search covers the operation's id).
+  await page.getByRole("link", { name: "Its audit events" }).click();
+  await expect(page).toHaveURL(/\/audit\?q=[0-9a-f-]{36}$/);
+  await expect(page.locator('[data-testid="audit-row"][data-action="operation.finished"]')).toHaveCount(1);
+  await expect(page.locator('[data-testid="audit-row"][data-action="operation.step.promote"]')).toHaveCount(1);
 });
 
 test("filters in the URL; exports of the same filters with names", async ({ page }) => {
