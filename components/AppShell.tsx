@@ -10,6 +10,7 @@ import { ThemeToggle } from "./ThemeToggle";
 const NAV = [
   { href: "/", label: "Dashboard" },
   { href: "/alarms", label: "Alarms" },
+  { href: "/operations", label: "Operations" },
   { href: "/hosts", label: "Hosts" },
   { href: "/audit", label: "Audit" },
   { href: "/settings", label: "Settings", admin: true },

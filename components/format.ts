@@ -1,4 +1,5 @@
 /** Formatting shared by every page: local times with the exact UTC on hover, durations, ages. */
+import { OPERATION_KIND_NAMES, operationKindLabel } from "@/lib/operation-kinds";
 
 export function localTime(iso: string | null | undefined, withDate = true): string {
   if (!iso) return "—";
@@ -47,14 +48,12 @@ export function elapsedMs(start: string | null | undefined, end: string | null |
   return Number.isNaN(a) || Number.isNaN(b) ? null : Math.max(0, b - a);
 }
 
-export const OPERATION_KIND: Record<string, string> = {
-  manual_switchover: "Manual switchover",
-  failover: "Failover (primary failed)",
-  disconnect_failover: "Failover (primary disconnected)",
-  split_brain_resolution: "Split-brain resolution",
-  vip_repair: "VIP repair",
-  restart: "Restart",
-};
+/**
+ * Kind → label, from the one table server and panel share (lib/operation-kinds.ts). Prefer
+ * `operationKindLabel(kind)`, which also humanises kinds this table does not know yet.
+ */
+export const OPERATION_KIND: Record<string, string> = Object.fromEntries(OPERATION_KIND_NAMES.map((k) => [k, operationKindLabel(k)]));
+export { operationKindLabel };
 
 export const STEP_LABEL: Record<string, string> = {
   demote: "Demote to backup",
@@ -69,4 +68,16 @@ export const STEP_LABEL: Record<string, string> = {
 
 export function stepLabel(action: string): string {
   return STEP_LABEL[action] ?? action.replace(/_/g, " ");
+}
+
+/** A `datetime-local` input's value (the browser's zone) as an ISO UTC time; "" stays "". */
+export const localInputToIso = (local: string) => (local ? new Date(local).toISOString() : "");
+
+/** An ISO time as a `datetime-local` input's value in the browser's zone; "" for nothing or a bad time. */
+export function isoToLocalInput(iso: string): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }

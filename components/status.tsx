@@ -122,6 +122,8 @@ export function SeverityBadge({ severity }: { severity: string }) {
 
 export function OutcomeBadge({ outcome }: { outcome: string }) {
   const o = outcome.toLowerCase();
+  // alarm.raised rows carry the alarm's severity as their outcome.
+  if (SEVERITY[o]) return <SeverityBadge severity={o} />;
   if (["success", "succeeded", "ok"].includes(o)) return <Badge tone="ok" icon="check">{outcome}</Badge>;
   if (["failure", "failed", "error", "denied", "refused"].includes(o)) return <Badge tone="bad" icon="x">{outcome}</Badge>;
   if (["pending", "running", "started", "accepted"].includes(o)) return <Badge tone="info" icon="clock">{outcome}</Badge>;

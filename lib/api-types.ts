@@ -2,13 +2,14 @@
  * What each HTTP API route answers on success (its JSON body), keyed "METHOD /path" as docs/api.md writes
  * it. Route handlers check their answers against it (`satisfies ApiResponse<"GET /api/pairs">`), and the
  * panel's client (components/api.ts) returns it: a route and the panel cannot disagree on a key.
- * `null`: 204 No Content. Not here: GET /api/audit/export (a file download, CSV or JSON).
+ * `null`: 204 No Content. Not here: GET /api/audit/export and GET /api/operations/export (file downloads,
+ * CSV or JSON).
  * Types only: safe to import from client components.
  */
 import type { ChainVerification } from "./audit";
 import type { WindowJson } from "./queries/maintenance";
-import type { AlarmJson, AuditSummary, ControllerStateJson } from "./realtime/events";
-import type { HostDto, NewTokenDto, OperationView, PairDto, Preflight, SessionUserDto, TokenDto, UserDto } from "./views";
+import type { AlarmJson, ControllerStateJson } from "./realtime/events";
+import type { AuditItem, HostDto, NewTokenDto, OperationHistoryItem, OperationView, PairDto, Preflight, SessionUserDto, TokenDto, UserDto } from "./views";
 
 /** Every failure (4xx, 5xx): `field` names the input a 400 is about. */
 export type { ErrorBody as ApiErrorBody } from "./http/errors";
@@ -39,11 +40,11 @@ export interface ApiResponses {
   "POST /api/maintenance-windows": { windows: WindowJson[] };
   "DELETE /api/maintenance-windows/:id": { window: WindowJson };
 
-  /** Newest first, each with `steps: []`. */
-  "GET /api/operations": { operations: OperationView[] };
+  /** The operations history, newest first, each with `steps: []`; `nextCursor` is null on the last page. */
+  "GET /api/operations": { operations: OperationHistoryItem[]; nextCursor: string | null };
   "GET /api/operations/:id": { operation: OperationView };
 
-  "GET /api/audit": { items: AuditSummary[]; nextCursor: string | null };
+  "GET /api/audit": { items: AuditItem[]; nextCursor: string | null };
   "GET /api/audit/verify": ChainVerification;
 
   "GET /api/alarms": { alarms: AlarmJson[]; nextCursor: string | null };

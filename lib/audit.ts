@@ -14,7 +14,8 @@ export const GENESIS_HASH = "0".repeat(64);
 /** Advisory lock key that serialises appends (any constant unique to this purpose). */
 export const AUDIT_LOCK_KEY = 727_000_001;
 
-export type AuditOutcome = "success" | "failure" | "denied" | "info";
+/** `alarm.raised` rows carry the alarm's severity as their outcome (docs/api.md, "Audit outcomes"). */
+export type AuditOutcome = "success" | "failure" | "denied" | "info" | "critical" | "major" | "minor" | "warning";
 
 export interface AuditInput {
   actor: string;

@@ -7,11 +7,13 @@
 import type { AppState, ObservedMode, VipObserved, DriverRun } from "../protocol/agent";
 import type { Role } from "./auth/roles";
 import type { OperationParams, OperatorKind } from "./controller/model";
+import type { AuditSummary } from "./realtime/events";
 
 /**
  * healthy: one primary holding the VIP alone, the backup running; not_serving: the pair is dark, nobody
- * answers behind the VIP (no server primary, or the VIP on no host) and no operation runs; switching_over: a manual switchover (or an operator's
- * override) runs; failing_over: an automatic operation runs; split_brain: both primary or both holding
+ * answers behind the VIP (no server primary, or the VIP on no host) and no operation runs; switching_over:
+ * a manual switchover runs; failing_over: an automatic operation runs (during an operator's override the
+ * status is what is observed); split_brain: both primary or both holding
  * the VIP; degraded: anything else wrong; unknown: not observed (no agent connected).
  */
 export type PairHealth = "healthy" | "degraded" | "not_serving" | "switching_over" | "failing_over" | "split_brain" | "unknown";
@@ -117,6 +119,31 @@ export interface OperationView extends OperationSummary {
   steps: StepView[];
 }
 
+/** A server named in an operation's history row (its name and host as configured now). */
+export interface OperationServerRef {
+  id: string;
+  name: string;
+  hostName: string;
+  hostAddress: string;
+}
+
+/**
+ * One row of the operations history (GET /api/operations, the export, the Operations page): the operation
+ * with names instead of ids and times derived from its steps (lib/operation-timing.ts). `steps` is empty in
+ * lists (GET /api/operations/:id has them); `from`/`to` are null when the operation names no such server or
+ * the server was removed from the pair since.
+ */
+export interface OperationHistoryItem extends OperationView {
+  pairName: string;
+  from: OperationServerRef | null;
+  to: OperationServerRef | null;
+  /** From start (or creation) to end; null while it runs. */
+  durationMs: number | null;
+  /** See vipMovingMs in lib/operation-timing.ts: the controller's part of moving the VIP. */
+  vipMovingMs: number | null;
+  stepCount: number;
+}
+
 export interface PreflightCheck {
   id: string;
   label: string;
@@ -133,6 +160,16 @@ export interface Preflight {
   effect: string | null;
   /** The operation that would start when every check passes (null otherwise). */
   intent: { kind: OperatorKind; fromServerId: string | null; toServerId: string | null; params: OperationParams } | null;
+}
+
+/**
+ * An audit row as the audit list and export return it: the stored row, plus `sentence` (what happened, in
+ * words: lib/audit-sentence.ts) and `operationId` (the operation the row belongs to, for `operation.*`
+ * actions; link to GET /api/operations/:id).
+ */
+export interface AuditItem extends AuditSummary {
+  sentence: string;
+  operationId: string | null;
 }
 
 /** A pair as the API returns it (GET /api/pairs): configuration plus the controller's latest view. */

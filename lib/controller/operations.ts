@@ -15,7 +15,8 @@ import { claimOperation, loadAutoFailovers, MAX_RECENT_FAILOVERS, type AutoFailo
 import type { Exec } from "@/lib/db/connection";
 import type { OperationView, Preflight } from "@/lib/views";
 import type { CommandAck } from "../../protocol/agent";
-import { AUTOMATIC_FAILOVERS, type OperationParams, type OperatorKind, type ActiveOp, type FinishedOp, type OperationKindName, type OperationRecord, type PairWorld, type StepRecord, serverStates, waitAtMost } from "./model";
+import { AUTOMATIC_FAILOVERS, type OperationParams, type ActiveOp, type FinishedOp, type OperationKindName, type OperationRecord, type PairWorld, type StepRecord, serverStates, waitAtMost } from "./model";
+import { operationKindPhrase } from "@/lib/operation-kinds";
 import { planSteps } from "./plan";
 import { describeFailedChecks, requestOf, type OperatorRequest } from "./preflight";
 import { OperationRecorder } from "./record";
@@ -24,15 +25,6 @@ import { stateSummary } from "./view";
 import type { Writes } from "./writes";
 
 export const VERIFY_TIMEOUT_MS = 3000;
-/** How a decision names what a person asked for ("stop requested by alice: …"). */
-const REQUESTED: Record<OperatorKind, string> = {
-  manual_switchover: "manual switchover",
-  promote: "promotion",
-  app_start: "start",
-  app_stop: "stop",
-  app_restart: "restart",
-  clear_holddown: "clearing of the hold-down",
-};
 const DAY_MS = 24 * 3600_000;
 /** A switchover request not started within this long after it was made is refused at takeover. */
 export const STALE_REQUEST_MS = 60_000;
@@ -181,7 +173,7 @@ export class Operations {
       if (req.pending) await this.fail(req.pending, `preflight failed when starting: ${describeFailedChecks(preflight)} (state found: ${describeState(w)})`, w);
       return { kind: "refused", pairName: w.pair.name, preflight };
     }
-    const what = REQUESTED[intent.kind];
+    const what = operationKindPhrase(intent.kind);
     const r = await this.start({
       pairId,
       kind: intent.kind,

@@ -102,7 +102,7 @@ export function finishedDetails(
     error,
     reason: op.reason,
     decision: op.decision,
-    before,
+    before: beforeTheFault(op.kind, before, op.steps),
     after,
     steps: op.steps.map((s) => ({
       seq: s.seq,
@@ -116,6 +116,18 @@ export function finishedDetails(
       runs: s.output ?? [],
     })),
   };
+}
+
+/**
+ * A failover's "before" as an operator means it: before the fault. The failed primary's agent takes its VIP
+ * down the moment the server dies, before the operation starts, so the state the operation found shows that
+ * VIP already disabled ("VIP off, unchanged" in the drawer, though it held the VIP). The vip_disable step's
+ * run by that agent proves it held it until then: that host's VIP reads "enabled" before.
+ */
+export function beforeTheFault(kind: string, before: StateSummary | null, steps: StepRecord[]): StateSummary | null {
+  if (kind !== "failover" || !before) return before;
+  const tookDown = steps.filter((s) => s.action === "vip_disable" && s.status === "succeeded" && (s.output ?? []).some((r) => r.action === "disable" && r.ok));
+  return before.map((e) => (e.vip === "disabled" && tookDown.some((s) => s.target.endsWith(` on ${e.host}`)) ? { ...e, vip: "enabled" } : e));
 }
 
 /** Short state of both servers ({ server, host, processState, mode, vip }) for the operation's audit. */

@@ -157,7 +157,8 @@ export async function raiseAlarm(queue: AuditRunner, a: AlarmSpec): Promise<Alar
         targetType: "alarm",
         targetId: r.id,
         pairId: a.pairId,
-        outcome: "info",
+        // The outcome of raising an alarm is its severity (what an operator filters and scans for).
+        outcome: a.severity,
         details: { kind: a.kind, severity: a.severity, hostId: a.hostId, message: a.message },
       });
       return r;
@@ -182,7 +183,7 @@ export async function clearAlarm(queue: AuditRunner, key: string): Promise<Alarm
         targetId: r.id,
         pairId: r.pairId,
         outcome: "info",
-        details: { kind: r.kind, hostId: r.hostId, message: r.message },
+        details: { kind: r.kind, severity: r.severity, hostId: r.hostId, message: r.message },
       });
     }
     return tx.alarm.findMany({ where: { id: { in: active.map((r) => r.id) } } });

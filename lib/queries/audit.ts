@@ -1,6 +1,8 @@
 /** Audit, read side: filtered lists with keyset (cursor) pagination, export, and the chain check. */
 import { db, Prisma } from "@/lib/db";
-import { auditSummary, type AuditEvent, type AuditSummary } from "@/lib/audit";
+import { auditSummary, type AuditEvent } from "@/lib/audit";
+import { auditOperationId, auditSentence } from "@/lib/audit-sentence";
+import type { AuditItem } from "@/lib/views";
 import { verifyAuditChain, type ChainVerification } from "./audit-chain";
 import type { AuditFilter } from "@/lib/validation/audit";
 import { audited } from "./tx";
@@ -11,7 +13,7 @@ export function likePattern(text: string): string {
 }
 
 /** An ISO instant compared with the `timestamp(3)` column, which holds UTC (independent of the session's zone). */
-const utc = (d: Date) => Prisma.sql`(${d.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
+export const utc = (d: Date) => Prisma.sql`(${d.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
 
 /**
  * The WHERE clause of a filter. Raw SQL because the free-text search reads the details JSON as text, which
@@ -48,28 +50,40 @@ async function page(f: AuditFilter, id: { lt?: bigint; gt?: bigint }, order: "as
   return rows as AuditEvent[];
 }
 
+/** Rows as the API returns them: with their sentence (the pairs' names looked up once) and operation. */
+async function items(rows: AuditEvent[]): Promise<AuditItem[]> {
+  const ids = [...new Set(rows.flatMap((r) => (r.pairId ? [r.pairId] : [])))];
+  const pairs = ids.length ? await db.pair.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }) : [];
+  const names = new Map(pairs.map((p) => [p.id, p.name]));
+  return rows.map((r) => {
+    const s = auditSummary(r);
+    return { ...s, sentence: auditSentence(s, { pairName: r.pairId ? names.get(r.pairId) : null }), operationId: auditOperationId(s) };
+  });
+}
+
 /** Newest first. `nextCursor` is null on the last page. */
-export async function listAudit(f: AuditFilter & { cursor?: string; limit: number }): Promise<{ items: AuditSummary[]; nextCursor: string | null }> {
+export async function listAudit(f: AuditFilter & { cursor?: string; limit: number }): Promise<{ items: AuditItem[]; nextCursor: string | null }> {
   const rows = await page(f, { lt: f.cursor ? BigInt(f.cursor) : undefined }, "desc", f.limit + 1);
-  const items = rows.slice(0, f.limit);
+  const first = rows.slice(0, f.limit);
   return {
-    items: items.map(auditSummary),
-    nextCursor: rows.length > f.limit ? items[items.length - 1].id.toString() : null,
+    items: await items(first),
+    nextCursor: rows.length > f.limit ? first[first.length - 1].id.toString() : null,
   };
 }
 
 /** Every matching row, oldest first, in batches (bounded memory for large exports). */
-export async function* iterateAudit(f: AuditFilter, batch = 1000): AsyncGenerator<AuditSummary> {
+export async function* iterateAudit(f: AuditFilter, batch = 1000): AsyncGenerator<AuditItem> {
   let after: bigint | undefined;
   for (;;) {
     const rows = await page(f, { gt: after }, "asc", batch);
-    for (const r of rows) yield auditSummary(r);
+    for (const r of await items(rows)) yield r;
     if (rows.length < batch) return;
     after = rows[rows.length - 1].id;
   }
 }
 
-export const CSV_COLUMNS = ["id", "at", "actor", "action", "targetType", "targetId", "pairId", "outcome", "durationMs", "details", "prevHash", "hash"] as const;
+/** The stored columns (as hashed), then what the export adds: the operation and the sentence. */
+export const CSV_COLUMNS = ["id", "at", "actor", "action", "targetType", "targetId", "pairId", "outcome", "durationMs", "details", "prevHash", "hash", "operationId", "sentence"] as const;
 
 export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return "";
@@ -79,7 +93,7 @@ export function csvCell(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function csvRow(e: AuditSummary): string {
+export function csvRow(e: AuditItem): string {
   return CSV_COLUMNS.map((c) => csvCell(e[c])).join(",") + "\r\n";
 }
 

@@ -9,7 +9,11 @@ import { db, Prisma } from "@/lib/db";
 import { poolExec, type Exec } from "@/lib/db/connection";
 import { isUniqueViolation } from "@/lib/db/errors";
 import { notFound } from "@/lib/http/errors";
-import type { OperationView, StepView } from "@/lib/views";
+import type { OperationHistoryItem, OperationServerRef, OperationView, StepView } from "@/lib/views";
+import { operationKindLabel } from "@/lib/operation-kinds";
+import { operationDurationMs, vipMovingMs } from "@/lib/operation-timing";
+import type { OperationFilter } from "@/lib/validation/operations";
+import { csvCell, likePattern, utc } from "./audit";
 import type { DriverRun } from "@/protocol/agent";
 import {
   AUTOMATIC_FAILOVERS,
@@ -116,14 +120,191 @@ const json = (v: unknown): Prisma.InputJsonValue | typeof Prisma.DbNull =>
 
 // ---------------------------------------------------------------- reads
 
-/** Newest first; list items carry no steps (`steps: []`), fetch one operation for its steps. */
-export async function listOperations(q: { pairId?: string; limit: number }): Promise<OperationView[]> {
-  const rows = await db.operation.findMany({
-    where: q.pairId ? { pairId: q.pairId } : {},
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: q.limit,
-  });
-  return rows.map((r) => operationView(fromRow(r)));
+/** One row of the history as read (the operation, its pair's and servers' names). */
+interface HistoryRow {
+  id: string;
+  pairId: string;
+  pairName: string;
+  kind: string;
+  status: OperationRecord["status"];
+  requestedBy: string;
+  reason: string | null;
+  decision: string | null;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  fromServerId: string | null;
+  toServerId: string | null;
+  params: Prisma.JsonValue;
+  fromName: string | null;
+  fromHost: string | null;
+  fromAddress: string | null;
+  toName: string | null;
+  toHost: string | null;
+  toAddress: string | null;
+}
+
+/** The WHERE clause of a history filter (+ the keyset bound of a page). Every value is a bound parameter. */
+function historyWhere(f: OperationFilter, after?: { at: Date; id: string }, order: "desc" | "asc" = "desc"): Prisma.Sql {
+  const c: Prisma.Sql[] = [];
+  if (f.pairId) c.push(Prisma.sql`o."pairId" = ${f.pairId}::uuid`);
+  // As text: a kind the database's enum lacks (an older schema) matches nothing instead of failing the cast.
+  if (f.kind) c.push(Prisma.sql`o.kind::text IN (${Prisma.join(f.kind)})`);
+  if (f.status) c.push(Prisma.sql`o.status::text IN (${Prisma.join(f.status)})`);
+  if (f.requestedBy) c.push(Prisma.sql`o."requestedBy" = ${f.requestedBy}`);
+  if (f.from) c.push(Prisma.sql`o."createdAt" >= ${utc(f.from)}`);
+  if (f.to) c.push(Prisma.sql`o."createdAt" <= ${utc(f.to)}`);
+  if (f.q) {
+    const p = likePattern(f.q);
+    c.push(
+      Prisma.sql`(o.reason ILIKE ${p} ESCAPE '\\' OR o.decision ILIKE ${p} ESCAPE '\\' OR o.error ILIKE ${p} ESCAPE '\\' OR o."requestedBy" ILIKE ${p} ESCAPE '\\'
+        OR p.name ILIKE ${p} ESCAPE '\\' OR fs.name ILIKE ${p} ESCAPE '\\' OR ts.name ILIKE ${p} ESCAPE '\\' OR fh.name ILIKE ${p} ESCAPE '\\' OR th.name ILIKE ${p} ESCAPE '\\')`,
+    );
+  }
+  if (after && order === "desc") c.push(Prisma.sql`(o."createdAt", o.id) < (${utc(after.at)}, ${after.id}::uuid)`);
+  if (after && order === "asc") c.push(Prisma.sql`(o."createdAt", o.id) > (${utc(after.at)}, ${after.id}::uuid)`);
+  return c.length ? Prisma.sql`WHERE ${Prisma.join(c, " AND ")}` : Prisma.empty;
+}
+
+/**
+ * A page of the history with names (pair, servers, their hosts) and the steps' times, in two statements:
+ * the rows (keyset on createdAt, id), then the steps of those rows.
+ */
+async function historyPage(f: OperationFilter, after: { at: Date; id: string } | undefined, order: "desc" | "asc", take: number): Promise<{ rows: HistoryRow[]; steps: Map<string, StepRow[]> }> {
+  const dir = order === "asc" ? Prisma.sql`ASC` : Prisma.sql`DESC`;
+  const rows = await db.$queryRaw<HistoryRow[]>`
+    SELECT o.id::text AS id, o."pairId"::text AS "pairId", p.name AS "pairName", o.kind::text AS kind, o.status::text AS status,
+           o."requestedBy", o.reason, o.decision, o.error, o."createdAt", o."startedAt", o."finishedAt", o.params,
+           o."fromServerId"::text AS "fromServerId", o."toServerId"::text AS "toServerId",
+           fs.name AS "fromName", fh.name AS "fromHost", fh.address AS "fromAddress",
+           ts.name AS "toName", th.name AS "toHost", th.address AS "toAddress"
+    FROM "Operation" o
+    JOIN "Pair" p ON p.id = o."pairId"
+    LEFT JOIN "Server" fs ON fs.id = o."fromServerId" AND fs."pairId" = o."pairId"
+    LEFT JOIN "Host" fh ON fh.id = fs."hostId"
+    LEFT JOIN "Server" ts ON ts.id = o."toServerId" AND ts."pairId" = o."pairId"
+    LEFT JOIN "Host" th ON th.id = ts."hostId"
+    ${historyWhere(f, after, order)}
+    ORDER BY o."createdAt" ${dir}, o.id ${dir}
+    LIMIT ${take}`;
+  const steps = new Map<string, StepRow[]>();
+  if (rows.length) {
+    const all = await db.operationStep.findMany({ where: { operationId: { in: rows.map((r) => r.id) } }, orderBy: [{ operationId: "asc" }, { seq: "asc" }] });
+    for (const s of all) steps.set(s.operationId, [...(steps.get(s.operationId) ?? []), s]);
+  }
+  return { rows, steps };
+}
+
+function serverRef(id: string | null, name: string | null, hostName: string | null, hostAddress: string | null): OperationServerRef | null {
+  return id && name ? { id, name, hostName: hostName ?? "?", hostAddress: hostAddress ?? "" } : null;
+}
+
+function historyItem(r: HistoryRow, steps: StepRow[]): OperationHistoryItem & { stepViews: StepView[] } {
+  const view = operationView(fromRow({ ...r, kind: r.kind as OperationKindName, epoch: null, activeKey: null, steps } as OpRow));
+  return {
+    ...view,
+    steps: [],
+    stepViews: view.steps,
+    pairName: r.pairName,
+    from: serverRef(r.fromServerId, r.fromName, r.fromHost, r.fromAddress),
+    to: serverRef(r.toServerId, r.toName, r.toHost, r.toAddress),
+    durationMs: operationDurationMs(view),
+    vipMovingMs: vipMovingMs(view.steps),
+    stepCount: steps.length,
+  };
+}
+
+const cursorOf = (r: { createdAt: Date; id: string }) => `${r.createdAt.getTime()}.${r.id}`;
+
+/**
+ * The operations history over all pairs, newest first (createdAt, then id), filtered; keyset pages:
+ * `nextCursor` names the page's last row (null on the last page). Items carry no steps (`steps: []`).
+ */
+export async function listOperations(q: OperationFilter & { cursor?: { at: Date; id: string }; limit: number }): Promise<{ operations: OperationHistoryItem[]; nextCursor: string | null }> {
+  const { rows, steps } = await historyPage(q, q.cursor, "desc", q.limit + 1);
+  const page = rows.slice(0, q.limit);
+  return {
+    operations: page.map((r) => {
+      const { stepViews: _s, ...item } = historyItem(r, steps.get(r.id) ?? []);
+      return item;
+    }),
+    nextCursor: rows.length > q.limit ? cursorOf(page[page.length - 1]) : null,
+  };
+}
+
+/** A row of the export: names, never ids but the operation's own, and its steps in words. */
+export interface OperationExportRow {
+  id: string;
+  kind: string;
+  kindLabel: string;
+  pair: string;
+  status: string;
+  requestedBy: string;
+  reason: string | null;
+  decision: string | null;
+  from: string | null;
+  fromHost: string | null;
+  fromAddress: string | null;
+  to: string | null;
+  toHost: string | null;
+  toAddress: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  vipMovingMs: number | null;
+  stepCount: number;
+  error: string | null;
+  steps: { seq: number; action: string; target: string; status: string; startedAt: string | null; finishedAt: string | null; durationMs: number | null; error: string | null }[];
+}
+
+function exportRow(r: HistoryRow, steps: StepRow[]): OperationExportRow {
+  const h = historyItem(r, steps);
+  return {
+    id: h.id,
+    kind: h.kind,
+    kindLabel: operationKindLabel(h.kind),
+    pair: h.pairName,
+    status: h.status,
+    requestedBy: h.requestedBy,
+    reason: h.reason,
+    decision: h.decision,
+    from: h.from?.name ?? null,
+    fromHost: h.from?.hostName ?? null,
+    fromAddress: h.from?.hostAddress ?? null,
+    to: h.to?.name ?? null,
+    toHost: h.to?.hostName ?? null,
+    toAddress: h.to?.hostAddress ?? null,
+    createdAt: h.createdAt,
+    startedAt: h.startedAt,
+    finishedAt: h.finishedAt,
+    durationMs: h.durationMs,
+    vipMovingMs: h.vipMovingMs,
+    stepCount: h.stepCount,
+    error: h.error,
+    steps: h.stepViews.map(({ seq, action, target, status, startedAt, finishedAt, durationMs, error }) => ({ seq, action, target, status, startedAt, finishedAt, durationMs, error })),
+  };
+}
+
+/** Every matching operation, oldest first, in batches (bounded memory for large exports). */
+export async function* iterateOperations(f: OperationFilter, batch = 500): AsyncGenerator<OperationExportRow> {
+  let after: { at: Date; id: string } | undefined;
+  for (;;) {
+    const { rows, steps } = await historyPage(f, after, "asc", batch);
+    for (const r of rows) yield exportRow(r, steps.get(r.id) ?? []);
+    if (rows.length < batch) return;
+    const last = rows[rows.length - 1];
+    after = { at: last.createdAt, id: last.id };
+  }
+}
+
+/** The CSV export's columns (steps as one cell: "1 demote sip-1 on host-a1: succeeded (66 ms); 2 …"). */
+export const OPERATION_CSV_COLUMNS = ["id", "kind", "kindLabel", "pair", "status", "requestedBy", "reason", "decision", "from", "fromHost", "fromAddress", "to", "toHost", "toAddress", "createdAt", "startedAt", "finishedAt", "durationMs", "vipMovingMs", "stepCount", "error", "steps"] as const;
+
+export function operationCsvRow(r: OperationExportRow): string {
+  const steps = r.steps.map((s) => `${s.seq} ${s.action} ${s.target}: ${s.status}${s.durationMs !== null ? ` (${s.durationMs} ms)` : ""}${s.error ? ` - ${s.error}` : ""}`).join("; ");
+  return OPERATION_CSV_COLUMNS.map((c) => csvCell(c === "steps" ? steps : r[c])).join(",") + "\r\n";
 }
 
 export async function getOperation(id: string): Promise<OperationView> {

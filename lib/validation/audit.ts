@@ -5,7 +5,8 @@ import { emptyToUndefined, Uuid } from "./common";
 /** Years a date filter may name: four-digit ones, which JavaScript and Postgres both read and write alike. */
 const YEARS = { min: 1, max: 9999 };
 
-const isoTime = z.preprocess(
+/** An optional ISO 8601 date-time filter (years 1-9999); "" is absent. */
+export const isoTime = z.preprocess(
   emptyToUndefined,
   z
     .string()
@@ -18,7 +19,13 @@ const isoTime = z.preprocess(
 /** Audit ids are Postgres bigints: a cursor above the largest one names no row and would fail the query. */
 const MAX_BIGINT = 2n ** 63n - 1n;
 
-export const AuditOutcome = z.enum(["success", "failure", "denied", "info"], { message: "must be success, failure, denied or info" });
+/**
+ * What an audit row's outcome may be: success, failure, denied, info — and, for `alarm.raised`, the
+ * alarm's severity (critical, major, minor, warning; rows written before 2026-12-02 say info).
+ */
+export const AuditOutcome = z.enum(["success", "failure", "denied", "info", "critical", "major", "minor", "warning"], {
+  message: "must be success, failure, denied, info, critical, major, minor or warning",
+});
 
 /** Free-text search: actor, action, target and the details JSON (as text), case-insensitive, literal (no wildcards). */
 export const AuditSearch = z.preprocess(
@@ -44,8 +51,8 @@ const filterShape = {
   q: AuditSearch,
 };
 
-const fromBeforeTo = (v: { from?: Date; to?: Date }) => !v.from || !v.to || v.from <= v.to;
-const fromBeforeToMsg = { path: ["to"], message: "must not be before from" };
+export const fromBeforeTo = (v: { from?: Date; to?: Date }) => !v.from || !v.to || v.from <= v.to;
+export const fromBeforeToMsg = { path: ["to"], message: "must not be before from" };
 
 /** Filters shared by the list and the export. */
 export const AuditFilter = z.object(filterShape).strict().refine(fromBeforeTo, fromBeforeToMsg);

@@ -5,3 +5,4 @@ export * from "./users";
 export * from "./tokens";
 export * from "./audit";
 export * from "./misc";
+export * from "./operations";

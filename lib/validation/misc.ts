@@ -4,13 +4,6 @@ import { commaList, emptyToUndefined, Uuid } from "./common";
 
 export const IdParam = z.object({ id: Uuid });
 
-export const OperationsQuery = z
-  .object({
-    pairId: z.preprocess(emptyToUndefined, Uuid.optional()),
-    limit: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1, "must be at least 1").max(500, "must be at most 500").default(100)),
-  })
-  .strict();
-
 const ALARM_STATE_FILTERS = ["active", "cleared_unacknowledged", "acknowledged", "cleared", "open", "unacknowledged", "present", "all"] as const;
 
 export const AlarmsQuery = z

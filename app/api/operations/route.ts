@@ -2,10 +2,13 @@ import type { ApiResponse } from "@/lib/api-types";
 import { canRead } from "@/lib/auth/roles";
 import { otherMethods, route } from "@/lib/http/route";
 import { listOperations } from "@/lib/queries/operations";
-import { OperationsQuery } from "@/lib/validation/misc";
+import { OperationsQuery } from "@/lib/validation/operations";
 
-/** GET /api/operations?pairId=&limit= (viewer) -> { operations } newest first, without steps. */
-export const GET = route({ allow: canRead }, async ({ query }) => ({ operations: await listOperations(query(OperationsQuery)) }) satisfies ApiResponse<"GET /api/operations">);
+/**
+ * GET /api/operations?pairId&kind&status&requestedBy&from&to&q&cursor&limit (viewer) -> { operations,
+ * nextCursor }: the history over all pairs, newest first, without steps (GET /api/operations/:id has them).
+ */
+export const GET = route({ allow: canRead }, async ({ query }): Promise<ApiResponse<"GET /api/operations">> => listOperations(query(OperationsQuery)));
 
 /** Every other method: 405 with Allow (lib/http/route.ts). */
 export const { HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -491,7 +491,7 @@ describe("audit", () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split("\r\n");
-    expect(lines[0]).toBe("id,at,actor,action,targetType,targetId,pairId,outcome,durationMs,details,prevHash,hash");
+    expect(lines[0]).toBe("id,at,actor,action,targetType,targetId,pairId,outcome,durationMs,details,prevHash,hash,operationId,sentence");
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(",pair.create,");
     const js = await call(auditExport.GET, { cookie: viewerCookie, path: "/api/audit/export" });

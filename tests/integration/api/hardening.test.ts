@@ -177,7 +177,7 @@ describe("input the database cannot take is a 400 naming the field, never a 500"
     await expect400(await api("/api/audit/export?format=json&from=-271821-04-20T00:00:00Z"), "from", /years/);
     const ok = await api("/api/audit/export?format=csv");
     expect(ok.status).toBe(200);
-    expect((await ok.text()).split("\r\n")[0]).toBe("id,at,actor,action,targetType,targetId,pairId,outcome,durationMs,details,prevHash,hash");
+    expect((await ok.text()).split("\r\n")[0]).toBe("id,at,actor,action,targetType,targetId,pairId,outcome,durationMs,details,prevHash,hash,operationId,sentence");
   });
 });
 

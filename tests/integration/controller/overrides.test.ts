@@ -148,7 +148,7 @@ describe("overrides", () => {
     );
     const op = await waitOperationDone(lab.pairId, "app_restart");
     expect(op).toMatchObject({ status: "succeeded", requestedBy: "standby-user", epoch: suite.controller().epoch });
-    expect(op.decision).toBe(`restart requested by standby-user (from the standby): sip-2 on ${lab.hosts[1].name} restarts in backup mode; the pair has no backup meanwhile.`);
+    expect(op.decision).toBe(`server restart requested by standby-user (from the standby): sip-2 on ${lab.hosts[1].name} restarts in backup mode; the pair has no backup meanwhile.`);
     expect((await waitHealthy(lab, 0)).servers[1].pid).not.toBe(v0.servers[1].pid);
   });
 

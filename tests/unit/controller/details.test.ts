@@ -1,6 +1,6 @@
 /** The `operation.finished` audit details the UI's detail drawer renders, and the state summaries in them. */
 import { describe, expect, it } from "vitest";
-import { finishedDetails, stateSummary } from "../../../lib/controller/view";
+import { beforeTheFault, finishedDetails, stateSummary } from "../../../lib/controller/view";
 import type { StepRecord } from "../../../lib/controller/model";
 import type { DriverRun } from "../../../protocol/agent";
 import { T0, app, backupSnap, healthy, host, snap, vip } from "./fixtures";
@@ -74,5 +74,25 @@ describe("finishedDetails", () => {
     ]);
     // It survives the JSON round trip of the audit column unchanged.
     expect(JSON.parse(JSON.stringify(d))).toEqual(d);
+  });
+});
+
+describe("beforeTheFault", () => {
+  const found = [
+    { server: "sip-1", host: "host-a1", processState: "failed", mode: "primary", vip: "disabled" },
+    { server: "sip-2", host: "host-a2", processState: "running", mode: "backup", vip: "disabled" },
+  ];
+  const tookDown = step({ seq: 3, action: "vip_disable", targetServerId: "s1", targetHostId: "h1", target: "VIP 198.18.0.110/24 on host-a1", status: "succeeded", output: [{ ...run, action: "disable" }] });
+
+  it("a failover: the failed primary's host held the VIP until its agent took it down", () => {
+    expect(beforeTheFault("failover", found, [tookDown])).toEqual([{ ...found[0], vip: "enabled" }, found[1]]);
+    expect(finishedDetails({ kind: "failover", reason: null, decision: null, steps: [tookDown] }, "succeeded", null, 1, found, found).before![0].vip).toBe("enabled");
+  });
+
+  it("unchanged without the agent's disable run, or for another kind", () => {
+    expect(beforeTheFault("failover", found, [{ ...tookDown, output: [] }])).toEqual(found);
+    expect(beforeTheFault("failover", found, [{ ...tookDown, status: "skipped" }])).toEqual(found);
+    expect(beforeTheFault("manual_switchover", found, [tookDown])).toEqual(found);
+    expect(beforeTheFault("failover", null, [tookDown])).toBeNull();
   });
 });

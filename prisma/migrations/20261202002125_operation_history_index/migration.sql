@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Operation_createdAt_id_idx" ON "Operation"("createdAt", "id");
