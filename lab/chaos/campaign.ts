@@ -87,7 +87,15 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     db = await createTestDatabase();
     proxy = await startTcpProxy(db.url);
     log(`lab ${lab.prefix} up (VIP ${lab.addr.vip}); starting the panel`);
-    panel = await LabPanel.start({ databaseUrl: proxy.url, env: { LOG_LEVEL: process.env.SY_CHAOS_SERVER_LOG_LEVEL ?? "warn" } });
+    panel = await LabPanel.start({
+      databaseUrl: proxy.url,
+      env: {
+        LOG_LEVEL: process.env.SY_CHAOS_SERVER_LOG_LEVEL ?? "warn",
+        // The audit key and checkpoints of this run's fresh database (not .data's, which belong to another chain).
+        AUDIT_KEY_FILE: path.join(lab.workDir, "audit.key"),
+        AUDIT_CHECKPOINT_FILE: path.join(lab.workDir, "audit-checkpoints.log"),
+      },
+    });
     const api = new PanelApi(panel.url);
     api.useToken(panel.adminToken);
     api.timeoutMs = 5000;
@@ -273,11 +281,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const running = ops.filter((x) => x.status === "running" || x.status === "pending").map((x) => x.id);
     const stuck = new Set([...ck.stuckOps, ...running]);
 
+    // The panel's log, kept with the agents' and SIP Servers' logs when SY_LAB_KEEP=1 keeps the lab's folder.
+    writeFileSync(path.join(lab.workDir, "panel.log"), panel.output());
+    if (process.env.SY_LAB_KEEP) log(`logs kept in ${lab.workDir} (panel.log, host*/agent.log, host*/state/logs/)`);
     const windows = windowsOf(faults, PAIR_TIMINGS);
     const classified = classify(violations, windows);
     const summary = summarise({ seed: o.seed, minutes: o.minutes, startedAt: start, endedAt: end, faults, classified, operationsStuck: stuck.size, auditOk, auditDetail, timings: PAIR_TIMINGS });
     const md = table(summary, PAIR_TIMINGS);
-    if (o.out) writeResults(o.out, { summary, md, faults, classified, loadStart, operations: ops.length, windows: windows.length });
+    if (o.out) writeResults(o.out, { summary, md, faults, classified, loadStart, operations: ops, windows: windows.length });
     return { summary, table: md, faults, classified };
   } finally {
     await checker?.stop().catch(() => undefined);
@@ -289,9 +300,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   }
 }
 
+type OperationRow = Awaited<ReturnType<PanelApi["operations"]>>[number];
+
 function writeResults(
   out: string,
-  r: { summary: ChaosSummary; md: string; faults: FaultRecord[]; classified: Classified[]; loadStart: number; operations: number; windows: number },
+  r: { summary: ChaosSummary; md: string; faults: FaultRecord[]; classified: Classified[]; loadStart: number; operations: OperationRow[]; windows: number },
 ): void {
   let commit = "unknown";
   try {
@@ -323,7 +336,8 @@ function writeResults(
         pair: PAIR_TIMINGS,
         summary: r.summary,
         windows: windowsDoc,
-        operations: r.operations,
+        // The pair's operations (newest first), to read a violation against what the controller did.
+        operations: r.operations.map((x) => ({ atMs: rel(Date.parse(x.createdAt)), kind: x.kind, status: x.status, decision: x.decision, error: x.error })),
         faults: r.faults.map((f) => ({ ...f, atMs: rel(f.at), recoveredAtMs: rel(f.recoveredAt), at: undefined, recoveredAt: undefined })),
         violations: r.classified.map((v) => ({ kind: v.kind, startMs: rel(v.start), durationMs: Math.round(v.durationMs), expected: v.expected, outsideMs: Math.round(v.outsideMs), during: v.during, detail: v.detail })),
       },

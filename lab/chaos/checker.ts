@@ -103,6 +103,8 @@ export class Checker {
     void this.pollPanel();
   }
 
+  private reconciled = false;
+
   private async reconcileVip(): Promise<void> {
     if (this.stopped) return;
     const events = this.vipEvents;
@@ -111,10 +113,11 @@ export class Checker {
     if (!h || this.stopped || this.vipEvents !== events) return;
     const before = [...this.holders].sort().join();
     if (h.join() !== before) {
-      this.o.log?.(`checker: VIP holders re-read [${h.join(", ")}] (events said [${before}])`);
+      if (this.reconciled) this.o.log?.(`checker: VIP holders re-read [${h.join(", ")}] (events said [${before}])`);
       this.holders = new Set(h);
       this.evaluate();
     }
+    this.reconciled = true;
   }
 
   private async pollPanel(): Promise<void> {
