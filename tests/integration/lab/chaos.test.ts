@@ -8,29 +8,12 @@
  * Needs root, iproute2, iputils-arping, nftables, sip-tester and a production build (as lab.test.ts).
  * SY_CHAOS_SHORT_MINUTES / SY_CHAOS_SHORT_SEED change the length and the seed.
  */
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { runCampaign } from "../../../lab/chaos/campaign";
 import { FAULT_KINDS } from "../../../lab/chaos/schedule";
+import { labSkipReason } from "../../../lab/harness";
 
-function missingTools(): string[] {
-  return ["ip", "arping", "nft", "sipp", "flock"].filter((t) => {
-    try {
-      execFileSync("sh", ["-c", `command -v ${t}`], { stdio: "ignore" });
-      return false;
-    } catch {
-      return true;
-    }
-  });
-}
-
-const isRoot = process.getuid?.() === 0;
-const missing = isRoot ? missingTools() : [];
-const skipReason = !isRoot
-  ? "needs root: it creates network namespaces and signals processes in them"
-  : missing.length
-    ? `missing tools: ${missing.join(", ")} (apt-get install -y iproute2 iputils-arping nftables sip-tester)`
-    : null;
+const skipReason = labSkipReason("it creates network namespaces and signals processes in them", ["ip", "arping", "nft", "sipp", "flock"]);
 
 const MINUTES = Number(process.env.SY_CHAOS_SHORT_MINUTES ?? 2.5);
 const SEED = Number(process.env.SY_CHAOS_SHORT_SEED ?? 13);
