@@ -120,6 +120,13 @@ export const WINDOWS: Record<FaultKind | "switchover", WindowRule> = {
   },
 };
 
+/**
+ * Windows open this long before the fault: the prober dates "no answer" at the moment it sent the OPTIONS
+ * that went unanswered (each waits up to 150 ms, one every 5 ms), which can be just before the fault that
+ * lost it.
+ */
+export const WINDOW_LEAD_MS = 200;
+
 export interface Window {
   fault: number;
   kind: FaultKind | "switchover";
@@ -133,7 +140,7 @@ export function windowsOf(faults: FaultRecord[], t: PairTimings): Window[] {
     .filter((f) => !f.noop)
     .map((f) => {
       const rule = WINDOWS[f.kind];
-      return { fault: f.seq, kind: f.kind, from: f.at, to: Math.max(f.at, f.recoveredAt) + rule.tailMs(t), allowed: rule.allowed };
+      return { fault: f.seq, kind: f.kind, from: f.at - WINDOW_LEAD_MS, to: Math.max(f.at, f.recoveredAt) + rule.tailMs(t), allowed: rule.allowed };
     });
 }
 
@@ -182,7 +189,7 @@ export function classify(violations: Violation[], windows: Window[]): Classified
 export function attribute(v: { start: number }, faults: FaultRecord[], t: PairTimings): FaultRecord | null {
   let best: FaultRecord | null = null;
   for (const f of faults) {
-    if (f.noop || f.at > v.start) continue;
+    if (f.noop || f.at - WINDOW_LEAD_MS > v.start) continue;
     const to = Math.max(f.at, f.recoveredAt) + WINDOWS[f.kind].tailMs(t);
     if (to >= v.start && (!best || f.at > best.at)) best = f;
   }

@@ -1,7 +1,7 @@
 // The fault campaign's pure parts (lab/chaos/schedule.ts, lab/chaos/analysis.ts): the schedule is a
 // function of the seed; windows and classification; the table.
 import { describe, expect, it } from "vitest";
-import { attribute, classify, summarise, table, uncovered, union, windowsOf, WINDOWS, type FaultRecord, type Violation } from "../../../lab/chaos/analysis";
+import { attribute, classify, summarise, table, uncovered, union, windowsOf, WINDOW_LEAD_MS, WINDOWS, type FaultRecord, type Violation } from "../../../lab/chaos/analysis";
 import { FAULT_KINDS, faultSchedule, HOLD_MS, rng, switchoverSchedule } from "../../../lab/chaos/schedule";
 
 const T = { heartbeatTimeoutMs: 1000, disconnectGraceSeconds: 1 };
@@ -66,8 +66,8 @@ describe("chaos analysis", () => {
       T,
     );
     expect(w).toHaveLength(2);
-    expect(w[0]).toMatchObject({ fault: 1, from: 1000, to: 4000 + 1000 + 1000 + 4000 });
-    expect(w[1]).toMatchObject({ fault: 2, from: 10_000, to: 15_000 });
+    expect(w[0]).toMatchObject({ fault: 1, from: 1000 - WINDOW_LEAD_MS, to: 4000 + 1000 + 1000 + 4000 });
+    expect(w[1]).toMatchObject({ fault: 2, from: 10_000 - WINDOW_LEAD_MS, to: 15_000 });
     expect(WINDOWS.db_down.allowed).not.toContain("sip_no_answer");
   });
 
@@ -92,6 +92,7 @@ describe("chaos analysis", () => {
     expect(attribute({ start: 3500 }, faults, T)?.seq).toBe(1);
     expect(attribute({ start: 4001 }, faults, T)?.seq).toBe(2);
     expect(attribute({ start: 500 }, faults, T)).toBeNull();
+    expect(attribute({ start: 3950 }, faults, T)?.seq).toBe(2); // an OPTIONS sent just before the kill, lost by it
     expect(attribute({ start: 60_000 }, faults, T)).toBeNull();
   });
 
