@@ -59,6 +59,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   };
   const log = (msg: string) => o.log(`[chaos ${stamp()}] ${msg}`);
 
+  const commit = gitCommit(); // the code that runs (HEAD may move during a long run)
   let buildHold: ChildProcess | undefined;
   let lab: Lab | undefined;
   let db: TestDatabase | undefined;
@@ -288,7 +289,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const classified = classify(violations, windows);
     const summary = summarise({ seed: o.seed, minutes: o.minutes, startedAt: start, endedAt: end, faults, classified, operationsStuck: stuck.size, auditOk, auditDetail, timings: PAIR_TIMINGS });
     const md = table(summary, PAIR_TIMINGS);
-    if (o.out) writeResults(o.out, { summary, md, faults, classified, loadStart, operations: ops, windows: windows.length });
+    if (o.out) writeResults(o.out, { commit, summary, md, faults, classified, loadStart, operations: ops, windows: windows.length });
     return { summary, table: md, faults, classified };
   } finally {
     await checker?.stop().catch(() => undefined);
@@ -300,18 +301,23 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   }
 }
 
+function gitCommit(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", "lab", "lib", "agent", "sim", "server.ts", "app"], { cwd: REPO, encoding: "utf8" }).trim();
+    return dirty ? `${head} (with uncommitted changes)` : head;
+  } catch {
+    return "unknown";
+  }
+}
+
 type OperationRow = Awaited<ReturnType<PanelApi["operations"]>>[number];
 
 function writeResults(
   out: string,
-  r: { summary: ChaosSummary; md: string; faults: FaultRecord[]; classified: Classified[]; loadStart: number; operations: OperationRow[]; windows: number },
+  r: { commit: string; summary: ChaosSummary; md: string; faults: FaultRecord[]; classified: Classified[]; loadStart: number; operations: OperationRow[]; windows: number },
 ): void {
-  let commit = "unknown";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
-  } catch {
-    /* not a git checkout */
-  }
+  const commit = r.commit;
   const machine = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? "unknown",
