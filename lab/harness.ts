@@ -7,7 +7,7 @@
  *
  * Node built-ins + zod only; no Next, no Prisma.
  */
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { spawn, execFile, execFileSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, openSync, closeSync } from "node:fs";
 import net from "node:net";
@@ -519,6 +519,23 @@ export class ProberClient {
   close(): void {
     if (!this.closed) this.child.stdin?.end();
   }
+}
+
+/**
+ * Why a lab test cannot run here (not root, or a tool missing), or null: for `describe.skipIf`.
+ * `what` says why root is needed.
+ */
+export function labSkipReason(what: string, tools = ["ip", "arping", "nft", "sipp"]): string | null {
+  if (process.getuid?.() !== 0) return `needs root: ${what}`;
+  const missing = tools.filter((t) => {
+    try {
+      execFileSync("sh", ["-c", `command -v ${t}`], { stdio: "ignore" });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  return missing.length ? `missing tools: ${missing.join(", ")} (apt-get install -y iproute2 iputils-arping nftables sip-tester)` : null;
 }
 
 export function randomToken(): string {

@@ -17,29 +17,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PanelApi, type AlarmLite, type OperationLite, type PairViewLite } from "../../../lab/api";
-import { holdFlock, Lab, ProberClient, REPO, now, randomPrefix, randomToken, stats, waitFor, type HostNode } from "../../../lab/harness";
+import { holdFlock, Lab, labSkipReason, ProberClient, REPO, now, randomPrefix, randomToken, stats, waitFor, type HostNode } from "../../../lab/harness";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { ensureNextBuild, hasNextBuild, startServer, type StartedServer } from "../helpers/server";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 
-function missingTools(): string[] {
-  return ["ip", "arping", "nft", "sipp"].filter((t) => {
-    try {
-      execFileSync("sh", ["-c", `command -v ${t}`], { stdio: "ignore" });
-      return false;
-    } catch {
-      return true;
-    }
-  });
-}
-
-const isRoot = process.getuid?.() === 0;
-const missing = isRoot ? missingTools() : [];
-const skipReason = !isRoot
-  ? "needs root: it creates network namespaces and moves an IP address between them"
-  : missing.length
-    ? `missing tools: ${missing.join(", ")} (apt-get install -y iproute2 iputils-arping nftables sip-tester)`
-    : null;
+const skipReason = labSkipReason("it creates network namespaces and moves an IP address between them");
 
 /** Repetitions for robust numbers (each is a full failover; the 20 switchovers of test 6 add manual samples). */
 const FAILOVER_RUNS = Number(process.env.SY_LAB_FAILOVER_RUNS ?? 10);
