@@ -9,6 +9,7 @@ export type ErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "method_not_allowed"
+  | "unavailable"
   | "internal";
 
 export class ApiError extends Error {
@@ -28,6 +29,9 @@ export const unauthenticated = (message = "sign in or present an API token") => 
 export const forbidden = (message = "your role does not allow this") => new ApiError(403, "forbidden", message);
 export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found`);
 export const conflict = (message: string) => new ApiError(409, "conflict", message);
+/** The database cannot be reached: try again (failover does not depend on it: docs/controller.md). */
+export const databaseUnavailable = () =>
+  new ApiError(503, "unavailable", "the database cannot be reached; try again shortly (failover goes on without it)", { headers: { "retry-after": "5" } });
 export const tooManyRequests = (retryAfterSeconds: number) =>
   new ApiError(429, "rate_limited", `too many failed attempts; retry in ${retryAfterSeconds} s`, {
     headers: { "Retry-After": String(retryAfterSeconds) },

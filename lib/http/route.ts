@@ -13,7 +13,8 @@ import { actorName, type Principal } from "@/lib/auth/roles";
 import { isSecureRequest, sessionCookie } from "@/lib/auth/cookies";
 import { log as rootLog, type Logger } from "@/lib/log";
 import { recordDenied } from "@/lib/queries/audit";
-import { ApiError, errorBody, forbidden, fromPrismaError, unauthenticated } from "./errors";
+import { isUnreachable } from "@/lib/db/errors";
+import { ApiError, databaseUnavailable, errorBody, forbidden, fromPrismaError, unauthenticated } from "./errors";
 import { json } from "./json";
 import { originProblem, STATE_CHANGING } from "./origin";
 import { parseBody, parseQuery, parseWith } from "./validate";
@@ -206,14 +207,29 @@ function methodNotAllowed(allow: string): RouteHandler<unknown> {
 }
 
 export function errorResponse(err: unknown, log: Logger = rootLog): Response {
-  const api = err instanceof ApiError ? err : fromPrismaError(err);
+  const api = err instanceof ApiError ? err : isUnreachable(err) ? null : fromPrismaError(err);
   if (api) {
     if (api.status === 403 || api.status === 429) log.warn("request refused", { status: api.status, reason: api.message });
     return json(errorBody(api), { status: api.status, headers: api.extra.headers });
   }
+  if (isUnreachable(err)) {
+    // One warning per interval with a count, not one error line per request while Postgres is away.
+    unreachable.count++;
+    const now = Date.now();
+    if (now - unreachable.loggedAt >= UNREACHABLE_LOG_MS) {
+      log.warn("requests answered 503: the database cannot be reached", { requests: unreachable.count, sinceMs: unreachable.loggedAt ? now - unreachable.loggedAt : 0, err });
+      unreachable.count = 0;
+      unreachable.loggedAt = now;
+    }
+    const e = databaseUnavailable();
+    return json(errorBody(e), { status: e.status, headers: e.extra.headers });
+  }
   log.error("request failed", { err });
   return json(errorBody(new ApiError(500, "internal", "internal error; see the server log")), 500);
 }
+
+const UNREACHABLE_LOG_MS = 10_000;
+const unreachable = { count: 0, loggedAt: 0 };
 
 function safePath(url: string): string {
   try {

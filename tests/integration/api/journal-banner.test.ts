@@ -50,6 +50,11 @@ it("an open page shows the journal banner while the database is away, and loses 
   const health = await fetch(`${srv.url}/api/health`);
   expect(health.status).toBe(503);
   expect(await health.json()).toMatchObject({ db: "error", controller: { writes: "journal", since: expect.any(String) } });
+  // A request that needs the database is told to try again (503, Retry-After), not "internal error" (500).
+  const pairs = await page.request.get(`${srv.url}/api/pairs`);
+  expect(pairs.status()).toBe(503);
+  expect(pairs.headers()["retry-after"]).toBe("5");
+  expect(await pairs.json()).toEqual({ error: { code: "unavailable", message: "the database cannot be reached; try again shortly (failover goes on without it)" } });
 
   proxy.restore();
   await banner.waitFor({ state: "detached", timeout: 15_000 });
