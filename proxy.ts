@@ -19,6 +19,7 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Pages only: not the API, the login page, socket.io, Next's assets or files with an extension.
-  matcher: ["/((?!api/|login|socket\\.io|_next/|favicon\\.ico|.*\\.[a-zA-Z0-9]+$).*)"],
+  // Pages only: not the API, /metrics (a token, or METRICS_LISTEN), the login page, socket.io, Next's
+  // assets or files with an extension.
+  matcher: ["/((?!api/|metrics$|login|socket\\.io|_next/|favicon\\.ico|.*\\.[a-zA-Z0-9]+$).*)"],
 };

@@ -15,10 +15,40 @@ import { httpServerOptions, refuseOversizedBody } from "@/lib/http/body-limit";
 import { FORWARDED_HEADERS } from "@/lib/http/origin";
 import { CLIENT_IP_HEADER, routeOtherMethod } from "@/lib/http/route";
 import { log } from "@/lib/log";
+import { METRICS_CONTENT_TYPE, metricsText } from "@/lib/metrics";
 import { attachRealtime, closeRealtime } from "@/lib/realtime/server";
 import { startControllerThread } from "@/lib/controller/thread";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * METRICS_LISTEN: a second listener serving GET /metrics only, without authentication (for a Prometheus
+ * on a management network); anything else is 404. The panel's port serves /metrics to a viewer's token.
+ */
+async function listenMetrics(hostPort: string): Promise<import("node:http").Server> {
+  const i = hostPort.lastIndexOf(":");
+  const [h, p] = [hostPort.slice(0, i).replace(/^\[|\]$/g, ""), Number(hostPort.slice(i + 1))];
+  const server = createServer(httpServerOptions(), (req, res) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (path !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("only GET /metrics here\n");
+      return;
+    }
+    metricsText().then(
+      (text) => res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE, "cache-control": "no-store" }).end(req.method === "HEAD" ? undefined : text),
+      (err) => {
+        log.error("metrics failed", { err });
+        res.writeHead(500, { "content-type": "text/plain" }).end("metrics failed; see the server log\n");
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(p, h, () => resolve());
+  });
+  log.info("metrics listening (no authentication)", { url: `http://${hostPort}/metrics` });
+  return server;
+}
 
 async function main() {
   let cfg: Config;
@@ -103,6 +133,7 @@ async function main() {
     httpServer.once("error", reject);
     httpServer.listen(port, host, () => resolve());
   });
+  const metricsServer = cfg.METRICS_LISTEN ? await listenMetrics(cfg.METRICS_LISTEN) : null;
   const addr = httpServer.address();
   const actualPort = typeof addr === "object" && addr ? addr.port : port;
   log.info("switchyard listening", {
@@ -127,6 +158,7 @@ async function main() {
     try {
       // Stop accepting, close live sockets, then idle keep-alive connections.
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      metricsServer?.close();
       await closeRealtime();
       httpServer.closeIdleConnections();
       await controller?.stop();

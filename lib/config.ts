@@ -54,6 +54,11 @@ export const VARIABLES = {
   TRUST_PROXY: [flag, "0", "1 behind a reverse proxy that sets them: X-Forwarded-For (the client IP, for the login limiter), X-Forwarded-Host and X-Forwarded-Proto (the request's own origin for the Origin check, https for the cookie's Secure flag) are believed. Unset: they are dropped on arrival; the client IP is the connection's, the origin the Host header with http."],
   LOG_LEVEL: [z.enum(["debug", "info", "warn", "error"]), "info", "debug, info, warn or error. JSON lines on stdout; secret-looking keys are redacted."],
   REALTIME_ADAPTER: [z.enum(["memory", "postgres"]), "memory", "memory: one panel instance. postgres: several instances on one database (broadcasts relayed through Postgres on a pool of 3 of their own)."],
+  METRICS_LISTEN: [
+    z.string().trim().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected host:port, e.g. 127.0.0.1:9464").optional(),
+    undefined,
+    "host:port of a second listener that serves GET /metrics WITHOUT authentication (bind it to a management network or 127.0.0.1). Unset: /metrics is served only on PORT, to a viewer's API token (Prometheus: authorization credentials_file).",
+  ],
   SWITCHYARD_CONTROLLER: [z.enum(["on", "off"]), "on", "off: this instance runs no controller (UI and API only; requests reach the leader through the database). `npm run controller` runs one apart."],
 } as const satisfies Record<string, readonly [z.ZodType<unknown, string | undefined>, string | undefined, string]>;
 

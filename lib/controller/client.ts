@@ -212,6 +212,19 @@ export async function localControllerState(): Promise<ControllerStateJson | null
     : { writes: "database", pending: 0, since: null };
 }
 
+/**
+ * The Prometheus text of this process's controller (the leader's if one of them leads, else any: it says
+ * switchyard_leader 0), or null when this process runs none (SWITCHYARD_CONTROLLER=off).
+ */
+export async function localControllerMetrics(): Promise<string | null> {
+  if (config().SWITCHYARD_CONTROLLER === "off") return null;
+  const l = await localLeader();
+  const to = l?.controllerId ?? [...controllers.keys()][0];
+  if (!to) return null;
+  const r = await ask<string>(to, { type: "metrics" });
+  return r === NOT_LEADER ? null : r;
+}
+
 export async function livePairViews(): Promise<PairView[] | null> {
   const leader = await localLeader();
   if (!leader) return null;

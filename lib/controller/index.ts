@@ -17,6 +17,7 @@ import { publishControllerState } from "@/lib/realtime/publish";
 import { Journal } from "./journal";
 import type { StepRecord } from "./model";
 import { Leadership, newControllerId } from "./leader";
+import { ControllerMetrics } from "./metrics";
 import { ControllerService } from "./service";
 import { Term, type ControllerLog } from "./term";
 import { Writes, type WritesStatus } from "./writes";
@@ -50,7 +51,9 @@ export function runController(o: ControllerOptions): ControllerHandle {
     if (leadership.epoch !== null) publishControllerState({ writes: s.mode, pending: s.pending, since: s.since === null ? null : new Date(s.since).toISOString() });
   };
   const writes = new Writes({ journal, log, onStatus: (s) => onStatus(s) });
-  const service = new ControllerService(id, () => ready, () => {
+  const metrics = new ControllerMetrics();
+  metrics.setSource(() => ready?.metricsSource() ?? null);
+  const service = new ControllerService(id, () => ready, metrics, () => {
     const s = writes.status();
     return s.mode === "journal" ? { pending: s.pending, since: s.since } : null;
   }, log);
@@ -65,6 +68,7 @@ export function runController(o: ControllerOptions): ControllerHandle {
         databaseUrl: o.databaseUrl,
         writes,
         afterStep: o.afterStep,
+        metrics,
         // Outside the term's own call stack: advancing ends this term and starts the next.
         onHigherEpoch: (above) => setImmediate(() => void leadership.advance(above)),
       });
@@ -107,6 +111,7 @@ export function runController(o: ControllerOptions): ControllerHandle {
       await writes.close();
       service.announce();
       service.close();
+      metrics.close();
     },
   };
 }

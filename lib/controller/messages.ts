@@ -33,6 +33,8 @@ export const ToController = z.discriminatedUnion("type", [
     confirmMaintenance: z.boolean(),
   }),
   z.object({ type: z.literal("views"), id, to: z.string() }),
+  /** The controller's Prometheus text (lib/controller/metrics.ts), whether it leads or not. */
+  z.object({ type: z.literal("metrics"), id, to: z.string() }),
 ]);
 export type ToController = z.infer<typeof ToController>;
 /** A request to one controller, without the envelope (`id`, `to`) that ask() adds. */

@@ -19,6 +19,7 @@ import { AUTOMATIC_FAILOVERS, type OperationParams, type ActiveOp, type Finished
 import { operationKindPhrase } from "@/lib/operation-kinds";
 import { planSteps } from "./plan";
 import { describeFailedChecks, requestOf, type OperatorRequest } from "./preflight";
+import type { ControllerMetrics } from "./metrics";
 import { OperationRecorder } from "./record";
 import { runOperation, describeState, type CommandBody } from "./steps";
 import { stateSummary } from "./view";
@@ -68,6 +69,7 @@ export interface OperationsDeps {
   changed(pairId: string): void;
   /** Injected by tests only (see StepEnv.afterStep). */
   afterStep?: (step: StepRecord, settled: () => Promise<void>) => void | Promise<void>;
+  metrics?: ControllerMetrics;
 }
 
 interface Running {
@@ -240,6 +242,7 @@ export class Operations {
       this.d.log.info("controller: operation finished", { operationId: op.id, kind: op.kind, status: result.status, error: result.error });
       this.running.delete(pairId);
       this.lastFinished.set(pairId, { id: op.id, kind: op.kind, status: result.status, error: result.error, finishedAt: this.d.now() });
+      this.d.metrics?.operationFinished(op, result.status, this.d.now());
       const held = this.autoFailovers.get(pairId);
       if (op.kind === "clear_holddown" && result.status === "succeeded" && held) held.holdDownFrom = null;
       this.d.changed(pairId);

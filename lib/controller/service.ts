@@ -5,6 +5,7 @@
 import { BroadcastChannel } from "node:worker_threads";
 import type { Logger } from "@/lib/log";
 import { CONTROLLER_CHANNEL, NOT_LEADER, ToController, type FromController } from "./messages";
+import type { ControllerMetrics } from "./metrics";
 import type { Term } from "./term";
 
 export class ControllerService {
@@ -15,6 +16,8 @@ export class ControllerService {
     private readonly controllerId: string,
     /** The term that may answer: set once it is ready, null while standing by. */
     private readonly term: () => Term | null,
+    /** This controller's metrics: answered whether it leads or not (switchyard_leader says which). */
+    private readonly metrics: ControllerMetrics,
     /** Records waiting in the journal (the database cannot be reached), or null. */
     private readonly journal: () => { pending: number; since: number | null } | null,
     private readonly log: Pick<Logger, "warn" | "error">,
@@ -42,7 +45,8 @@ export class ControllerService {
     const term = this.term();
     let result: unknown = NOT_LEADER;
     try {
-      if (term) {
+      if (m.type === "metrics") result = await this.metrics.text();
+      else if (term) {
         if (m.type === "preflight") result = term.preflight(m.pairId, m.request, m.confirmMaintenance);
         else if (m.type === "views") result = term.views();
         else result = await term.request(m.pairId, { actor: m.actor, reason: m.reason, request: m.request, confirmMaintenance: m.confirmMaintenance });

@@ -27,7 +27,8 @@ import { computePreflight, SWITCHOVER, type OperatorRequest } from "./preflight"
 import { StatusWriter } from "./status";
 import { Cycle } from "./tick";
 import { Topology } from "./topology";
-import { buildPairView } from "./view";
+import type { ControllerMetrics, MetricsSource } from "./metrics";
+import { buildPairView, hostView } from "./view";
 import type { Writes } from "./writes";
 
 /** On takeover: how long to wait for the agents' snapshots before reconciling. */
@@ -53,6 +54,8 @@ export interface TermOptions {
   now?: () => number;
   /** Injected by tests only: called after each finished step, with a way to wait for its records. */
   afterStep?: (step: StepRecord, settled: () => Promise<void>) => void | Promise<void>;
+  /** The controller's metrics (operations finished, decision times). */
+  metrics?: ControllerMetrics;
 }
 
 export class Term {
@@ -104,6 +107,7 @@ export class Term {
       command: (hostId, body) => this.observer.command(hostId, body),
       changed: (id) => this.changed(id),
       afterStep: o.afterStep,
+      metrics: o.metrics,
     });
     this.status = new StatusWriter(
       { hosts: () => this.topo.hosts, pairs: () => this.topo.pairs, obs: (id) => this.observer.get(id), memory: (id) => this.memory.get(id) ?? emptyMemory() },
@@ -121,7 +125,17 @@ export class Term {
       world: (id) => this.world(id),
       ready: () => this.ready,
       publish: (id, reason) => this.publish(id, reason),
+      metrics: o.metrics,
     });
+  }
+
+  /** What a metrics scrape reads (lib/controller/metrics.ts): the published pair views and the agent links. */
+  metricsSource(): MetricsSource {
+    return {
+      epoch: this.epoch,
+      views: () => this.status.views(),
+      hosts: () => [...this.topo.hosts.values()].map((h) => hostView(h, this.observer.get(h.id))),
+    };
   }
 
   async start(): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import type { Logger } from "@/lib/log";
 import type { AlarmBook } from "./alarms";
+import type { ControllerMetrics } from "./metrics";
 import { decide } from "./decide";
 import { CONTROLLER_ACTOR, type PairWorld } from "./model";
 import type { Operations } from "./operations";
@@ -23,6 +24,7 @@ export interface CycleDeps {
   ready(): boolean;
   /** Publishes the pair's view with this status reason. */
   publish(pairId: string, reason: string): void;
+  metrics?: ControllerMetrics;
 }
 
 export class Cycle {
@@ -41,6 +43,7 @@ export class Cycle {
 
   tick(pairId: string): void {
     if (this.stopped) return;
+    const t0 = performance.now();
     const w = this.d.world(pairId);
     if (!w) return;
     const now = this.d.now();
@@ -53,7 +56,8 @@ export class Cycle {
     const started = act
       ? this.d.ops.start({ pairId, kind: d.action!.kind, fromServerId: d.action!.fromServerId, toServerId: d.action!.toServerId, decision: d.action!.reason, requestedBy: CONTROLLER_ACTOR, reason: null })
       : undefined;
-    started?.catch((err) => this.d.log.error("controller: could not start an operation", { err, pairId }));
+    // start() resolves once the operation's first command is on the wire: deciding and recording, measured.
+    started?.then((r) => "started" in r && this.d.metrics?.decided(r.started.kind, (performance.now() - t0) / 1000)).catch((err) => this.d.log.error("controller: could not start an operation", { err, pairId }));
     this.d.publish(pairId, d.reason);
     this.d.alarms.syncPair(pairId, d.alarms, started);
     if (before !== d.reason && (d.fault || d.action)) this.d.log.info("controller: decision", { pair: w.pair.name, reason: d.reason, action: act ? d.action!.kind : null });

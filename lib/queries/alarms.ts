@@ -190,3 +190,13 @@ export async function clearAlarm(queue: AuditRunner, key: string): Promise<Alarm
   });
   return rows.map(toAlarmJson);
 }
+
+/** Per severity: alarms whose condition is present, and alarms waiting for a person (the metrics' gauges). */
+export async function alarmCounts(): Promise<{ severity: AlarmJson["severity"]; active: number; unacknowledged: number }[]> {
+  const rows = await db.$queryRaw<{ severity: AlarmJson["severity"]; active: bigint; unacknowledged: bigint }[]>`
+    SELECT severity::text AS severity,
+           count(*) FILTER (WHERE "clearedAt" IS NULL) AS active,
+           count(*) FILTER (WHERE "acknowledgedAt" IS NULL AND ("clearedAt" IS NULL OR severity::text = ANY(${[...SEVERITIES_NEEDING_ACK]}))) AS unacknowledged
+    FROM "Alarm" WHERE "clearedAt" IS NULL OR "acknowledgedAt" IS NULL GROUP BY severity`;
+  return rows.map((r) => ({ severity: r.severity, active: Number(r.active), unacknowledged: Number(r.unacknowledged) }));
+}
