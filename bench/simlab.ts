@@ -55,8 +55,19 @@ function killGroup(pid: number, sig: NodeJS.Signals) {
   }
 }
 
-/** Starts one agent (and through it, its simulated SIP Server). Resolves once the agent listens. */
-export async function startSimHost(spec: SimHostSpec, bins: { agent: string; sim: string }, baseDir: string, token: string, quiet = true): Promise<SimHost> {
+/**
+ * Starts one agent (and through it, its simulated SIP Server). Resolves once the agent listens.
+ * `onSpawn` receives the host as soon as its agent process exists (before it listens), so a caller
+ * stopping meanwhile (the demo on a signal) can stop it and its server too.
+ */
+export async function startSimHost(
+  spec: SimHostSpec,
+  bins: { agent: string; sim: string },
+  baseDir: string,
+  token: string,
+  quiet = true,
+  onSpawn?: (host: SimHost) => void,
+): Promise<SimHost> {
   const dir = path.join(baseDir, spec.name);
   const stateDir = path.join(dir, "state");
   mkdirSync(stateDir, { recursive: true });
@@ -92,26 +103,7 @@ export async function startSimHost(spec: SimHostSpec, bins: { agent: string; sim
   const configFile = path.join(dir, "agent.json");
   writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
   const proc = spawn(process.execPath, [bins.agent, "--config", configFile], { stdio: ["ignore", "pipe", "pipe"] });
-  await new Promise<void>((resolve, reject) => {
-    let buf = "";
-    const t = setTimeout(() => reject(new Error(`agent ${spec.name} did not start within 10 s`)), 10_000);
-    proc.stdout!.on("data", (d: Buffer) => {
-      buf += d.toString();
-      if (!quiet) process.stdout.write(d);
-      if (buf.includes('"agent listening"')) {
-        clearTimeout(t);
-        resolve();
-      }
-      if (buf.length > 100_000) buf = buf.slice(-1000);
-    });
-    proc.stderr!.on("data", (d: Buffer) => process.stderr.write(`[${spec.name}] ${d}`));
-    proc.on("exit", (code) => {
-      clearTimeout(t);
-      reject(new Error(`agent ${spec.name} exited with ${code}`));
-    });
-  });
-  proc.removeAllListeners("exit");
-  return {
+  const host: SimHost = {
     spec,
     proc,
     stateDir,
@@ -133,6 +125,27 @@ export async function startSimHost(spec: SimHostSpec, bins: { agent: string; sim
       }
     },
   };
+  onSpawn?.(host);
+  await new Promise<void>((resolve, reject) => {
+    let buf = "";
+    const t = setTimeout(() => reject(new Error(`agent ${spec.name} did not start within 10 s`)), 10_000);
+    proc.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      if (!quiet) process.stdout.write(d);
+      if (buf.includes('"agent listening"')) {
+        clearTimeout(t);
+        resolve();
+      }
+      if (buf.length > 100_000) buf = buf.slice(-1000);
+    });
+    proc.stderr!.on("data", (d: Buffer) => process.stderr.write(`[${spec.name}] ${d}`));
+    proc.on("exit", (code) => {
+      clearTimeout(t);
+      reject(new Error(`agent ${spec.name} exited with ${code}`));
+    });
+  });
+  proc.removeAllListeners("exit");
+  return host;
 }
 
 export interface PairSpec {
