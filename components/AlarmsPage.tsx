@@ -4,7 +4,7 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, errorText } from "./api";
-import type { AlarmView } from "./live-types";
+import type { AlarmJson as AlarmView } from "@/lib/realtime/events";
 import { canOperate, useMe } from "./session";
 import { useLive, useLiveState } from "./socket";
 import { Badge, SeverityBadge } from "./status";

@@ -5,7 +5,7 @@ import { hostViewOf, type HostView, type OperationView, type PairDto, type PairV
 import { api, errorText } from "./api";
 import { DurationChart, StepDurationsChart } from "./Charts";
 import { duration, elapsedMs, OPERATION_KIND } from "./format";
-import type { AlarmView } from "./live-types";
+import type { AlarmJson as AlarmView } from "@/lib/realtime/events";
 import { laterOp, OperationTimeline } from "./OperationTimeline";
 import { canAdmin, useMe } from "./session";
 import { useLive, useLiveState, usePairRoom } from "./socket";

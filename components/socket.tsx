@@ -7,7 +7,7 @@
 import { createContext, useContext, useEffect, useRef, useState } from "react";
 import { io, type Socket } from "socket.io-client";
 import { loginPath } from "@/lib/validation/return-path";
-import type { ClientToServerEvents, ControllerStateJson, ServerToClientEvents } from "./live-types";
+import type { ClientToServerEvents, ControllerStateJson, ServerToClientEvents } from "@/lib/realtime/events";
 import { Time } from "./Time";
 
 type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
