@@ -120,7 +120,7 @@ export function ControllerBanner() {
       <span className="font-semibold">Database unreachable — failover goes on.</span>
       <span>
         {state.pending > 0 ? `The controller's journal holds ${state.pending} record${state.pending === 1 ? "" : "s"}` : "The controller keeps its records in its journal"}
-        {state.since && <> since <Time iso={state.since} withDate={false} /></>}; they are written to the database when it is back. Other pages may not load meanwhile.
+        {state.since && <> since <Time iso={state.since} /></>}; they are written to the database when it is back. Other pages may not load meanwhile.
       </span>
     </div>
   );

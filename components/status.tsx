@@ -1,7 +1,8 @@
 /**
  * Status vocabulary: every status is an icon shape + a word + a colour, never colour alone.
  */
-import type { PairHealth } from "@/lib/views";
+import type { OperationSummary, PairHealth } from "@/lib/views";
+import { isActive, operationRunning } from "./format";
 
 export type Tone = "ok" | "warn" | "bad" | "info" | "idle";
 
@@ -61,13 +62,16 @@ export function Badge({ tone, icon, children, className = "", title }: { tone: T
 export const HEALTH: Record<PairHealth, { label: string; tone: Tone; icon: IconName }> = {
   healthy: { label: "Healthy", tone: "ok", icon: "check" },
   degraded: { label: "Degraded", tone: "warn", icon: "warn" },
-  failing_over: { label: "Failing over", tone: "info", icon: "swap" },
+  // Any operation running (a planned switchover too): the badge names the kind when it knows it.
+  failing_over: { label: "Operation running", tone: "info", icon: "swap" },
   split_brain: { label: "Split brain", tone: "bad", icon: "split" },
   unknown: { label: "Unknown", tone: "idle", icon: "question" },
 };
 
-export function HealthBadge({ status, large = false }: { status: PairHealth; large?: boolean }) {
+/** The pair's status; while an operation runs, its kind in words ("Switching over", "Failing over", …). */
+export function HealthBadge({ status, operation, large = false }: { status: PairHealth; operation?: OperationSummary | null; large?: boolean }) {
   const h = HEALTH[status] ?? HEALTH.unknown;
+  const label = status === "failing_over" && operation && isActive(operation) ? operationRunning(operation.kind) : h.label;
   return (
     <span
       data-testid="pair-status"
@@ -75,7 +79,7 @@ export function HealthBadge({ status, large = false }: { status: PairHealth; lar
       className={`inline-flex items-center gap-1.5 whitespace-nowrap rounded-md border font-bold ${TONE[h.tone]} ${large ? "px-3 py-1 text-base" : "px-2 py-0.5 text-sm"}`}
     >
       <Icon name={h.icon} className={`${large ? "size-5" : "size-4"} shrink-0 ${status === "failing_over" ? "sy-pulse" : ""}`} />
-      {h.label}
+      {label}
     </span>
   );
 }

@@ -8,7 +8,7 @@ import { Fragment } from "react";
 import { Dialog } from "radix-ui";
 import type { StateSummary } from "@/lib/controller/view";
 import type { AuditSummary } from "@/lib/realtime/events";
-import { duration, OPERATION_KIND } from "../format";
+import { duration, operationKind } from "../format";
 import { StepList } from "../OperationTimeline";
 import { ModeBadge, OpStatusBadge, OutcomeBadge, ProcessBadge, VipBadge } from "../status";
 import { Time } from "../Time";
@@ -87,7 +87,7 @@ export function AuditDrawer({ event, label, pairName, onClose }: { event: AuditS
   const rest = Object.fromEntries(Object.entries(d).filter(([k]) => !SHOWN_KEYS.has(k) || (k === "before" && !before) || (k === "after" && !after)));
   const kind = str(d.kind);
   const facts: [string, React.ReactNode][] = [];
-  if (kind) facts.push(["Operation", <>{OPERATION_KIND[kind] ?? kind} <span className="font-mono text-xs text-muted">{kind}</span></>]);
+  if (kind) facts.push(["Operation", <>{operationKind(kind)} <span className="font-mono text-xs text-muted">{kind}</span></>]);
   if (str(d.status)) facts.push(["Result", <OpStatusBadge key="s" status={String(d.status)} />]);
   if (str(d.reason)) facts.push(["Reason", d.reason as string]);
   if (str(d.decision)) facts.push(["Decision", d.decision as string]);

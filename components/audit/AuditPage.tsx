@@ -33,21 +33,23 @@ export function AuditPage({ actions }: { actions: AuditActionGroup[] }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
-  const [pairs, setPairs] = useState<PairDto[]>([]);
+  const [pairs, setPairs] = useState<PairDto[] | null>(null);
   const [selected, setSelected] = useState<AuditSummary | null>(null);
   const [verify, setVerify] = useState<ApiResponse<"GET /api/audit/verify"> | null>(null);
   const [verifyErr, setVerifyErr] = useState<string | null>(null);
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const { generation } = useLiveState();
 
-  const pairName = useMemo(() => new Map(pairs.map((p) => [p.id, p.name])), [pairs]);
+  const pairName = useMemo(() => new Map((pairs ?? []).map((p) => [p.id, p.name])), [pairs]);
   /** The catalogue's label of an action; undefined for one it does not know (an older row). */
   const actionLabel = useMemo(() => {
     const labels = new Map<string, string>(actions.flatMap((g) => g.actions.map((a) => [a.action, a.label])));
     return (action: string) => labels.get(action);
   }, [actions]);
   useEffect(() => {
-    api("GET /api/pairs").then((j) => setPairs(j.pairs)).catch(() => undefined);
+    api("GET /api/pairs")
+      .then((j) => setPairs(j.pairs))
+      .catch(() => undefined);
   }, []);
 
   const load = useCallback(
@@ -140,12 +142,12 @@ export function AuditPage({ actions }: { actions: AuditActionGroup[] }) {
       )}
       <ErrorNote>{verifyErr}</ErrorNote>
 
-      <AuditFilters draft={draft} setDraft={setDraft} pairs={pairs} actions={actions} actionKnown={(a) => !!actionLabel(a)} onApply={apply} onClear={() => router.replace(pathname)} />
+      <AuditFilters draft={draft} setDraft={setDraft} pairs={pairs ?? []} actions={actions} actionKnown={(a) => !!actionLabel(a)} onApply={apply} onClear={() => router.replace(pathname)} />
 
       <ErrorNote>{error}</ErrorNote>
 
       <div className="relative overflow-x-auto rounded-lg border border-line bg-surface">
-        <AuditTable items={items} fresh={fresh} pairName={pairName} actionLabel={actionLabel} onSelect={setSelected} />
+        <AuditTable items={items} fresh={fresh} pairName={pairName} pairsLoaded={pairs !== null} actionLabel={actionLabel} onSelect={setSelected} />
         {!loading && items.length === 0 && <Empty>No audit event matches these filters.</Empty>}
       </div>
       <div className="flex items-center gap-3">

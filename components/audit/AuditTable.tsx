@@ -10,12 +10,15 @@ export function AuditTable({
   items,
   fresh,
   pairName,
+  pairsLoaded,
   actionLabel,
   onSelect,
 }: {
   items: AuditSummary[];
   fresh: Set<string>;
   pairName: Map<string, string>;
+  /** False until the pairs' names are known: an unknown id is then a deleted pair. */
+  pairsLoaded: boolean;
   actionLabel: (action: string) => string | undefined;
   onSelect: (e: AuditSummary) => void;
 }) {
@@ -49,10 +52,12 @@ export function AuditTable({
               <div className="font-mono text-xs text-muted">{e.action}</div>
             </td>
             <td className="px-3 py-1.5">
-              {e.pairId ? (
+              {e.pairId && pairName.has(e.pairId) ? (
                 <Link href={`/pairs/${e.pairId}`} onClick={(ev) => ev.stopPropagation()} className="text-accent hover:underline">
-                  {pairName.get(e.pairId) ?? "a deleted pair"}
+                  {pairName.get(e.pairId)}
                 </Link>
+              ) : e.pairId ? (
+                <span className="text-muted" title={pairsLoaded ? `pair ${e.pairId}, deleted since` : undefined}>{pairsLoaded ? "deleted pair" : "…"}</span>
               ) : (
                 <span className="text-muted">—</span>
               )}

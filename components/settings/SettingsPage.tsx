@@ -14,7 +14,7 @@ import { TokensSettings } from "./TokensSettings";
 import { UsersSettings } from "./UsersSettings";
 
 const TAB_CLASS =
-  "rounded-t-md border border-b-0 border-transparent px-4 py-2 text-sm font-semibold text-muted data-[state=active]:border-line data-[state=active]:bg-surface data-[state=active]:text-fg hover:text-fg";
+  "shrink-0 whitespace-nowrap rounded-t-md border border-b-0 border-transparent px-3 py-2 text-sm sm:px-4 font-semibold text-muted data-[state=active]:border-line data-[state=active]:bg-surface data-[state=active]:text-fg hover:text-fg";
 
 export function SettingsPage() {
   const { me, loading } = useMe();
@@ -33,7 +33,7 @@ export function SettingsPage() {
     <div className="flex flex-col gap-4">
       <h1 className="text-2xl font-bold">Settings</h1>
       <Tabs.Root value={tab} onValueChange={(v) => router.replace(`${pathname}?tab=${v}`, { scroll: false })}>
-        <Tabs.List aria-label="Settings sections" className="flex gap-1 border-b border-line">
+        <Tabs.List aria-label="Settings sections" className="flex gap-1 overflow-x-auto border-b border-line">
           <Tabs.Trigger value="pairs" className={TAB_CLASS}>Pairs</Tabs.Trigger>
           <Tabs.Trigger value="hosts" className={TAB_CLASS}>Hosts</Tabs.Trigger>
           <Tabs.Trigger value="users" className={TAB_CLASS}>Users and roles</Tabs.Trigger>

@@ -65,7 +65,7 @@ export function TokensSettings() {
               <code className="font-mono text-xs text-muted">{t.prefix}…</code>
               <Badge tone={t.role === "admin" ? "info" : t.role === "operator" ? "ok" : "idle"}>{t.role}</Badge>
               <span className="text-xs text-muted">
-                last used {t.lastUsedAt ? <Time iso={t.lastUsedAt} relative /> : "never"}
+                last used {t.lastUsedAt ? <Time iso={t.lastUsedAt} /> : "never"}
                 {t.expiresAt && <> · expires <Time iso={t.expiresAt} /></>}
               </span>
               <span className="ml-auto">

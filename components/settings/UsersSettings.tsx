@@ -43,7 +43,7 @@ export function UsersSettings() {
                   {u.username}
                   {u.username === me?.username && <span className="ml-1 text-xs font-normal text-muted">(you)</span>}
                 </span>
-                <span className="text-xs text-muted">since <Time iso={u.createdAt} withDate /></span>
+                <span className="text-xs text-muted">since <Time iso={u.createdAt} /></span>
               </div>
               <span className="ml-auto flex flex-wrap items-start gap-2">
                 {u.username === me?.username ? (
