@@ -5,7 +5,7 @@
  * name, with audit rows).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -43,6 +43,25 @@ export interface SimHost {
   stateDir: string;
   url: string;
   stop(): Promise<void>;
+}
+
+/** The live children of a process (Linux /proc; none elsewhere). */
+function childPids(parent: number): number[] {
+  const out: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const d of entries) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent) out.push(Number(d));
+    } catch {}
+  }
+  return out;
 }
 
 function killGroup(pid: number, sig: NodeJS.Signals) {
@@ -109,6 +128,9 @@ export async function startSimHost(
     stateDir,
     url: `http://127.0.0.1:${spec.agentPort}`,
     async stop() {
+      // The agent's children (its SIP Server), known before it goes: a server it started moments ago may
+      // not be in its state file yet.
+      const children = proc.pid ? childPids(proc.pid) : [];
       if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once("exit", r));
         proc.kill("SIGTERM");
@@ -123,6 +145,7 @@ export async function startSimHost(
           for (const a of Object.values(st.apps ?? {})) if (a.pid) killGroup(a.pid, "SIGKILL");
         } catch {}
       }
+      for (const pid of children) killGroup(pid, "SIGKILL");
     },
   };
   onSpawn?.(host);

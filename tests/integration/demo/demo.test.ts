@@ -82,19 +82,44 @@ async function waitFor(what: string, fn: () => boolean | Promise<boolean>, ms: n
   }
 }
 
-/** Sends `signal` to the demo's process only; every descendant seen before must be gone afterwards. */
+/** Every live process whose command line names `text` (the demo's own temp folder: its Postgres, agents, servers). */
+function namedProcesses(text: string): string[] {
+  const out: string[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0/g, " ");
+      if (cmd.includes(text) && isAlive(Number(d))) out.push(`${d}: ${cmd.slice(0, 160)}`);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/**
+ * Sends `signal` to the demo's process only. Every descendant seen before or while it stops must be gone
+ * afterwards, and so must every process naming the demo's temp folder (one that left the tree early).
+ */
 async function stopAndCheck(demo: Demo, signal: NodeJS.Signals, expected: RegExp[] = []) {
-  const before = descendants(demo.proc.pid!);
-  const cmdlines = before.map((p) => readFileSync(`/proc/${p}/cmdline`, "utf8").replace(/\0/g, " "));
+  const seen = new Set(descendants(demo.proc.pid!));
+  const cmdlines = [...seen].map((p) => readFileSync(`/proc/${p}/cmdline`, "utf8").replace(/\0/g, " "));
   for (const re of expected) expect(cmdlines.some((c) => re.test(c)), `a child matching ${re} among:\n${cmdlines.join("\n")}`).toBe(true);
-  expect(before.length).toBeGreaterThan(0);
+  expect(seen.size).toBeGreaterThan(0);
   process.kill(demo.proc.pid!, signal);
-  const code = await Promise.race([demo.exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 45_000))]);
-  expect(code, demo.output().slice(-3000)).not.toBe("timeout");
+  let exited = false;
+  void demo.exited.then(() => (exited = true));
+  const deadline = Date.now() + 45_000;
+  while (!exited && Date.now() < deadline) {
+    for (const p of descendants(demo.proc.pid!)) seen.add(p);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(exited, demo.output().slice(-3000)).toBe(true);
   // The demo exits after its children; give the kernel a moment to reap grandchildren of exited parents.
-  await waitFor("every child to exit", () => before.every((p) => !isAlive(p)), 10_000, demo).catch(() => undefined);
-  const survivors = before.filter(isAlive).map((p) => `${p}: ${readFileSync(`/proc/${p}/cmdline`, "utf8").replace(/\0/g, " ").slice(0, 160)}`);
+  await waitFor("every child to exit", () => [...seen].every((p) => !isAlive(p)) && namedProcesses(demo.dataDir).length === 0, 10_000, demo).catch(() => undefined);
+  const survivors = [...seen].filter(isAlive).map((p) => `${p}: ${readFileSync(`/proc/${p}/cmdline`, "utf8").replace(/\0/g, " ").slice(0, 160)}`);
   expect(survivors).toEqual([]);
+  expect(namedProcesses(demo.dataDir)).toEqual([]);
 }
 
 afterEach(() => {
