@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from "react";
 import type { OperationView, PairView, StepView } from "@/lib/views";
-import { duration, elapsedMs, operationKind, stepTitle } from "./format";
+import { duration, elapsedMs, operationKind, stepTitle, type PairHosts } from "./format";
 import { Badge, Icon, OpStatusBadge } from "./status";
 import { Time } from "./Time";
 
@@ -96,7 +96,7 @@ export function StepList({
   emptyText = "No steps recorded.",
 }: {
   steps: StepView[];
-  pair?: Pick<PairView, "servers"> | null;
+  pair?: PairHosts | null;
   now?: number;
   compact?: boolean;
   emptyText?: string;
@@ -112,7 +112,7 @@ export function StepList({
             <StepIcon status={s.status} />
             <div className={`min-w-0 flex-1 ${t.follows ? "border-l-2 border-line pl-2" : ""}`}>
               <div className="flex flex-wrap items-baseline gap-x-3">
-                <div className="flex min-w-0 flex-1 flex-wrap items-baseline gap-x-2">
+                <div className="flex min-w-[min(100%,15rem)] flex-1 flex-wrap items-baseline gap-x-2">
                   <span className="font-semibold" data-testid="step-title">
                     {i + 1}. {t.follows && <span aria-label="then, as a result:" className="text-muted">↳ </span>}
                     {t.title}

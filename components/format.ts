@@ -3,7 +3,7 @@
  * hover: components/Time.tsx is the one way a time is shown), durations, operation kinds, step titles.
  */
 import type { OperationKindName } from "@/lib/controller/model";
-import type { OperationSummary, PairView, StepView } from "@/lib/views";
+import type { OperationSummary, StepView } from "@/lib/views";
 
 /** The exact local time, with the zone: what hovering a time shows. */
 export function exactTime(iso: string | null | undefined): string | undefined {
@@ -119,6 +119,9 @@ function parseTarget(target: string): { subject: string; host: string } | null {
   return m ? { subject: m[1], host: m[2] } : null;
 }
 
+/** What a step title needs of a pair: its servers' hosts, in order (a PairView or a PairDto). */
+export type PairHosts = { servers: readonly { hostName: string }[] };
+
 export interface StepTitle {
   /** e.g. "Demote sip-1 on Host 1 (host-a1) to backup". */
   title: string;
@@ -132,7 +135,7 @@ export interface StepTitle {
  * The title of a step, naming its host as the source document does ("Host 1", "Host 2": the pair's
  * first and second server's hosts): demote → Host 1's VIP disabled; promote → Host 2's VIP enabled.
  */
-export function stepTitle(step: Pick<StepView, "action" | "target">, prev?: Pick<StepView, "action" | "target"> | null, pair?: Pick<PairView, "servers"> | null): StepTitle {
+export function stepTitle(step: Pick<StepView, "action" | "target">, prev?: Pick<StepView, "action" | "target"> | null, pair?: PairHosts | null): StepTitle {
   if (step.action === "verify") {
     // "pair-a: sip-2 primary, VIP only on host-a2": the end state it checks, without the pair's name.
     const what = step.target.replace(/^[^:]+:\s*/, "");

@@ -8,6 +8,7 @@ import { Fragment } from "react";
 import { Dialog } from "radix-ui";
 import type { StateSummary } from "@/lib/controller/view";
 import type { AuditSummary } from "@/lib/realtime/events";
+import type { PairDto } from "@/lib/views";
 import { duration, operationKind } from "../format";
 import { StepList } from "../OperationTimeline";
 import { ModeBadge, OpStatusBadge, OutcomeBadge, ProcessBadge, VipBadge } from "../status";
@@ -79,7 +80,9 @@ function JsonBlock({ value, className = "max-h-64" }: { value: unknown; classNam
 
 const SHOWN_KEYS = new Set(["steps", "before", "after", "kind", "status", "error", "reason", "decision", "epoch", "runs", "step", "seq", "target"]);
 
-export function AuditDrawer({ event, label, pairName, onClose }: { event: AuditSummary | null; label?: string; pairName?: string; onClose: () => void }) {
+/** `pair`: the event's pair (its name and its hosts, so that steps say "Host 1" and "Host 2"), if it still exists. */
+export function AuditDrawer({ event, label, pair, onClose }: { event: AuditSummary | null; label?: string; pair?: PairDto; onClose: () => void }) {
+  const pairName = pair?.name;
   const d = (event?.details ?? {}) as Record<string, unknown>;
   const steps = event ? auditSteps(event) : [];
   const before = serverStates(d.before);
@@ -125,7 +128,13 @@ export function AuditDrawer({ event, label, pairName, onClose }: { event: AuditS
                 <dt className="text-muted">Target</dt>
                 <dd className="break-all">
                   {event.targetType ?? "—"}{" "}
-                  {event.targetType === "pair" && event.targetId === event.pairId && pairName ? pairName : <span className="font-mono text-xs">{event.targetId ?? ""}</span>}
+                  {event.targetType === "pair" && event.targetId === event.pairId && pairName ? (
+                    pairName
+                  ) : event.targetType === "operation" && kind ? (
+                    <span title={event.targetId ?? undefined}>{operationKind(kind)}{pairName ? ` of ${pairName}` : ""}</span>
+                  ) : (
+                    <span className="font-mono text-xs">{event.targetId ?? ""}</span>
+                  )}
                 </dd>
                 <dt className="text-muted">Duration</dt>
                 <dd className="font-mono">{event.durationMs != null ? duration(event.durationMs) : "—"}</dd>
@@ -139,7 +148,7 @@ export function AuditDrawer({ event, label, pairName, onClose }: { event: AuditS
               {steps.length > 0 && (
                 <section aria-labelledby="audit-steps-title" data-testid="audit-steps">
                   <h3 id="audit-steps-title" className="mb-2 text-sm font-bold uppercase text-muted">Steps</h3>
-                  <StepList steps={steps} />
+                  <StepList steps={steps} pair={pair} />
                 </section>
               )}
               {before && after && (

@@ -159,7 +159,7 @@ export function AuditPage({ actions }: { actions: AuditActionGroup[] }) {
         <span className="text-sm text-muted">{items.length} event{items.length === 1 ? "" : "s"} shown{cursor ? "; older ones on request" : ""}</span>
       </div>
 
-      <AuditDrawer event={selected} label={selected ? actionLabel(selected.action) : undefined} pairName={selected?.pairId ? pairName.get(selected.pairId) : undefined} onClose={() => setSelected(null)} />
+      <AuditDrawer event={selected} label={selected ? actionLabel(selected.action) : undefined} pair={selected?.pairId ? pairs?.find((p) => p.id === selected.pairId) : undefined} onClose={() => setSelected(null)} />
     </div>
   );
 }

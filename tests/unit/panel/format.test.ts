@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { ago, operationKind, operationRunning, stepTitle } from "@/components/format";
 
-const pair = { servers: [{ hostName: "host-a1" }, { hostName: "host-a2" }] } as Parameters<typeof stepTitle>[2];
+const pair = { servers: [{ hostName: "host-a1" }, { hostName: "host-a2" }] };
 
 describe("operation kinds", () => {
   it("a planned switchover is never failing over", () => {
