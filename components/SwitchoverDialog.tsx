@@ -8,9 +8,10 @@
  * `operation:update` of the pair since the page opened). The dialog once listened for itself, and only
  * to the id the POST answered: a switchover takes tens of milliseconds, so its step events reached the
  * browser before that answer and were dropped, and the dialog showed step 1 running while the page
- * behind it showed all five done.
+ * behind it showed all five done. And it follows the operation this user started as soon as the page
+ * sees it, before the POST answers (on a slow network the whole switchover is over by then).
  */
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { Dialog } from "radix-ui";
 import type { OperationView, PairView, Preflight } from "@/lib/views";
 import { api, ApiError, errorText } from "./api";
@@ -69,6 +70,14 @@ function SwitchoverDialogBody({ pair, operations, onClose }: { pair: PairView; o
 
   // While running: the page's live copy of the operation (every event of the pair, also those that came
   // before the POST's answer), or what the POST and a fetch after every reconnect said, whichever is further.
+  // Confirmed, and the POST not answered yet (a slow network): the page's events already show the
+  // operation this user started, new since the click. Follow it now; the answer confirms the id.
+  const { me } = useMe();
+  const knownAtConfirm = useRef<Set<string> | null>(null);
+  const started = busy && knownAtConfirm.current ? operations.find((o) => !knownAtConfirm.current!.has(o.id) && o.kind === "manual_switchover" && o.requestedBy === me?.username) : undefined;
+  useEffect(() => {
+    if (started) setPhase((p) => (p.kind === "check" ? { kind: "running", opId: started.id } : p));
+  }, [started]);
   const opId = phase.kind === "running" ? phase.opId : null;
   const live = opId ? operations.find((o) => o.id === opId) : undefined;
   const op = own && live ? laterOp(own, live) : (live ?? own);
@@ -80,6 +89,7 @@ function SwitchoverDialogBody({ pair, operations, onClose }: { pair: PairView; o
   }, [opId, generation]);
 
   async function confirm() {
+    knownAtConfirm.current = new Set(operations.map((o) => o.id));
     setBusy(true);
     setSubmitError(null);
     try {
@@ -87,6 +97,7 @@ function SwitchoverDialogBody({ pair, operations, onClose }: { pair: PairView; o
       const { operation: res } = await api("POST /api/pairs/:id/switchover", { id: pair.id, body });
       setOwn(res);
       setPhase({ kind: "running", opId: res.id });
+      knownAtConfirm.current = null;
     } catch (e) {
       const conflict = e instanceof ApiError && e.status === 409;
       setSubmitError({
