@@ -5,7 +5,7 @@
  * name, with audit rows).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -45,6 +45,25 @@ export interface SimHost {
   stop(): Promise<void>;
 }
 
+/** The live children of a process (Linux /proc; none elsewhere). */
+function childPids(parent: number): number[] {
+  const out: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const d of entries) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent) out.push(Number(d));
+    } catch {}
+  }
+  return out;
+}
+
 function killGroup(pid: number, sig: NodeJS.Signals) {
   try {
     process.kill(-pid, sig);
@@ -55,8 +74,19 @@ function killGroup(pid: number, sig: NodeJS.Signals) {
   }
 }
 
-/** Starts one agent (and through it, its simulated SIP Server). Resolves once the agent listens. */
-export async function startSimHost(spec: SimHostSpec, bins: { agent: string; sim: string }, baseDir: string, token: string, quiet = true): Promise<SimHost> {
+/**
+ * Starts one agent (and through it, its simulated SIP Server). Resolves once the agent listens.
+ * `onSpawn` receives the host as soon as its agent process exists (before it listens), so a caller
+ * stopping meanwhile (the demo on a signal) can stop it and its server too.
+ */
+export async function startSimHost(
+  spec: SimHostSpec,
+  bins: { agent: string; sim: string },
+  baseDir: string,
+  token: string,
+  quiet = true,
+  onSpawn?: (host: SimHost) => void,
+): Promise<SimHost> {
   const dir = path.join(baseDir, spec.name);
   const stateDir = path.join(dir, "state");
   mkdirSync(stateDir, { recursive: true });
@@ -92,6 +122,33 @@ export async function startSimHost(spec: SimHostSpec, bins: { agent: string; sim
   const configFile = path.join(dir, "agent.json");
   writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
   const proc = spawn(process.execPath, [bins.agent, "--config", configFile], { stdio: ["ignore", "pipe", "pipe"] });
+  const host: SimHost = {
+    spec,
+    proc,
+    stateDir,
+    url: `http://127.0.0.1:${spec.agentPort}`,
+    async stop() {
+      // The agent's children (its SIP Server), known before it goes: a server it started moments ago may
+      // not be in its state file yet.
+      const children = proc.pid ? childPids(proc.pid) : [];
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once("exit", r));
+        proc.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+      }
+      // The agent leaves its applications running by design; the lab stops them too.
+      const file = path.join(stateDir, "state.json");
+      if (existsSync(file)) {
+        try {
+          const st = JSON.parse(readFileSync(file, "utf8")) as { apps?: Record<string, { pid?: number }> };
+          for (const a of Object.values(st.apps ?? {})) if (a.pid) killGroup(a.pid, "SIGKILL");
+        } catch {}
+      }
+      for (const pid of children) killGroup(pid, "SIGKILL");
+    },
+  };
+  onSpawn?.(host);
   await new Promise<void>((resolve, reject) => {
     let buf = "";
     const t = setTimeout(() => reject(new Error(`agent ${spec.name} did not start within 10 s`)), 10_000);
@@ -111,28 +168,7 @@ export async function startSimHost(spec: SimHostSpec, bins: { agent: string; sim
     });
   });
   proc.removeAllListeners("exit");
-  return {
-    spec,
-    proc,
-    stateDir,
-    url: `http://127.0.0.1:${spec.agentPort}`,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const exited = new Promise((r) => proc.once("exit", r));
-        proc.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-        if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
-      }
-      // The agent leaves its applications running by design; the lab stops them too.
-      const file = path.join(stateDir, "state.json");
-      if (existsSync(file)) {
-        try {
-          const st = JSON.parse(readFileSync(file, "utf8")) as { apps?: Record<string, { pid?: number }> };
-          for (const a of Object.values(st.apps ?? {})) if (a.pid) killGroup(a.pid, "SIGKILL");
-        } catch {}
-      }
-    },
-  };
+  return host;
 }
 
 export interface PairSpec {

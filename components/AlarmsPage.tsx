@@ -4,7 +4,7 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, errorText } from "./api";
-import type { AlarmView } from "./live-types";
+import type { AlarmJson as AlarmView } from "@/lib/realtime/events";
 import { canOperate, useMe } from "./session";
 import { useLive, useLiveState } from "./socket";
 import { Badge, SeverityBadge } from "./status";
@@ -126,8 +126,8 @@ export function AlarmsPage() {
                 <td className="whitespace-nowrap px-3 py-2"><Time iso={a.raisedAt} /></td>
                 <td className="px-3 py-2">
                   <div className="flex flex-col items-start gap-1">
-                    {a.clearedAt ? <Badge tone="ok" icon="check">cleared <Time iso={a.clearedAt} relative /></Badge> : <Badge tone="bad" icon="warn">active</Badge>}
-                    {a.acknowledgedAt && <span className="text-xs text-muted">acknowledged by {a.acknowledgedBy} <Time iso={a.acknowledgedAt} relative /></span>}
+                    {a.clearedAt ? <Badge tone="ok" icon="check">cleared <Time iso={a.clearedAt} /></Badge> : <Badge tone="bad" icon="warn">active</Badge>}
+                    {a.acknowledgedAt && <span className="text-xs text-muted">acknowledged by {a.acknowledgedBy} <Time iso={a.acknowledgedAt} /></span>}
                   </div>
                 </td>
                 <td className="px-3 py-2 text-right">

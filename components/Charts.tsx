@@ -3,7 +3,7 @@
  * per-step durations of its last operations. Shapes and labels carry the meaning, not colour alone.
  */
 import type { OperationView } from "@/lib/views";
-import { duration, localTime, OPERATION_KIND, stepLabel, utcTitle } from "./format";
+import { clockTime, duration, exactTime, operationKind, operationShort, stepLabel } from "./format";
 
 const STEP_COLORS: Record<string, string> = {
   demote: "var(--warn)",
@@ -57,14 +57,14 @@ export function DurationChart({ ops }: { ops: OperationView[] }) {
             <text x={L - 6} y={y(v) + 4} textAnchor="end" fontSize={11} fill="var(--muted)">{duration(v)}</text>
           </g>
         ))}
-        <text x={L} y={H - 8} fontSize={11} fill="var(--muted)">{localTime(new Date(t0).toISOString())}</text>
-        {points.length > 1 && <text x={W - R} y={H - 8} fontSize={11} textAnchor="end" fill="var(--muted)">{localTime(new Date(t1).toISOString())}</text>}
+        <text x={L} y={H - 8} fontSize={11} fill="var(--muted)">{clockTime(new Date(t0).toISOString())}</text>
+        {points.length > 1 && <text x={W - R} y={H - 8} fontSize={11} textAnchor="end" fill="var(--muted)">{clockTime(new Date(t1).toISOString())}</text>}
         {manual.length > 1 && <path d={line(manual)} fill="none" stroke="var(--accent)" strokeWidth={1.5} strokeOpacity={0.5} />}
         {points.map((p) => {
           const cx = x(p.t);
           const cy = y(p.d);
           const failed = p.o.status === "failed";
-          const label = `${OPERATION_KIND[p.o.kind] ?? p.o.kind} ${p.o.status} in ${duration(p.d)} at ${utcTitle(p.o.startedAt)}`;
+          const label = `${operationKind(p.o.kind)} ${p.o.status} in ${duration(p.d)} at ${exactTime(p.o.startedAt)}`;
           return (
             <g key={p.o.id}>
               <title>{label}</title>
@@ -110,8 +110,8 @@ export function StepDurationsChart({ ops }: { ops: OperationView[] }) {
           return (
             <g key={o.id}>
               <text x={L - 6} y={yy + 14} textAnchor="end" fontSize={11} fill="var(--muted)">
-                <title>{utcTitle(o.startedAt ?? o.createdAt)}</title>
-                {localTime(o.startedAt ?? o.createdAt, false)} {o.kind === "manual_switchover" ? "manual" : o.kind === "restart" ? "restart" : "failover"}
+                <title>{`${operationKind(o.kind)}, ${exactTime(o.startedAt ?? o.createdAt)}`}</title>
+                {clockTime(o.startedAt ?? o.createdAt)} {operationShort(o.kind)}
               </text>
               {o.steps.map((s) => {
                 const w = sx(s.durationMs ?? 0);

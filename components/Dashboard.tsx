@@ -9,10 +9,12 @@ import { useLive, useLiveState } from "./socket";
 import { AgentBadge, Badge, HEALTH, HealthBadge, Icon, ModeBadge, ProcessBadge } from "./status";
 import { ErrorNote, inputClass } from "./ui";
 import { usePairs } from "./usePairs";
-import { OPERATION_KIND } from "./format";
+import { isActive, operationRunning } from "./format";
 
 const ORDER = PAIR_HEALTHS;
 const ROW_HEIGHT = 92;
+/** A card's first guess; each card is measured once drawn. */
+const CARD_HEIGHT = 210;
 
 function useActiveAlarmCount() {
   const [count, setCount] = useState<number | null>(null);
@@ -44,6 +46,33 @@ function ServerCell({ s, label }: { s: ServerView; label: string }) {
   );
 }
 
+const GRID = "grid-cols-[150px_minmax(160px,1.1fr)_130px_minmax(200px,1.4fr)_minmax(200px,1.4fr)_minmax(140px,1fr)]";
+
+function VipHolder({ p }: { p: PairView }) {
+  return p.vipHolder === "both" ? (
+    <Badge tone="bad" icon="split">both hosts</Badge>
+  ) : p.vipHolder ? (
+    <span className="font-semibold" data-testid="row-vip-holder">{p.vipHolder}</span>
+  ) : (
+    <Badge tone="warn" icon="question">nobody</Badge>
+  );
+}
+
+function Activity({ p }: { p: PairView }) {
+  return (
+    <>
+      {p.operation && isActive(p.operation) && <Badge tone="info" icon="swap">{operationRunning(p.operation.kind)}</Badge>}
+      {p.activeAlarms > 0 ? (
+        <Badge tone="bad" icon="warn">{p.activeAlarms} alarm{p.activeAlarms > 1 ? "s" : ""}</Badge>
+      ) : (
+        <span className="text-muted">no alarms</span>
+      )}
+      {!p.autoFailover && <span className="text-muted">auto-failover off</span>}
+    </>
+  );
+}
+
+/** One pair on a wide screen: a row of the table. */
 function PairRow({ p, flashKey }: { p: PairView; flashKey: number }) {
   return (
     <div
@@ -52,10 +81,10 @@ function PairRow({ p, flashKey }: { p: PairView; flashKey: number }) {
       data-pair={p.name}
       data-status={p.status}
       data-flash={flashKey}
-      className={`grid h-full grid-cols-[150px_minmax(160px,1.1fr)_130px_minmax(200px,1.4fr)_minmax(200px,1.4fr)_minmax(140px,1fr)] items-center gap-3 border-b border-line px-3 ${flashKey ? "sy-flash" : ""}`}
+      className={`grid h-full ${GRID} items-center gap-3 border-b border-line px-3 ${flashKey ? "sy-flash" : ""}`}
     >
       <div>
-        <HealthBadge status={p.status} />
+        <HealthBadge status={p.status} operation={p.operation} />
         {p.maintenance && <div className="mt-1"><Badge tone="warn" icon="clock">maintenance</Badge></div>}
       </div>
       <div className="min-w-0">
@@ -69,29 +98,69 @@ function PairRow({ p, flashKey }: { p: PairView; flashKey: number }) {
       </div>
       <div className="text-sm">
         <div className="text-xs text-muted">VIP held by</div>
-        {p.vipHolder === "both" ? (
-          <Badge tone="bad" icon="split">both hosts</Badge>
-        ) : p.vipHolder ? (
-          <span className="font-semibold">{p.vipHolder}</span>
-        ) : (
-          <Badge tone="warn" icon="question">nobody</Badge>
-        )}
+        <VipHolder p={p} />
       </div>
       <ServerCell s={p.servers[0]} label="SIP Server 1" />
       <ServerCell s={p.servers[1]} label="SIP Server 2" />
       <div className="flex flex-col items-start gap-1 text-xs">
-        {p.operation && (p.operation.status === "running" || p.operation.status === "pending") && (
-          <Badge tone="info" icon="swap">{OPERATION_KIND[p.operation.kind] ?? p.operation.kind}</Badge>
-        )}
-        {p.activeAlarms > 0 ? (
-          <Badge tone="bad" icon="warn">{p.activeAlarms} alarm{p.activeAlarms > 1 ? "s" : ""}</Badge>
-        ) : (
-          <span className="text-muted">no alarms</span>
-        )}
-        {!p.autoFailover && <span className="text-muted">auto-failover off</span>}
+        <Activity p={p} />
       </div>
     </div>
   );
+}
+
+/**
+ * One pair on a narrow screen: a card, state first, then what an operator looks for (the primary and
+ * who holds the VIP), then both servers; nothing wider than the screen.
+ */
+function PairCard({ p, flashKey }: { p: PairView; flashKey: number }) {
+  const primary = p.servers.filter((s) => s.mode === "primary");
+  return (
+    <div key={flashKey} data-testid="pair-row" data-layout="card" data-pair={p.name} data-status={p.status} data-flash={flashKey} className={`flex flex-col gap-2 border-b border-line px-3 py-3 ${flashKey ? "sy-flash" : ""}`}>
+      <div className="flex flex-wrap items-center gap-2">
+        <Link href={`/pairs/${p.id}`} className="min-w-0 truncate text-base font-bold text-accent hover:underline">{p.name}</Link>
+        <HealthBadge status={p.status} operation={p.operation} />
+        {p.maintenance && <Badge tone="warn" icon="clock">maintenance</Badge>}
+      </div>
+      <dl className="grid grid-cols-[auto_minmax(0,1fr)] gap-x-3 gap-y-0.5 text-sm">
+        <dt className="text-muted">Primary</dt>
+        <dd data-testid="row-primary" className="min-w-0 break-words">
+          {primary.length === 1 ? (
+            <><span className="font-semibold">{primary[0].name}</span> <span className="text-muted">on {primary[0].hostName}</span></>
+          ) : primary.length === 2 ? (
+            <Badge tone="bad" icon="split">both servers</Badge>
+          ) : (
+            <Badge tone="warn" icon="question">none</Badge>
+          )}
+        </dd>
+        <dt className="text-muted">VIP held by</dt>
+        <dd className="min-w-0 break-words"><VipHolder p={p} /> <span className="font-mono text-xs text-muted">{p.vip.address}</span></dd>
+      </dl>
+      <div className="line-clamp-2 break-words text-xs leading-4 text-muted">{p.statusReason}</div>
+      <div className="grid grid-cols-1 gap-2 min-[480px]:grid-cols-2">
+        <ServerCell s={p.servers[0]} label="SIP Server 1" />
+        <ServerCell s={p.servers[1]} label="SIP Server 2" />
+      </div>
+      <div className="flex flex-wrap items-center gap-2 text-xs">
+        <Activity p={p} />
+      </div>
+    </div>
+  );
+}
+
+/** The table needs WIDE px; below, one card per pair. */
+const WIDE = "(min-width: 1180px)";
+
+function useMedia(query: string, initial: boolean) {
+  const [match, setMatch] = useState(initial);
+  useEffect(() => {
+    const m = window.matchMedia(query);
+    setMatch(m.matches);
+    const on = () => setMatch(m.matches);
+    m.addEventListener("change", on);
+    return () => m.removeEventListener("change", on);
+  }, [query]);
+  return match;
 }
 
 export function Dashboard() {
@@ -101,7 +170,7 @@ export function Dashboard() {
   const pathname = usePathname();
   const sp = useSearchParams();
   const [q, setQ] = useState(sp.get("q") ?? "");
-  const status = (sp.get("status") ?? "all") as PairHealth | "all" | "problems";
+  const status = (sp.get("status") ?? "all") as PairHealth | "all" | "problems" | "operation";
   const sort = sp.get("sort") === "name" ? "name" : "problems";
 
   const setParam = (k: string, v: string | null) => {
@@ -125,11 +194,12 @@ export function Dashboard() {
     for (const p of all) c[p.status] = (c[p.status] ?? 0) + 1;
     return c;
   }, [all]);
+  const running = counts.failing_over + counts.switching_over;
 
   const visible = useMemo(() => {
     const needle = q.trim().toLowerCase();
     const list = all.filter((p) => {
-      if (status === "problems" ? p.status === "healthy" : status !== "all" && p.status !== status) return false;
+      if (status === "operation" ? p.status !== "failing_over" && p.status !== "switching_over" : status === "problems" ? p.status === "healthy" : status !== "all" && p.status !== status) return false;
       if (!needle) return true;
       return (
         p.name.toLowerCase().includes(needle) ||
@@ -146,15 +216,20 @@ export function Dashboard() {
   useEffect(() => {
     setMargin(listRef.current?.offsetTop ?? 0);
   }, [loaded]);
-  const virtualizer = useWindowVirtualizer({ count: visible.length, estimateSize: () => ROW_HEIGHT, overscan: 8, scrollMargin: margin });
+  const wide = useMedia(WIDE, true);
+  const virtualizer = useWindowVirtualizer({ count: visible.length, estimateSize: () => (wide ? ROW_HEIGHT : CARD_HEIGHT), overscan: 8, scrollMargin: margin });
+  useEffect(() => {
+    setMargin(listRef.current?.offsetTop ?? 0);
+    virtualizer.measure();
+  }, [wide, virtualizer]);
 
   const alarmsFromPairs = all.reduce((n, p) => n + (p.activeAlarms ?? 0), 0);
   const tiles: { key: string; label: string; value: number | string; tone?: string; filter?: string }[] = [
     { key: "pairs", label: "Pairs", value: all.length, filter: "all" },
     { key: "healthy", label: "Healthy", value: counts.healthy, tone: "text-ok", filter: "healthy" },
     { key: "degraded", label: "Degraded", value: counts.degraded, tone: counts.degraded ? "text-warn" : undefined, filter: "degraded" },
-    { key: "failing_over", label: "Failing over", value: counts.failing_over, tone: counts.failing_over ? "text-info" : undefined, filter: "failing_over" },
-    { key: "not_serving", label: "Not serving", value: counts.not_serving, tone: counts.not_serving ? "text-bad" : undefined, filter: "not_serving" },
+    { key: "not_serving", label: HEALTH.not_serving.label, value: counts.not_serving, tone: counts.not_serving ? "text-bad" : undefined, filter: "not_serving" },
+    { key: "operation", label: "Operation running", value: running, tone: running ? "text-info" : undefined, filter: "operation" },
     { key: "split_brain", label: "Split brain", value: counts.split_brain, tone: counts.split_brain ? "text-bad" : undefined, filter: "split_brain" },
     { key: "unknown", label: "Unknown", value: counts.unknown, filter: "unknown" },
   ];
@@ -201,6 +276,7 @@ export function Dashboard() {
           <select id="status-filter" className={inputClass} value={status} onChange={(e) => setParam("status", e.target.value)}>
             <option value="all">All statuses</option>
             <option value="problems">Anything not healthy</option>
+            <option value="operation">Operation running</option>
             {ORDER.map((s) => (
               <option key={s} value={s}>{HEALTH[s].label}</option>
             ))}
@@ -217,16 +293,18 @@ export function Dashboard() {
 
       <ErrorNote>{error}</ErrorNote>
 
-      <div className="overflow-x-auto rounded-lg border border-line bg-surface">
-        <div className="min-w-[1080px]">
-          <div className="grid grid-cols-[150px_minmax(160px,1.1fr)_130px_minmax(200px,1.4fr)_minmax(200px,1.4fr)_minmax(140px,1fr)] gap-3 border-b border-line bg-surface-2 px-3 py-2 text-xs font-bold uppercase tracking-wide text-muted" aria-hidden>
-            <span>Status</span>
-            <span>Pair</span>
-            <span>VIP</span>
-            <span>SIP Server 1</span>
-            <span>SIP Server 2</span>
-            <span>Activity</span>
-          </div>
+      <div className="rounded-lg border border-line bg-surface" data-testid="pair-list" data-layout={wide ? "table" : "cards"}>
+        <div>
+          {wide && (
+            <div className={`grid ${GRID} gap-3 border-b border-line bg-surface-2 px-3 py-2 text-xs font-bold uppercase tracking-wide text-muted`} aria-hidden>
+              <span>Status</span>
+              <span>Pair</span>
+              <span>VIP</span>
+              <span>SIP Server 1</span>
+              <span>SIP Server 2</span>
+              <span>Activity</span>
+            </div>
+          )}
           <div ref={listRef} role="list" aria-label="Pairs" style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
             {virtualizer.getVirtualItems().map((v) => {
               const p = visible[v.index];
@@ -234,9 +312,11 @@ export function Dashboard() {
                 <div
                   role="listitem"
                   key={p.id}
-                  style={{ position: "absolute", top: 0, left: 0, width: "100%", height: ROW_HEIGHT, transform: `translateY(${v.start - virtualizer.options.scrollMargin}px)` }}
+                  data-index={v.index}
+                  ref={wide ? undefined : virtualizer.measureElement}
+                  style={{ position: "absolute", top: 0, left: 0, width: "100%", height: wide ? ROW_HEIGHT : undefined, transform: `translateY(${v.start - virtualizer.options.scrollMargin}px)` }}
                 >
-                  <PairRow p={p} flashKey={flashes.get(p.id) ?? 0} />
+                  {wide ? <PairRow p={p} flashKey={flashes.get(p.id) ?? 0} /> : <PairCard p={p} flashKey={flashes.get(p.id) ?? 0} />}
                 </div>
               );
             })}

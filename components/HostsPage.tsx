@@ -64,7 +64,7 @@ export function HostsPage() {
             <dl className="mt-2 grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-[max-content_max-content_max-content_minmax(0,1fr)]">
               <div>
                 <dt className="text-xs text-muted">Last heartbeat</dt>
-                <dd><Time iso={h.lastHeartbeatAt} relative /></dd>
+                <dd><Time iso={h.lastHeartbeatAt} /></dd>
               </div>
               <div>
                 <dt className="text-xs text-muted">Round trip</dt>

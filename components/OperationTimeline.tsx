@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from "react";
 import type { OperationView, PairView, StepView } from "@/lib/views";
-import { duration, elapsedMs, OPERATION_KIND, stepLabel } from "./format";
+import { duration, elapsedMs, operationKind, stepTitle, type PairHosts } from "./format";
 import { Badge, Icon, OpStatusBadge } from "./status";
 import { Time } from "./Time";
 
@@ -82,35 +82,56 @@ export function nextSteps(op: OperationView, pair?: PairView | null): string {
 }
 
 /**
- * The steps of an operation, in order: status icon and word, duration (live while running), error, and
- * the expandable script output. Shared by the live timeline and the audit drawer.
+ * The steps of an operation, in order: status icon and word, the step's title naming its host ("Host 1",
+ * "Host 2" of the pair, as the source document's figure), duration (live while running), error, and the
+ * expandable script output. A step that is the previous one's effect on the same host (demote → that
+ * host's VIP disabled; promote → that host's VIP enabled) is drawn as its consequence. Shared by the live
+ * timeline and the audit drawer.
  */
-export function StepList({ steps, now = Date.now(), compact = false, emptyText = "No steps recorded." }: { steps: StepView[]; now?: number; compact?: boolean; emptyText?: string }) {
+export function StepList({
+  steps,
+  pair,
+  now = Date.now(),
+  compact = false,
+  emptyText = "No steps recorded.",
+}: {
+  steps: StepView[];
+  pair?: PairHosts | null;
+  now?: number;
+  compact?: boolean;
+  emptyText?: string;
+}) {
   return (
     <ol className="flex flex-col" aria-label="Steps">
       {steps.length === 0 && <li className="text-sm text-muted">{emptyText}</li>}
-      {steps.map((s, i) => (
-        <li key={s.id} data-testid="operation-step" data-action={s.action} data-status={s.status} className="relative flex gap-3 pb-3">
-          {i < steps.length - 1 && <span aria-hidden className="absolute left-[9px] top-6 h-[calc(100%-20px)] w-0.5 bg-line" />}
-          <StepIcon status={s.status} />
-          <div className="min-w-0 flex-1">
-            <div className="flex items-baseline gap-x-3">
-              <div className="flex min-w-0 flex-1 flex-wrap items-baseline gap-x-2">
-                <span className="font-semibold">
-                  {i + 1}. {stepLabel(s.action)}
+      {steps.map((s, i) => {
+        const t = stepTitle(s, steps[i - 1], pair);
+        return (
+          <li key={s.id} data-testid="operation-step" data-action={s.action} data-status={s.status} data-follows={String(t.follows)} className="relative flex gap-3 pb-3">
+            {i < steps.length - 1 && <span aria-hidden className="absolute left-[9px] top-6 h-[calc(100%-20px)] w-0.5 bg-line" />}
+            <StepIcon status={s.status} />
+            <div className={`min-w-0 flex-1 ${t.follows ? "border-l-2 border-line pl-2" : ""}`}>
+              <div className="flex flex-wrap items-baseline gap-x-3">
+                <div className="flex min-w-[min(100%,15rem)] flex-1 flex-wrap items-baseline gap-x-2">
+                  <span className="font-semibold" data-testid="step-title">
+                    {i + 1}. {t.follows && <span aria-label="then, as a result:" className="text-muted">↳ </span>}
+                    {t.title}
+                  </span>
+                  {t.detail && <span className="break-words text-sm text-muted">{t.detail}</span>}
+                </div>
+                <span className="ml-auto flex shrink-0 items-baseline gap-3">
+                  <span className={`text-xs font-semibold uppercase ${s.status === "failed" ? "text-bad" : "text-muted"}`}>{s.status}</span>
+                  <span className="w-16 text-right font-mono text-sm" data-testid="step-duration">
+                    {s.durationMs != null ? duration(s.durationMs) : s.status === "running" ? duration(elapsedMs(s.startedAt, null, now)) : ""}
+                  </span>
                 </span>
-                <span className="break-words text-sm text-muted">{s.target}</span>
               </div>
-              <span className={`shrink-0 text-xs font-semibold uppercase ${s.status === "failed" ? "text-bad" : "text-muted"}`}>{s.status}</span>
-              <span className="w-16 shrink-0 text-right font-mono text-sm" data-testid="step-duration">
-                {s.durationMs != null ? duration(s.durationMs) : s.status === "running" ? duration(elapsedMs(s.startedAt, null, now)) : ""}
-              </span>
+              {s.error && <p className="text-sm text-bad">{s.error}</p>}
+              {!compact && <Output step={s} />}
             </div>
-            {s.error && <p className="text-sm text-bad">{s.error}</p>}
-            {!compact && <Output step={s} />}
-          </div>
-        </li>
-      ))}
+          </li>
+        );
+      })}
     </ol>
   );
 }
@@ -123,7 +144,7 @@ export function OperationTimeline({ op, pair, compact = false }: { op: Operation
   return (
     <div data-testid="operation-timeline" data-status={op.status} data-operation={op.id} className="flex flex-col gap-3">
       <div className="flex flex-wrap items-center gap-2 text-sm">
-        <span className="font-bold">{OPERATION_KIND[op.kind] ?? op.kind}</span>
+        <span className="font-bold">{operationKind(op.kind)}</span>
         <OpStatusBadge status={op.status} />
         <span className="text-muted">
           by {op.requestedBy} · <Time iso={op.createdAt} /> · {active ? "running for " : "took "}
@@ -136,7 +157,7 @@ export function OperationTimeline({ op, pair, compact = false }: { op: Operation
           {op.decision && <>Decision: <span className="text-fg">{op.decision}</span></>}
         </p>
       )}
-      <StepList steps={op.steps} now={now} compact={compact} emptyText={active ? "Waiting for the controller to start…" : "No steps recorded."} />
+      <StepList steps={op.steps} pair={pair} now={now} compact={compact} emptyText={active ? "Waiting for the controller to start…" : "No steps recorded."} />
       {op.status === "succeeded" && (
         <div role="status" data-testid="operation-result" className="flex items-start gap-2 rounded-md border border-ok/50 bg-ok-bg px-3 py-2 text-sm text-ok">
           <Icon name="check" className="mt-0.5 size-4 shrink-0" />
@@ -148,7 +169,7 @@ export function OperationTimeline({ op, pair, compact = false }: { op: Operation
       {op.status === "failed" && (
         <div role="alert" data-testid="operation-result" className="flex flex-col gap-1 rounded-md border border-bad/50 bg-bad-bg px-3 py-2 text-sm text-bad">
           <span className="flex items-center gap-2 font-bold">
-            <Icon name="x" className="size-4 shrink-0" /> {OPERATION_KIND[op.kind] ?? op.kind} failed{op.error ? `: ${op.error}` : "."}
+            <Icon name="x" className="size-4 shrink-0" /> {operationKind(op.kind)} failed{op.error ? `: ${op.error}` : "."}
           </span>
           <span className="text-fg">
             <span className="font-semibold">What to do next: </span>

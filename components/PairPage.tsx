@@ -4,8 +4,8 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { hostViewOf, type HostView, type OperationView, type PairDto, type PairView } from "@/lib/views";
 import { api, errorText } from "./api";
 import { DurationChart, StepDurationsChart } from "./Charts";
-import { duration, elapsedMs, OPERATION_KIND } from "./format";
-import type { AlarmView } from "./live-types";
+import { duration, elapsedMs, operationKind } from "./format";
+import type { AlarmJson as AlarmView } from "@/lib/realtime/events";
 import { laterOp, OperationTimeline } from "./OperationTimeline";
 import { canAdmin, useMe } from "./session";
 import { useLive, useLiveState, usePairRoom } from "./socket";
@@ -125,10 +125,10 @@ export function PairPage({ id }: { id: string }) {
       <div className="relative flex flex-wrap items-start gap-4 rounded-lg border border-line bg-surface p-4">
         {/* The highlight restarts by remounting this layer only (never the dialog's owner). */}
         {flash > 0 && <span key={flash} aria-hidden className="sy-flash pointer-events-none absolute inset-0 rounded-lg" />}
-        <div className="relative flex min-w-0 flex-1 flex-col gap-1">
+        <div className="relative flex min-w-[min(100%,18rem)] flex-1 flex-col gap-1">
           <div className="flex flex-wrap items-center gap-3">
             <h1 className="text-2xl font-bold">{view.name}</h1>
-            <HealthBadge status={view.status} large />
+            <HealthBadge status={view.status} operation={view.operation} large />
             {view.maintenance && <Badge tone="warn" icon="clock">maintenance mode</Badge>}
             {!view.autoFailover && <Badge tone="idle">auto-failover off</Badge>}
           </div>
@@ -138,10 +138,10 @@ export function PairPage({ id }: { id: string }) {
             <span className="font-semibold text-fg" data-testid="vip-holder">{view.vipHolder ?? "nobody"}</span>
           </p>
           <p className="text-xs text-muted">
-            Updated <Time iso={view.updatedAt} relative />
+            Updated <Time iso={view.updatedAt} />
           </p>
         </div>
-        <SwitchoverButton pair={view} />
+        <SwitchoverButton pair={view} operations={ops} />
       </div>
 
       <ErrorNote>{error}</ErrorNote>
@@ -169,7 +169,7 @@ export function PairPage({ id }: { id: string }) {
                     "heartbeats on time"
                   ) : (
                     <>
-                      last heartbeat <Time iso={s.lastHeartbeatAt} relative />
+                      last heartbeat <Time iso={s.lastHeartbeatAt} />
                     </>
                   )}
                   {s.pid ? ` · pid ${s.pid}` : ""}
@@ -194,7 +194,7 @@ export function PairPage({ id }: { id: string }) {
                     <span className="min-w-0 flex-1">{a.message}</span>
                     <span className="text-xs text-muted">
                       {a.clearedAt ? "cleared " : "raised "}
-                      <Time iso={a.clearedAt ?? a.raisedAt} relative />
+                      <Time iso={a.clearedAt ?? a.raisedAt} />
                       {a.acknowledgedBy ? ` · ack by ${a.acknowledgedBy}` : ""}
                     </span>
                   </li>
@@ -237,7 +237,7 @@ export function PairPage({ id }: { id: string }) {
                     <td className="py-1.5 pr-3"><Time iso={o.startedAt ?? o.createdAt} /></td>
                     <td className="py-1.5 pr-3">
                       <button type="button" className="text-accent hover:underline" onClick={() => setCurrent(o)}>
-                        {OPERATION_KIND[o.kind] ?? o.kind}
+                        {operationKind(o.kind)}
                       </button>
                     </td>
                     <td className="py-1.5 pr-3"><OpStatusBadge status={o.status} /></td>

@@ -7,7 +7,7 @@
 import { createContext, useContext, useEffect, useRef, useState } from "react";
 import { io, type Socket } from "socket.io-client";
 import { loginPath } from "@/lib/validation/return-path";
-import type { ClientToServerEvents, ControllerStateJson, ServerToClientEvents } from "./live-types";
+import type { ClientToServerEvents, ControllerStateJson, ServerToClientEvents } from "@/lib/realtime/events";
 import { Time } from "./Time";
 
 type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -120,7 +120,7 @@ export function ControllerBanner() {
       <span className="font-semibold">Database unreachable — failover goes on.</span>
       <span>
         {state.pending > 0 ? `The controller's journal holds ${state.pending} record${state.pending === 1 ? "" : "s"}` : "The controller keeps its records in its journal"}
-        {state.since && <> since <Time iso={state.since} withDate={false} /></>}; they are written to the database when it is back. Other pages may not load meanwhile.
+        {state.since && <> since <Time iso={state.since} /></>}; they are written to the database when it is back. Other pages may not load meanwhile.
       </span>
     </div>
   );

@@ -1,7 +1,8 @@
 /**
  * Status vocabulary: every status is an icon shape + a word + a colour, never colour alone.
  */
-import type { PairHealth } from "@/lib/views";
+import type { OperationSummary, PairHealth } from "@/lib/views";
+import { isActive, operationRunning } from "./format";
 
 export type Tone = "ok" | "warn" | "bad" | "info" | "idle";
 
@@ -63,13 +64,16 @@ export const HEALTH: Record<PairHealth, { label: string; tone: Tone; icon: IconN
   degraded: { label: "Degraded", tone: "warn", icon: "warn" },
   not_serving: { label: "Not serving", tone: "bad", icon: "warn" },
   switching_over: { label: "Switching over", tone: "info", icon: "swap" },
+  // An automatic operation running: the badge names its kind when it knows it ("Repairing the VIP" …).
   failing_over: { label: "Failing over", tone: "info", icon: "swap" },
   split_brain: { label: "Split brain", tone: "bad", icon: "split" },
   unknown: { label: "Unknown", tone: "idle", icon: "question" },
 };
 
-export function HealthBadge({ status, large = false }: { status: PairHealth; large?: boolean }) {
+/** The pair's status; while an operation runs, its kind in words ("Switching over", "Failing over", …). */
+export function HealthBadge({ status, operation, large = false }: { status: PairHealth; operation?: OperationSummary | null; large?: boolean }) {
   const h = HEALTH[status] ?? HEALTH.unknown;
+  const label = (status === "failing_over" || status === "switching_over") && operation && isActive(operation) ? operationRunning(operation.kind) : h.label;
   return (
     <span
       data-testid="pair-status"
@@ -77,7 +81,7 @@ export function HealthBadge({ status, large = false }: { status: PairHealth; lar
       className={`inline-flex items-center gap-1.5 whitespace-nowrap rounded-md border font-bold ${TONE[h.tone]} ${large ? "px-3 py-1 text-base" : "px-2 py-0.5 text-sm"}`}
     >
       <Icon name={h.icon} className={`${large ? "size-5" : "size-4"} shrink-0 ${status === "failing_over" || status === "switching_over" ? "sy-pulse" : ""}`} />
-      {h.label}
+      {label}
     </span>
   );
 }

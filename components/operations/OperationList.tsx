@@ -169,7 +169,7 @@ export function OperationList({ items, live, fresh }: { items: OperationHistoryI
           <div className="flex flex-wrap items-center gap-2">
             <KindBadge kind={op.kind} />
             <OpStatusBadge status={op.status} />
-            <Time iso={op.createdAt} relative className="ml-auto text-xs text-muted" />
+            <Time iso={op.createdAt} className="ml-auto text-xs text-muted" />
           </div>
           <div className="mt-2 flex flex-col gap-1">
             <Link href={`/pairs/${op.pairId}`} className="font-semibold text-accent hover:underline">{op.pairName}</Link>
@@ -199,7 +199,7 @@ function Row({ op, open, onToggle, live, fresh }: { op: OperationHistoryItem; op
   return (
     <>
       <tr data-testid="operation-row" data-kind={op.kind} data-status={op.status} className={`border-t border-line align-top ${fresh ? "sy-flash" : ""}`}>
-        <td className="whitespace-nowrap px-3 py-2"><Time iso={op.createdAt} relative /></td>
+        <td className="whitespace-nowrap px-3 py-2"><Time iso={op.createdAt} /></td>
         <td className="px-3 py-2"><KindBadge kind={op.kind} /></td>
         <td className="whitespace-nowrap px-3 py-2">
           <Link href={`/pairs/${op.pairId}`} className="text-accent hover:underline">{op.pairName}</Link>

@@ -8,13 +8,15 @@ test("operation.finished: steps with durations and script output, before → aft
   await mockApi(page, baseURL!, { pairs: 12, role: "viewer" });
   await page.goto("/audit");
   const row = page.locator('[data-testid="audit-row"][data-action="operation.finished"]').first();
-  await row.click();
+  await row.locator("td").nth(2).click(); // the action cell (the pair cell is a link)
   const drawer = page.getByTestId("audit-drawer");
   await expect(drawer).toBeVisible();
   await expect(drawer).toContainText("Manual switchover");
   const steps = drawer.getByTestId("operation-step");
   await expect(steps).toHaveCount(5);
-  await expect(steps.first()).toContainText("Demote to backup");
+  await expect(steps.first()).toContainText("Demote sip-1 on host-a to backup");
+  await expect(steps.nth(1)).toContainText("VIP disabled on host-a");
+  await expect(steps.nth(1)).toHaveAttribute("data-follows", "true");
   await expect(steps.first().getByTestId("step-duration")).toHaveText(/\d+ ms/);
   // Script output is folded away until asked for.
   await expect(drawer.getByText("demote sip-1 on host-a: ok")).toBeHidden();
@@ -49,7 +51,7 @@ test("older events whose steps are short strings still show their steps", async 
   };
   await page.route((url) => url.pathname === "/api/audit", (route) => route.fulfill({ contentType: "application/json", body: JSON.stringify({ items: [legacy], nextCursor: null }) }));
   await page.goto("/audit");
-  await page.getByTestId("audit-row").first().click();
+  await page.getByTestId("audit-row").first().locator("td").nth(2).click();
   const drawer = page.getByTestId("audit-drawer");
   await expect(drawer.getByTestId("audit-error")).toContainText("promote timed out");
   const steps = drawer.getByTestId("operation-step");

@@ -181,12 +181,12 @@ test("audit page shows the switchover with its steps; filters in the URL; export
   const rows = page.getByTestId("audit-row");
   await expect(rows.first()).toBeVisible();
   for (const a of await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-action")))) expect(a).toBe("operation.finished");
-  await rows.first().click();
+  await rows.first().locator("td").nth(2).click();
   const drawer = page.getByTestId("audit-drawer");
   await expect(drawer).toBeVisible();
   await expect(drawer).toContainText("manual_switchover");
   const steps = await drawer.getByTestId("operation-step").allInnerTexts();
-  expect(steps.join("\n")).toMatch(/Demote[\s\S]*Disable VIP[\s\S]*Promote[\s\S]*Enable VIP/);
+  expect(steps.join("\n")).toMatch(/Demote sip-1[\s\S]*VIP disabled on[\s\S]*Promote sip-2[\s\S]*VIP enabled on/);
   await page.screenshot({ path: `${ART}/audit.png`, fullPage: false });
   await page.keyboard.press("Escape");
 

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
-import { AuditPage } from "@/components/AuditPage";
+import { AuditPage } from "@/components/audit/AuditPage";
 import { AUDIT_ACTION_GROUPS } from "@/lib/audit-actions";
 
 export const metadata: Metadata = { title: "Audit" };

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
-import { SettingsPage } from "@/components/SettingsPage";
+import { SettingsPage } from "@/components/settings/SettingsPage";
 
 export const metadata: Metadata = { title: "Settings" };
 
