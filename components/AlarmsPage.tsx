@@ -8,7 +8,7 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { AlarmJson } from "@/lib/realtime/events";
 import { AlarmCard } from "./alarms/AlarmCard";
-import { apiQuery, filtersQuery, kindLabel, KINDS, matches, needsAck, parseFilters, SEVERITIES, STATE_CHIPS, type AlarmFilters } from "./alarms/filters";
+import { apiQuery, filtersQuery, kindLabel, KINDS, laterAlarm, matches, needsAck, parseFilters, SEVERITIES, STATE_CHIPS, type AlarmFilters } from "./alarms/filters";
 import { api, errorText } from "./api";
 import { canOperate, useMe } from "./session";
 import { useLive, useLiveState } from "./socket";
@@ -40,10 +40,14 @@ export function AlarmsPage() {
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
 
+  /** Every alarm the live channel sent: a page fetched before an event but answered after it must not undo it. */
+  const seen = useRef(new Map<string, AlarmJson>());
+  const fresh = useCallback((list: AlarmJson[]) => list.map((a) => laterAlarm(seen.current.get(a.id), a)).filter((a) => matches(a, filtersRef.current)), []);
+
   const load = useCallback(async () => {
     try {
       const r = await api("GET /api/alarms", { query: { ...apiQuery(filters), limit: PAGE } });
-      setAlarms(r.alarms);
+      setAlarms(fresh(r.alarms));
       setCursor(r.nextCursor);
       setError(null);
     } catch (e) {
@@ -94,6 +98,7 @@ export function AlarmsPage() {
   }, []);
 
   useLive("alarm:update", (a) => {
+    seen.current.set(a.id, laterAlarm(seen.current.get(a.id), a));
     upsert(a);
     setFlash((s) => new Set(s).add(a.id));
     if (countTimer.current) clearTimeout(countTimer.current);
@@ -109,7 +114,7 @@ export function AlarmsPage() {
     setLoadingMore(true);
     try {
       const r = await api("GET /api/alarms", { query: { ...apiQuery(filters), limit: PAGE, cursor } });
-      setAlarms((list) => [...list, ...r.alarms.filter((a) => !list.some((x) => x.id === a.id))]);
+      setAlarms((list) => [...list, ...fresh(r.alarms).filter((a) => !list.some((x) => x.id === a.id))]);
       setCursor(r.nextCursor);
     } catch (e) {
       setError(errorText(e));
@@ -121,7 +126,8 @@ export function AlarmsPage() {
   async function ackOne(a: AlarmJson, comment: string): Promise<string | null> {
     try {
       const { alarm } = await api("POST /api/alarms/:id/ack", { id: a.id, body: comment ? { comment } : {} });
-      upsert(alarm);
+      seen.current.set(alarm.id, laterAlarm(seen.current.get(alarm.id), alarm));
+      upsert(seen.current.get(alarm.id)!);
       void countUnacked();
       return null;
     } catch (e) {
@@ -139,7 +145,10 @@ export function AlarmsPage() {
     setBulkNote(null);
     try {
       const r = await api("POST /api/alarms/ack", { body: { ids: chosen.map((a) => a.id), ...(bulkComment.trim() ? { comment: bulkComment.trim() } : {}) } });
-      for (const a of r.acknowledged) upsert(a);
+      for (const a of r.acknowledged) {
+        seen.current.set(a.id, laterAlarm(seen.current.get(a.id), a));
+        upsert(seen.current.get(a.id)!);
+      }
       setSelected(new Set());
       setBulkComment("");
       setBulkNote({
@@ -232,7 +241,7 @@ export function AlarmsPage() {
       <ErrorNote>{error}</ErrorNote>
 
       {operate && selectable.length > 0 && (
-        <div className="sticky top-14 z-20 flex flex-wrap items-end gap-2 rounded-lg border border-line bg-surface-2 px-3 py-2" data-testid="bulk-ack">
+        <div className="z-20 flex flex-wrap items-end gap-2 rounded-lg lg:sticky lg:top-16 border border-line bg-surface-2 px-3 py-2" data-testid="bulk-ack">
           <label className="flex items-center gap-2 self-center text-sm font-semibold">
             <input
               type="checkbox"

@@ -60,7 +60,7 @@ export function AlarmCard({
       data-kind={a.kind}
       data-state={a.state}
       data-acked={String(!!a.acknowledgedAt)}
-      className={`grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 rounded-lg border bg-surface px-3 py-2.5 lg:grid-cols-[auto_6.5rem_minmax(0,1fr)_12rem_11rem_auto] lg:items-start ${
+      className={`grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 rounded-lg border bg-surface px-3 py-2.5 lg:grid-cols-[auto_6rem_minmax(0,1fr)_13rem_10rem_auto] lg:items-start ${
         waiting ? (a.state === "active" ? "border-bad/60 border-l-4" : "border-warn/60 border-l-4") : "border-line"
       } ${flash ? "sy-flash" : ""}`}
     >
@@ -88,15 +88,15 @@ export function AlarmCard({
           </p>
         )}
       </div>
-      <div className="col-start-2 min-w-0 text-sm lg:col-start-auto">
+      <div className="col-start-2 flex min-w-0 flex-wrap gap-x-1 text-sm lg:col-start-auto lg:flex-col">
         {pairName && a.pairId && (
-          <Link className="text-accent hover:underline" href={`/pairs/${a.pairId}`}>
+          <Link className="break-all text-accent hover:underline" href={`/pairs/${a.pairId}`}>
             {pairName}
           </Link>
         )}
-        {pairName && hostName && <span className="text-muted"> · </span>}
+        {pairName && hostName && <span className="text-muted lg:hidden" aria-hidden>·</span>}
         {hostName && (
-          <Link className="text-accent hover:underline" href="/hosts">
+          <Link className="break-all text-accent hover:underline" href="/hosts">
             {hostName}
           </Link>
         )}

@@ -81,3 +81,22 @@ export function matches(a: AlarmJson, f: AlarmFilters): boolean {
     (!f.pair || a.pairId === f.pair)
   );
 }
+
+/**
+ * An alarm only moves forward (raised → cleared, unacknowledged → acknowledged): of two copies of it (a live
+ * event, a page fetched meanwhile) keep the one further along, with what the other knows that it does not.
+ */
+export function laterAlarm(known: AlarmJson | undefined, next: AlarmJson): AlarmJson {
+  if (!known || known.id !== next.id) return next;
+  const clearedAt = next.clearedAt ?? known.clearedAt;
+  const acked = next.acknowledgedAt ? next : known.acknowledgedAt ? known : next;
+  const active = !clearedAt;
+  const state: AlarmJson["state"] = acked.acknowledgedAt
+    ? "acknowledged"
+    : active
+      ? "active"
+      : next.clearedAt
+        ? next.state
+        : known.state;
+  return { ...next, clearedAt, active, state, acknowledgedAt: acked.acknowledgedAt, acknowledgedBy: acked.acknowledgedBy, acknowledgeComment: acked.acknowledgeComment };
+}

@@ -66,7 +66,7 @@ async function waitServer(pairId: string, i: 0 | 1, want: { mode?: string; proce
 /** Opens a server's menu on /pairs/:id/actions and picks one item; returns the dialog. */
 async function serverAction(page: Page, server: string, item: string) {
   await page.getByRole("button", { name: `Actions for ${server}` }).click();
-  await page.getByRole("menuitem", { name: item }).click();
+  await page.getByRole("menuitem", { name: item, exact: true }).click();
   const dialog = page.getByTestId("override-dialog");
   await expect(dialog).toBeVisible();
   await expect(dialog.getByTestId("preflight").locator("li").first()).toBeVisible();
@@ -78,7 +78,7 @@ async function confirmAndFinish(page: Page, button: string) {
   await dialog.getByRole("button", { name: button, exact: true }).click();
   const timeline = dialog.getByTestId("operation-timeline");
   await expect(timeline).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
-  await dialog.getByRole("button", { name: "Close", exact: true }).click();
+  await dialog.getByTestId("override-footer").getByRole("button", { name: "Close" }).click();
   await expect(dialog).toHaveCount(0);
 }
 
@@ -240,7 +240,7 @@ test("a maintenance window scheduled for a pair, shown on it, ended early", asyn
   await expect(win).toHaveAttribute("data-state", "current");
   await expect(win).toContainText("e2e: patching host 1");
   await expect(page.locator(`[data-testid="maintenance-pair"][data-pair="${pair.name}"] [data-testid="maintenance-badge"]`)).toContainText("In maintenance until", { timeout: 15_000 });
-  expect((await lab.pairView(pair.id) as unknown as { maintenance: boolean }).maintenance).toBe(true);
+  await expect.poll(async () => ((await lab.pairView(pair.id)) as unknown as { maintenance: boolean }).maintenance, { timeout: 15_000 }).toBe(true);
   await page.getByLabel(`Select ${pair.name}`).uncheck();
   await shoot(page, "maintenance");
   await win.getByRole("button", { name: "End now" }).click();
@@ -249,5 +249,5 @@ test("a maintenance window scheduled for a pair, shown on it, ended early", asyn
   await page.getByRole("tab", { name: "Past" }).click();
   await expect(page).toHaveURL(/tab=past/);
   await expect(page.locator(`[data-testid="window"][data-pair="${pair.name}"]`).first()).toHaveAttribute("data-state", "past");
-  await expect.poll(async () => (await lab.pairView(pair.id) as unknown as { maintenance: boolean }).maintenance, { timeout: 15_000 }).toBe(false);
+  await expect.poll(async () => ((await lab.pairView(pair.id)) as unknown as { maintenance: boolean }).maintenance, { timeout: 15_000 }).toBe(false);
 });
