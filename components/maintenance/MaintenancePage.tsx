@@ -120,152 +120,154 @@ export function MaintenancePage() {
         </p>
       )}
 
-      <Panel title="Pairs" id="maint-pairs">
-        <ErrorNote>{pairsError}</ErrorNote>
-        <ul className="flex flex-col divide-y divide-line" data-testid="maintenance-pairs">
-          {list.map((p) => (
-            <li key={p.id} className="flex flex-wrap items-center gap-x-3 gap-y-1.5 py-2" data-testid="maintenance-pair" data-pair={p.name}>
-              {operate && (
-                <input type="checkbox" className="size-4" aria-label={`Select ${p.name}`} checked={selected.has(p.id)} onChange={(e) => toggle(p.id, e.target.checked)} />
-              )}
-              <Link href={`/pairs/${p.id}`} className="font-semibold text-accent hover:underline">
-                {p.name}
-              </Link>
-              <HealthBadge status={p.status} />
-              <PairMaintenanceBadge pair={p} compact />
-              <Link href={`/pairs/${p.id}/actions`} className="ml-auto text-sm text-accent hover:underline" aria-label={`Act by hand on ${p.name}`}>
-                Act by hand →
-              </Link>
-            </li>
-          ))}
-        </ul>
-        {list.length === 0 && <Empty>No pairs configured.</Empty>}
-        {operate && list.length > 0 && (
-          <div className="mt-3 flex flex-col gap-3 border-t border-line pt-3">
-            <div className="flex flex-wrap items-center gap-2 text-sm">
-              <Button variant="ghost" onClick={() => setSelected(selected.size === list.length ? new Set() : new Set(list.map((p) => p.id)))}>
-                {selected.size === list.length ? "Select none" : "Select all"}
-              </Button>
-              <span className="text-muted" aria-live="polite">
-                {chosen.length} selected
-              </span>
-            </div>
-            <div className="flex flex-wrap items-end gap-2">
-              <div className="flex min-w-0 flex-1 basis-60 flex-col gap-1">
-                <label htmlFor="bulk-reason" className="text-sm font-semibold">Reason <span className="font-normal text-muted">(optional)</span></label>
-                <input id="bulk-reason" className={inputClass} value={bulkReason} maxLength={500} onChange={(e) => setBulkReason(e.target.value)} placeholder="e.g. patch night" />
-              </div>
-              <Button variant="primary" disabled={busy || !chosen.length} onClick={() => bulk(true)}>Maintenance on</Button>
-              <Button disabled={busy || !chosen.length} onClick={() => bulk(false)}>Maintenance off</Button>
-            </div>
-            <ScheduleForm pairs={chosen.map((p) => ({ id: p.id, name: p.name }))} onDone={(text) => { setNote({ ok: true, text }); void loadWindows(); void reloadPairs(); }} />
-          </div>
-        )}
-      </Panel>
-
-      <Panel title="Windows" id="maint-windows">
-        <div role="tablist" aria-label="Which windows" className="mb-3 flex w-fit rounded-md border border-line">
-          {TABS.map((t) => (
-            <button
-              key={t.id}
-              type="button"
-              role="tab"
-              aria-selected={tab === t.id}
-              onClick={() => router.replace(t.id === "current" ? pathname : `${pathname}?tab=${t.id}`)}
-              className={`px-3 py-1.5 text-sm font-semibold ${tab === t.id ? "bg-accent text-accent-fg" : "hover:bg-surface-2"}`}
-            >
-              {t.label}
-            </button>
-          ))}
-        </div>
-        <ErrorNote>{wError}</ErrorNote>
-        {windows === null && !wError && <p className="text-sm text-muted">Loading…</p>}
-        {windows && windows.length === 0 && <Empty>{tab === "current" ? "No window runs now." : tab === "upcoming" ? "No window scheduled." : "No past windows."}</Empty>}
-        {windows && windows.length > 0 && (
-          <ul className="flex flex-col gap-2" data-testid="windows">
-            {windows.map((w) => (
-              <li key={w.id} data-testid="window" data-pair={w.pairName} data-state={w.state} className="flex flex-wrap items-center gap-x-3 gap-y-1 rounded-md border border-line px-3 py-2 text-sm">
-                <div className="min-w-0 flex-1">
-                  <p className="flex flex-wrap items-center gap-2">
-                    <span className="font-semibold">{w.pairName}</span>
-                    <Badge tone={w.state === "current" ? "warn" : w.state === "upcoming" ? "info" : "idle"} icon="clock">{w.state}</Badge>
-                  </p>
-                  <p className="text-muted">
-                    <Time iso={w.startsAt} /> → <Time iso={w.cancelledAt && Date.parse(w.cancelledAt) < Date.parse(w.endsAt) ? w.cancelledAt : w.endsAt} />
-                  </p>
-                  <p className="break-words">
-                    <span className="font-semibold">{w.createdBy}</span>: {w.reason}
-                  </p>
-                </div>
-                {operate && w.state === "current" && <Button variant="danger" onClick={() => endWindow(w)}>End now</Button>}
-                {operate && w.state === "upcoming" && <Button onClick={() => endWindow(w)}>Cancel</Button>}
+      <div className="grid items-start gap-4 lg:grid-cols-2">
+        <Panel title="Pairs" id="maint-pairs">
+          <ErrorNote>{pairsError}</ErrorNote>
+          <ul className="flex flex-col divide-y divide-line" data-testid="maintenance-pairs">
+            {list.map((p) => (
+              <li key={p.id} className="flex flex-wrap items-center gap-x-3 gap-y-1.5 py-2" data-testid="maintenance-pair" data-pair={p.name}>
+                {operate && (
+                  <input type="checkbox" className="size-4" aria-label={`Select ${p.name}`} checked={selected.has(p.id)} onChange={(e) => toggle(p.id, e.target.checked)} />
+                )}
+                <Link href={`/pairs/${p.id}`} className="font-semibold text-accent hover:underline">
+                  {p.name}
+                </Link>
+                <HealthBadge status={p.status} />
+                <PairMaintenanceBadge pair={p} compact />
+                <Link href={`/pairs/${p.id}/actions`} className="ml-auto text-sm text-accent hover:underline" aria-label={`Act by hand on ${p.name}`}>
+                  Act by hand →
+                </Link>
               </li>
             ))}
           </ul>
-        )}
-      </Panel>
-    </div>
-  );
-}
+          {list.length === 0 && <Empty>No pairs configured.</Empty>}
+          {operate && list.length > 0 && (
+            <div className="mt-3 flex flex-col gap-3 border-t border-line pt-3">
+              <div className="flex flex-wrap items-center gap-2 text-sm">
+                <Button variant="ghost" onClick={() => setSelected(selected.size === list.length ? new Set() : new Set(list.map((p) => p.id)))}>
+                  {selected.size === list.length ? "Select none" : "Select all"}
+                </Button>
+                <span className="text-muted" aria-live="polite">
+                  {chosen.length} selected
+                </span>
+              </div>
+              <div className="flex flex-wrap items-end gap-2">
+                <div className="flex min-w-0 flex-1 basis-60 flex-col gap-1">
+                  <label htmlFor="bulk-reason" className="text-sm font-semibold">Reason <span className="font-normal text-muted">(optional)</span></label>
+                  <input id="bulk-reason" className={inputClass} value={bulkReason} maxLength={500} onChange={(e) => setBulkReason(e.target.value)} placeholder="e.g. patch night" />
+                </div>
+                <Button variant="primary" disabled={busy || !chosen.length} onClick={() => bulk(true)}>Maintenance on</Button>
+                <Button disabled={busy || !chosen.length} onClick={() => bulk(false)}>Maintenance off</Button>
+              </div>
+              <ScheduleForm pairs={chosen.map((p) => ({ id: p.id, name: p.name }))} onDone={(text) => { setNote({ ok: true, text }); void loadWindows(); void reloadPairs(); }} />
+            </div>
+          )}
+        </Panel>
 
-/** Schedule one window (same times and reason) for each chosen pair. */
-function ScheduleForm({ pairs, onDone }: { pairs: { id: string; name: string }[]; onDone: (text: string) => void }) {
-  const [start, setStart] = useState("");
-  const [end, setEnd] = useState("");
-  const [reason, setReason] = useState("");
-  const [error, setError] = useState<{ text: string; field: string | null } | null>(null);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    // Defaults after mount (the browser's zone): now, for two hours.
-    const now = Date.now();
-    setStart(localInput(now));
-    setEnd(localInput(now + 2 * 3600_000));
-  }, []);
-
-  async function submit(e: React.FormEvent) {
-    e.preventDefault();
-    setError(null);
-    const startsAt = toIso(start);
-    const endsAt = toIso(end);
-    if (!startsAt) return setError({ text: "Give the start as a date and time.", field: "startsAt" });
-    if (!endsAt) return setError({ text: "Give the end as a date and time.", field: "endsAt" });
-    setBusy(true);
-    try {
-      const { windows } = await api("POST /api/maintenance-windows", { body: { pairIds: pairs.map((p) => p.id), startsAt, endsAt, reason: reason.trim() } });
-      setReason("");
-      onDone(`Scheduled ${windows.length} window${windows.length === 1 ? "" : "s"}: ${windows.map((w) => w.pairName).join(", ")}.`);
-    } catch (err) {
-      setError({ text: errorText(err), field: err instanceof ApiError ? err.field : null });
-    } finally {
-      setBusy(false);
-    }
+        <Panel title="Windows" id="maint-windows">
+          <div role="tablist" aria-label="Which windows" className="mb-3 flex w-fit rounded-md border border-line">
+            {TABS.map((t) => (
+              <button
+                key={t.id}
+                type="button"
+                role="tab"
+                aria-selected={tab === t.id}
+                onClick={() => router.replace(t.id === "current" ? pathname : `${pathname}?tab=${t.id}`)}
+                className={`px-3 py-1.5 text-sm font-semibold ${tab === t.id ? "bg-accent text-accent-fg" : "hover:bg-surface-2"}`}
+              >
+                {t.label}
+              </button>
+            ))}
+          </div>
+          <ErrorNote>{wError}</ErrorNote>
+          {windows === null && !wError && <p className="text-sm text-muted">Loading…</p>}
+          {windows && windows.length === 0 && <Empty>{tab === "current" ? "No window runs now." : tab === "upcoming" ? "No window scheduled." : "No past windows."}</Empty>}
+          {windows && windows.length > 0 && (
+            <ul className="flex flex-col gap-2" data-testid="windows">
+              {windows.map((w) => (
+                <li key={w.id} data-testid="window" data-pair={w.pairName} data-state={w.state} className="flex flex-wrap items-center gap-x-3 gap-y-1 rounded-md border border-line px-3 py-2 text-sm">
+                  <div className="min-w-0 flex-1">
+                    <p className="flex flex-wrap items-center gap-2">
+                      <span className="font-semibold">{w.pairName}</span>
+                      <Badge tone={w.state === "current" ? "warn" : w.state === "upcoming" ? "info" : "idle"} icon="clock">{w.state}</Badge>
+                    </p>
+                    <p className="text-muted">
+                      <Time iso={w.startsAt} /> → <Time iso={w.cancelledAt && Date.parse(w.cancelledAt) < Date.parse(w.endsAt) ? w.cancelledAt : w.endsAt} />
+                    </p>
+                    <p className="break-words">
+                      <span className="font-semibold">{w.createdBy}</span>: {w.reason}
+                    </p>
+                  </div>
+                  {operate && w.state === "current" && <Button variant="danger" onClick={() => endWindow(w)}>End now</Button>}
+                  {operate && w.state === "upcoming" && <Button onClick={() => endWindow(w)}>Cancel</Button>}
+                </li>
+              ))}
+            </ul>
+          )}
+        </Panel>
+        </div>
+      </div>
+    );
   }
-  const bad = (f: string) => error?.field === f || undefined;
-  return (
-    <form onSubmit={submit} className="flex flex-col gap-2 rounded-md border border-line p-3" aria-labelledby="schedule-title" data-testid="schedule-form">
-      <h3 id="schedule-title" className="text-sm font-bold">
-        Schedule a window {pairs.length ? `for ${pairs.map((p) => p.name).join(", ")}` : <span className="font-normal text-muted">(select pairs above)</span>}
-      </h3>
-      <div className="grid gap-2 sm:grid-cols-2">
-        <div className="flex flex-col gap-1">
-          <label htmlFor="window-start" className="text-sm font-semibold">Starts</label>
-          <input id="window-start" type="datetime-local" className={inputClass} value={start} onChange={(e) => setStart(e.target.value)} aria-invalid={bad("startsAt")} required />
+
+  /** Schedule one window (same times and reason) for each chosen pair. */
+  function ScheduleForm({ pairs, onDone }: { pairs: { id: string; name: string }[]; onDone: (text: string) => void }) {
+    const [start, setStart] = useState("");
+    const [end, setEnd] = useState("");
+    const [reason, setReason] = useState("");
+    const [error, setError] = useState<{ text: string; field: string | null } | null>(null);
+    const [busy, setBusy] = useState(false);
+    useEffect(() => {
+      // Defaults after mount (the browser's zone): now, for two hours.
+      const now = Date.now();
+      setStart(localInput(now));
+      setEnd(localInput(now + 2 * 3600_000));
+    }, []);
+
+    async function submit(e: React.FormEvent) {
+      e.preventDefault();
+      setError(null);
+      const startsAt = toIso(start);
+      const endsAt = toIso(end);
+      if (!startsAt) return setError({ text: "Give the start as a date and time.", field: "startsAt" });
+      if (!endsAt) return setError({ text: "Give the end as a date and time.", field: "endsAt" });
+      setBusy(true);
+      try {
+        const { windows } = await api("POST /api/maintenance-windows", { body: { pairIds: pairs.map((p) => p.id), startsAt, endsAt, reason: reason.trim() } });
+        setReason("");
+        onDone(`Scheduled ${windows.length} window${windows.length === 1 ? "" : "s"}: ${windows.map((w) => w.pairName).join(", ")}.`);
+      } catch (err) {
+        setError({ text: errorText(err), field: err instanceof ApiError ? err.field : null });
+      } finally {
+        setBusy(false);
+      }
+    }
+    const bad = (f: string) => error?.field === f || undefined;
+    return (
+      <form onSubmit={submit} className="flex flex-col gap-2 rounded-md border border-line p-3" aria-labelledby="schedule-title" data-testid="schedule-form">
+        <h3 id="schedule-title" className="text-sm font-bold">
+          Schedule a window {pairs.length ? `for ${pairs.map((p) => p.name).join(", ")}` : <span className="font-normal text-muted">(select pairs above)</span>}
+        </h3>
+        <div className="grid gap-2 sm:grid-cols-2">
+          <div className="flex flex-col gap-1">
+            <label htmlFor="window-start" className="text-sm font-semibold">Starts</label>
+            <input id="window-start" type="datetime-local" className={inputClass} value={start} onChange={(e) => setStart(e.target.value)} aria-invalid={bad("startsAt")} required />
+          </div>
+          <div className="flex flex-col gap-1">
+            <label htmlFor="window-end" className="text-sm font-semibold">Ends</label>
+            <input id="window-end" type="datetime-local" className={inputClass} value={end} onChange={(e) => setEnd(e.target.value)} aria-invalid={bad("endsAt")} required />
+          </div>
         </div>
+        <p className="text-xs text-muted">Your local time ({Intl.DateTimeFormat().resolvedOptions().timeZone}); at most 31 days.</p>
         <div className="flex flex-col gap-1">
-          <label htmlFor="window-end" className="text-sm font-semibold">Ends</label>
-          <input id="window-end" type="datetime-local" className={inputClass} value={end} onChange={(e) => setEnd(e.target.value)} aria-invalid={bad("endsAt")} required />
+          <label htmlFor="window-reason" className="text-sm font-semibold">Reason</label>
+          <input id="window-reason" className={inputClass} value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} placeholder="e.g. patching host 1" aria-invalid={bad("reason")} required />
         </div>
-      </div>
-      <p className="text-xs text-muted">Your local time ({Intl.DateTimeFormat().resolvedOptions().timeZone}); at most 31 days.</p>
-      <div className="flex flex-col gap-1">
-        <label htmlFor="window-reason" className="text-sm font-semibold">Reason</label>
-        <input id="window-reason" className={inputClass} value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} placeholder="e.g. patching host 1" aria-invalid={bad("reason")} required />
-      </div>
-      {error && <ErrorNote>{error.text}</ErrorNote>}
-      <div className="flex justify-end">
-        <Button type="submit" variant="primary" disabled={busy || !pairs.length || !reason.trim()}>
-          {busy ? "Scheduling…" : `Schedule for ${pairs.length} pair${pairs.length === 1 ? "" : "s"}`}
-        </Button>
+        {error && <ErrorNote>{error.text}</ErrorNote>}
+        <div className="flex justify-end">
+          <Button type="submit" variant="primary" disabled={busy || !pairs.length || !reason.trim()}>
+            {busy ? "Scheduling…" : `Schedule for ${pairs.length} pair${pairs.length === 1 ? "" : "s"}`}
+          </Button>
       </div>
     </form>
   );

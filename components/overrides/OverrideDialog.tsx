@@ -167,11 +167,7 @@ export function OverrideDialog({ pair, request: initial, onClose }: { pair: Pair
               ⚠ {submitError.text}
             </div>
           )}
-          {!op && preflight && !preflight.ok && (
-            <p className="text-sm font-semibold text-bad">
-              {preflight.checks.filter((c) => !c.ok).length === 1 ? "One check fails" : `${preflight.checks.filter((c) => !c.ok).length} checks fail`}: nothing can start until they pass.
-            </p>
-          )}
+          {!op && preflight && !preflight.ok && <p className="text-sm font-semibold text-bad">{blockedText(preflight)}</p>}
           <div className="flex flex-wrap justify-end gap-2">
             {op ? (
               <Button variant={done ? "primary" : "secondary"} onClick={onClose}>
@@ -192,4 +188,11 @@ export function OverrideDialog({ pair, request: initial, onClose }: { pair: Pair
       </Dialog.Content>
     </Dialog.Portal>
   );
+}
+
+/** Why the confirm button is disabled, in one line. */
+function blockedText(p: Preflight): string {
+  const failed = p.checks.filter((c) => !c.ok);
+  if (failed.length === 1 && failed[0].id === "not_maintenance") return "Tick “act by hand anyway” above to go on: the pair is in maintenance.";
+  return `${failed.length === 1 ? "One check fails" : `${failed.length} checks fail`}: nothing can start until ${failed.length === 1 ? "it passes" : "they pass"}.`;
 }

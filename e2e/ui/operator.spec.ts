@@ -35,14 +35,14 @@ async function signIn(page: Page, path: string) {
 }
 
 /** Both widths, the same state: 1440 px, then 390 px (a phone), back to 1440. */
-async function shoot(page: Page, name: string) {
+async function shoot(page: Page, name: string, fullPageAt390 = false) {
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.screenshot({ path: `${IMG}/${name}-1440.png` });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(150);
   const scrollX = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(scrollX, `${name} at 390 px scrolls sideways`).toBeLessThanOrEqual(0);
-  await page.screenshot({ path: `${IMG}/${name}-390.png` });
+  await page.screenshot({ path: `${IMG}/${name}-390.png`, fullPage: fullPageAt390 });
   await page.setViewportSize({ width: 1440, height: 900 });
 }
 
@@ -69,7 +69,7 @@ async function serverAction(page: Page, server: string, item: string) {
   await page.getByRole("menuitem", { name: item, exact: true }).click();
   const dialog = page.getByTestId("override-dialog");
   await expect(dialog).toBeVisible();
-  await expect(dialog.getByTestId("preflight").locator("li").first()).toBeVisible();
+  await expect(dialog.getByTestId("preflight")).toBeVisible();
   return dialog;
 }
 
@@ -147,7 +147,8 @@ test("overrides through the dialog: stop the backup, start it, restart it, grace
   await dialog.getByLabel("primary").check(); // the other choice: refused while sip-1 is primary
   await expect(dialog.locator('[data-check="peer_not_primary"]')).toHaveAttribute("data-ok", "false");
   await expect(dialog.getByRole("button", { name: "Restart sip-2 as primary" })).toBeDisabled();
-  await expect(dialog.getByTestId("preflight").locator("li").first()).toHaveAttribute("data-ok", "false"); // failed checks first
+  await expect(dialog.getByTestId("preflight").locator("li").first()).toHaveAttribute("data-ok", "false"); // failed checks first, shown
+  await expect(dialog.getByTestId("preflight").locator("li").first()).toBeVisible();
   await dialog.getByLabel("backup").check();
   await confirmAndFinish(page, "Restart sip-2 as backup");
   await lab.waitHealthy(pair.id, 0);
@@ -206,8 +207,8 @@ test("maintenance: bulk on; a dark pair promoted by hand and a switchover, each 
   dialog = page.getByTestId("override-dialog");
   await expect(dialog.locator('[data-check="not_maintenance"]')).toHaveAttribute("data-ok", "false");
   await expect(dialog.getByRole("button", { name: "Promote sip-2", exact: true })).toBeDisabled();
-  await dialog.getByLabel("Reason").fill("e2e: dark pair in maintenance");
   await shoot(page, "overrides");
+  await dialog.getByLabel("Reason").fill("e2e: dark pair in maintenance");
   await dialog.getByLabel(/act by hand anyway/).check();
   await expect(dialog.locator('[data-check="not_maintenance"]')).toHaveAttribute("data-ok", "true");
   await confirmAndFinish(page, "Promote sip-2");
@@ -242,7 +243,7 @@ test("a maintenance window scheduled for a pair, shown on it, ended early", asyn
   await expect(page.locator(`[data-testid="maintenance-pair"][data-pair="${pair.name}"] [data-testid="maintenance-badge"]`)).toContainText("In maintenance until", { timeout: 15_000 });
   await expect.poll(async () => ((await lab.pairView(pair.id)) as unknown as { maintenance: boolean }).maintenance, { timeout: 15_000 }).toBe(true);
   await page.getByLabel(`Select ${pair.name}`).uncheck();
-  await shoot(page, "maintenance");
+  await shoot(page, "maintenance", true);
   await win.getByRole("button", { name: "End now" }).click();
   await expect(page.getByTestId("maintenance-note")).toContainText(`The window of ${pair.name} ended now.`);
   await expect(win).toHaveCount(0);
