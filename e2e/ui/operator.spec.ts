@@ -9,6 +9,7 @@ import { startUiLab, type UiLab } from "../fixtures/lab";
 const IMG = "docs/img";
 let lab: UiLab;
 let operator: { username: string; password: string };
+let viewer: { username: string; password: string };
 
 test.describe.configure({ mode: "serial" });
 test.setTimeout(90_000);
@@ -16,8 +17,10 @@ test.setTimeout(90_000);
 test.beforeAll(async ({ baseURL }) => {
   test.setTimeout(120_000);
   mkdirSync(IMG, { recursive: true });
+  mkdirSync("artifacts", { recursive: true });
   lab = await startUiLab(baseURL!, 2);
   operator = await lab.createUser("opx", "operator");
+  viewer = await lab.createUser("viewx", "viewer");
   for (const p of lab.pairs) await lab.waitHealthy(p.id, 0, 60_000);
 });
 
@@ -25,11 +28,11 @@ test.afterAll(async () => {
   await lab?.cleanup();
 });
 
-async function signIn(page: Page, path: string) {
+async function signIn(page: Page, path: string, who = operator) {
   await page.goto(path);
   await expect(page).toHaveURL(/\/login\?next=/);
-  await page.getByLabel("Username").fill(operator.username);
-  await page.getByLabel("Password").fill(operator.password);
+  await page.getByLabel("Username").fill(who.username);
+  await page.getByLabel("Password").fill(who.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).not.toHaveURL(/\/login/);
 }
@@ -73,11 +76,12 @@ async function serverAction(page: Page, server: string, item: string) {
   return dialog;
 }
 
-async function confirmAndFinish(page: Page, button: string) {
+async function confirmAndFinish(page: Page, button: string, screenshot?: string) {
   const dialog = page.getByTestId("override-dialog");
   await dialog.getByRole("button", { name: button, exact: true }).click();
   const timeline = dialog.getByTestId("operation-timeline");
   await expect(timeline).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
+  if (screenshot) await page.screenshot({ path: screenshot });
   await dialog.getByTestId("override-footer").getByRole("button", { name: "Close" }).click();
   await expect(dialog).toHaveCount(0);
 }
@@ -128,6 +132,16 @@ test("two alarms acknowledged at once, with one comment", async ({ page }) => {
   expect((await res.json()).alarms[0].acknowledgeComment).toBe("e2e: patch night");
 });
 
+test("a viewer reads the alarms with no way to acknowledge, and no override menus", async ({ page }) => {
+  await signIn(page, "/alarms?state=all", viewer);
+  await expect(page.getByTestId("alarm-row").first()).toBeVisible();
+  await expect(page.getByRole("button", { name: /^Acknowledge(:| \d)/ })).toHaveCount(0); // not the "Acknowledged" filter
+  await expect(page.getByRole("checkbox", { name: /^Select/ })).toHaveCount(0);
+  await page.goto(`/pairs/${lab.pairs[0].id}/actions`);
+  await expect(page.getByText(/can only view/)).toBeVisible();
+  await expect(page.getByRole("button", { name: /^Actions for/ })).toHaveCount(0);
+});
+
 test("overrides through the dialog: stop the backup, start it, restart it, graceful stop of the primary", async ({ page }) => {
   const pair = lab.pairs[1]; // sip-1 primary, sip-2 backup
   await signIn(page, `/pairs/${pair.id}/actions`);
@@ -155,7 +169,7 @@ test("overrides through the dialog: stop the backup, start it, restart it, grace
 
   dialog = await serverAction(page, "sip-1", "Graceful stop…");
   await expect(dialog.getByTestId("override-effect")).toContainText("takes over first");
-  await confirmAndFinish(page, "Gracefully stop sip-1");
+  await confirmAndFinish(page, "Gracefully stop sip-1", "artifacts/override-graceful-stop.png");
   await waitServer(pair.id, 1, { mode: "primary" });
   await waitServer(pair.id, 0, { processState: "stopped" });
   const started = await lab.admin.post(`/api/pairs/${pair.id}/operations`, { data: { kind: "app_start", serverId: (await serverIds(pair.id))[0] } });
