@@ -10,6 +10,7 @@ import { ThemeToggle } from "./ThemeToggle";
 const NAV = [
   { href: "/", label: "Dashboard" },
   { href: "/alarms", label: "Alarms" },
+  { href: "/maintenance", label: "Maintenance" },
   { href: "/operations", label: "Operations" },
   { href: "/hosts", label: "Hosts" },
   { href: "/audit", label: "Audit" },

@@ -1,10 +1,12 @@
 "use client";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { createContext, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { PAIR_HEALTHS, type PairHealth, type PairView, type ServerView } from "@/lib/views";
+import type { AlarmJson } from "@/lib/realtime/events";
 import { api } from "./api";
+import { Time } from "./Time";
 import { useLive, useLiveState } from "./socket";
 import { AgentBadge, Badge, HEALTH, HealthBadge, Icon, ModeBadge, ProcessBadge } from "./status";
 import { ErrorNote, inputClass } from "./ui";
@@ -16,18 +18,52 @@ const ROW_HEIGHT = 92;
 /** A card's first guess; each card is measured once drawn. */
 const CARD_HEIGHT = 210;
 
-function useActiveAlarmCount() {
-  const [count, setCount] = useState<number | null>(null);
+/**
+ * The alarms waiting for a person (unacknowledged: present, or critical/major cleared), live: the tile counts
+ * them and each pair's row counts those about it (its own, and its hosts' link alarms) from the same list,
+ * so the row and the tile never disagree about what they count.
+ */
+function useUnacknowledgedAlarms(): AlarmJson[] | null {
+  const [alarms, setAlarms] = useState<AlarmJson[] | null>(null);
   const { generation } = useLiveState();
   const load = () =>
-    api("GET /api/alarms", { query: { state: "active" } })
-      .then((j) => setCount(j.alarms.length))
-      .catch(() => setCount(null));
+    api("GET /api/alarms", { query: { state: "unacknowledged", limit: 1000 } })
+      .then((j) => setAlarms(j.alarms))
+      .catch(() => setAlarms(null));
   useEffect(() => {
     void load();
   }, [generation]);
   useLive("alarm:update", () => void load());
-  return count;
+  return alarms;
+}
+
+/** How many unacknowledged alarms concern a pair (null: not loaded; the rows then say nothing). */
+const AlarmsOfPair = createContext<((p: PairView) => number) | null>(null);
+
+function alarmCounter(alarms: AlarmJson[] | null): ((p: PairView) => number) | null {
+  if (!alarms) return null;
+  const byPair = new Map<string, number>();
+  const byHost = new Map<string, number>();
+  for (const a of alarms) {
+    if (a.pairId) byPair.set(a.pairId, (byPair.get(a.pairId) ?? 0) + 1);
+    else if (a.hostId) byHost.set(a.hostId, (byHost.get(a.hostId) ?? 0) + 1);
+  }
+  return (p) => (byPair.get(p.id) ?? 0) + p.servers.reduce((n, s) => n + (byHost.get(s.hostId) ?? 0), 0);
+}
+
+const DAY_MS = 24 * 3600_000;
+
+/** "last failover 3 min ago · 2 in 24 h" (automatic failovers: the controller's, not a person's switchovers). */
+function LastFailover({ p }: { p: PairView }) {
+  const last = p.failovers?.last;
+  if (!last) return null;
+  const n = p.failovers.recent.filter((t) => Date.parse(t) > Date.now() - DAY_MS).length;
+  return (
+    <span className="text-muted" data-testid="last-failover">
+      last failover <Time iso={last} />
+      {n > 0 ? ` · ${n} in 24 h` : ""}
+    </span>
+  );
 }
 
 function ServerCell({ s, label }: { s: ServerView; label: string }) {
@@ -59,14 +95,19 @@ function VipHolder({ p }: { p: PairView }) {
 }
 
 function Activity({ p }: { p: PairView }) {
+  const count = useContext(AlarmsOfPair);
+  const n = count ? count(p) : null;
   return (
     <>
       {p.operation && isActive(p.operation) && <Badge tone="info" icon="swap">{operationRunning(p.operation.kind)}</Badge>}
-      {p.activeAlarms > 0 ? (
-        <Badge tone="bad" icon="warn">{p.activeAlarms} alarm{p.activeAlarms > 1 ? "s" : ""}</Badge>
+      {n === null ? null : n > 0 ? (
+        <Badge tone="bad" icon="warn">
+          <span data-testid="pair-alarms">{n}</span> alarm{n > 1 ? "s" : ""} waiting
+        </Badge>
       ) : (
-        <span className="text-muted">no alarms</span>
+        <span className="text-muted">no alarms waiting</span>
       )}
+      <LastFailover p={p} />
       {!p.autoFailover && <span className="text-muted">auto-failover off</span>}
     </>
   );
@@ -165,7 +206,8 @@ function useMedia(query: string, initial: boolean) {
 
 export function Dashboard() {
   const { pairs, flashes, error, loaded } = usePairs();
-  const alarmCount = useActiveAlarmCount();
+  const waiting = useUnacknowledgedAlarms();
+  const countOf = useMemo(() => alarmCounter(waiting), [waiting]);
   const router = useRouter();
   const pathname = usePathname();
   const sp = useSearchParams();
@@ -223,7 +265,6 @@ export function Dashboard() {
     virtualizer.measure();
   }, [wide, virtualizer]);
 
-  const alarmsFromPairs = all.reduce((n, p) => n + (p.activeAlarms ?? 0), 0);
   const tiles: { key: string; label: string; value: number | string; tone?: string; filter?: string }[] = [
     { key: "pairs", label: "Pairs", value: all.length, filter: "all" },
     { key: "healthy", label: "Healthy", value: counts.healthy, tone: "text-ok", filter: "healthy" },
@@ -235,6 +276,7 @@ export function Dashboard() {
   ];
 
   return (
+    <AlarmsOfPair.Provider value={countOf}>
     <div className="flex flex-col gap-4">
       <div className="flex flex-wrap items-end justify-between gap-2">
         <h1 className="text-2xl font-bold">Pairs</h1>
@@ -259,9 +301,9 @@ export function Dashboard() {
           </li>
         ))}
         <li>
-          <Link href="/alarms" data-testid="count-alarms" className="flex w-full flex-col items-start rounded-lg border border-line bg-surface px-3 py-2 hover:bg-surface-2">
-            <span className="text-xs font-semibold uppercase tracking-wide text-muted">Active alarms</span>
-            <span className={`text-2xl font-bold ${(alarmCount ?? alarmsFromPairs) > 0 ? "text-bad" : ""}`}>{alarmCount ?? alarmsFromPairs}</span>
+          <Link href="/alarms?state=unacknowledged" data-testid="count-alarms" className="flex w-full flex-col items-start rounded-lg border border-line bg-surface px-3 py-2 hover:bg-surface-2">
+            <span className="text-xs font-semibold uppercase tracking-wide text-muted">Alarms waiting</span>
+            <span className={`text-2xl font-bold ${(waiting?.length ?? 0) > 0 ? "text-bad" : ""}`}>{waiting ? waiting.length : "…"}</span>
           </Link>
         </li>
       </ul>
@@ -330,5 +372,6 @@ export function Dashboard() {
         </div>
       </div>
     </div>
+    </AlarmsOfPair.Provider>
   );
 }

@@ -11,6 +11,8 @@ import { canAdmin, useMe } from "./session";
 import { useLive, useLiveState, usePairRoom } from "./socket";
 import { AgentBadge, Badge, HealthBadge, ModeBadge, OpStatusBadge, ProcessBadge, SeverityBadge, VipBadge } from "./status";
 import { SwitchoverButton } from "./SwitchoverDialog";
+import { PairMaintenanceBadge } from "./maintenance/PairMaintenanceBadge";
+import { PairActions, ServerActions } from "./overrides/ServerActions";
 import { Time } from "./Time";
 import { Topology } from "./Topology";
 import { Button, Empty, ErrorNote, Panel } from "./ui";
@@ -129,9 +131,9 @@ export function PairPage({ id }: { id: string }) {
           <div className="flex flex-wrap items-center gap-3">
             <h1 className="text-2xl font-bold">{view.name}</h1>
             <HealthBadge status={view.status} operation={view.operation} large />
-            {view.maintenance && <Badge tone="warn" icon="clock">maintenance mode</Badge>}
             {!view.autoFailover && <Badge tone="idle">auto-failover off</Badge>}
           </div>
+          <PairMaintenanceBadge pair={view} />
           <p className="text-sm" data-testid="status-reason">{view.statusReason}</p>
           <p className="font-mono text-sm text-muted">
             VIP {view.vip.address}/{view.vip.prefix} on {view.vip.interface} · held by{" "}
@@ -141,7 +143,11 @@ export function PairPage({ id }: { id: string }) {
             Updated <Time iso={view.updatedAt} />
           </p>
         </div>
-        <SwitchoverButton pair={view} operations={ops} />
+        <div className="relative flex flex-col items-end gap-2">
+          <SwitchoverButton pair={view} operations={ops} />
+          <PairActions pair={view} switchover={false} />
+          <Link className="text-sm text-accent hover:underline" href={`/pairs/${view.id}/actions`}>Act by hand…</Link>
+        </div>
       </div>
 
       <ErrorNote>{error}</ErrorNote>
@@ -161,6 +167,9 @@ export function PairPage({ id }: { id: string }) {
                   <VipBadge observed={s.vip} />
                   <AgentBadge connected={s.agentConnected} host={s.hostName} />
                   {!s.healthy && <Badge tone="bad" icon="warn">unhealthy</Badge>}
+                  <span className="ml-auto">
+                    <ServerActions pair={view} server={s} />
+                  </span>
                 </div>
                 <div className="mt-1 text-xs text-muted">
                   {/* The view is republished on changes, not on every heartbeat: while the link is up the

@@ -51,6 +51,8 @@ function SwitchoverDialogBody({ pair, operations, onClose }: { pair: PairView; o
   const [preflight, setPreflight] = useState<Preflight | null>(null);
   const [pfError, setPfError] = useState<string | null>(null);
   const [reason, setReason] = useState("");
+  /** In maintenance the controller acts on nothing by itself; a person switches over on purpose (the server asks for it). */
+  const [byHand, setByHand] = useState(false);
   const [busy, setBusy] = useState(false);
   const [submitError, setSubmitError] = useState<{ text: string; conflict: boolean } | null>(null);
   const [own, setOwn] = useState<OperationView | null>(null);
@@ -59,11 +61,11 @@ function SwitchoverDialogBody({ pair, operations, onClose }: { pair: PairView; o
   const loadPreflight = useCallback(async () => {
     setPfError(null);
     try {
-      setPreflight((await api("GET /api/pairs/:id/preflight", { id: pair.id })).preflight);
+      setPreflight((await api("GET /api/pairs/:id/preflight", { id: pair.id, query: byHand ? { confirmMaintenance: "true" } : {} })).preflight);
     } catch (e) {
       setPfError(errorText(e));
     }
-  }, [pair.id]);
+  }, [pair.id, byHand]);
   useEffect(() => {
     void loadPreflight();
   }, [loadPreflight]);
@@ -93,7 +95,7 @@ function SwitchoverDialogBody({ pair, operations, onClose }: { pair: PairView; o
     setBusy(true);
     setSubmitError(null);
     try {
-      const body = { ...(reason.trim() ? { reason: reason.trim() } : {}), ...(preflight?.target ? { toServerId: preflight.target.id } : {}) };
+      const body = { ...(reason.trim() ? { reason: reason.trim() } : {}), ...(preflight?.target ? { toServerId: preflight.target.id } : {}), ...(byHand ? { confirmMaintenance: true } : {}) };
       const { operation: res } = await api("POST /api/pairs/:id/switchover", { id: pair.id, body });
       setOwn(res);
       setPhase({ kind: "running", opId: res.id });
@@ -169,6 +171,12 @@ function SwitchoverDialogBody({ pair, operations, onClose }: { pair: PairView; o
                 )}
                 {preflight && !preflight.ok && (
                   <p className="mt-2 text-sm font-semibold text-bad">The switchover cannot run until the failed checks pass.</p>
+                )}
+                {pair.maintenance && (
+                  <label className="mt-2 flex items-start gap-2 rounded-md border border-warn/60 bg-warn-bg px-3 py-2 text-sm text-warn" data-testid="switchover-by-hand">
+                    <input type="checkbox" className="mt-0.5" checked={byHand} onChange={(e) => setByHand(e.target.checked)} />
+                    <span>The pair is in maintenance (no automatic action): switch it over by hand anyway.</span>
+                  </label>
                 )}
               </section>
               <div className="flex flex-col gap-1">
