@@ -195,7 +195,7 @@ test("audit page shows the switchover with its steps; filters in the URL; export
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(/q=e2e/);
   await page.getByLabel("Action").selectOption("operation.requested"); // the catalogue, by label
-  await expect(page.getByLabel("Action").locator("option:checked")).toHaveText("Switchover requested");
+  await expect(page.getByLabel("Action").locator("option:checked")).toHaveText("Operation requested (switchover or override)");
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(/action=operation.requested/);
   await expect(rows).toHaveCount(1);
