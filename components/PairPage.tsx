@@ -107,6 +107,8 @@ export function PairPage({ id }: { id: string }) {
   useLive("host:state", (h) => setHosts((m) => new Map(m).set(h.id, h)));
 
   const activeAlarms = useMemo(() => alarms.filter((a) => !a.clearedAt), [alarms]);
+  /** Waiting for a person: present and not acknowledged, or critical/major cleared and not acknowledged. */
+  const waiting = useMemo(() => alarms.filter((a) => a.state === "active" || a.state === "cleared_unacknowledged"), [alarms]);
 
   if (notFound)
     return (
@@ -192,19 +194,23 @@ export function PairPage({ id }: { id: string }) {
           <Panel title={running ? "Current operation" : "Last operation"} id="current-op">
             {current ? <OperationTimeline op={current} pair={view} /> : opsLoaded ? <Empty>No operation has run on this pair yet.</Empty> : <p className="text-sm text-muted">Loading…</p>}
           </Panel>
-          <Panel title={`Alarms (${activeAlarms.length} active)`} id="pair-alarms" actions={<Link className="text-sm text-accent hover:underline" href="/alarms">All alarms</Link>}>
+          <Panel
+            title={`Alarms (${activeAlarms.length} active, ${waiting.length} waiting)`}
+            id="pair-alarms"
+            actions={<Link className="text-sm text-accent hover:underline" href={`/alarms?pair=${view.id}${waiting.length ? "&state=unacknowledged" : ""}`}>{waiting.length ? "Acknowledge…" : "All alarms"}</Link>}
+          >
             {alarms.length === 0 ? (
               <Empty>No alarms for this pair.</Empty>
             ) : (
               <ul className="flex flex-col gap-2">
                 {alarms.slice(0, 8).map((a) => (
-                  <li key={a.id} className={`flex flex-wrap items-center gap-2 text-sm ${a.clearedAt ? "opacity-60" : ""}`}>
+                  <li key={a.id} data-state={a.state} className={`flex flex-wrap items-center gap-2 text-sm ${a.state === "acknowledged" || a.state === "cleared" ? "opacity-60" : ""}`}>
                     <SeverityBadge severity={a.severity} />
                     <span className="min-w-0 flex-1">{a.message}</span>
                     <span className="text-xs text-muted">
                       {a.clearedAt ? "cleared " : "raised "}
                       <Time iso={a.clearedAt ?? a.raisedAt} />
-                      {a.acknowledgedBy ? ` · ack by ${a.acknowledgedBy}` : ""}
+                      {a.acknowledgedBy ? ` · ack by ${a.acknowledgedBy}` : a.state === "cleared_unacknowledged" ? " · waiting for acknowledgement" : ""}
                     </span>
                   </li>
                 ))}
