@@ -1,6 +1,11 @@
 "use client";
-/** The audit events, newest first: time, actor, action (its catalogue label), pair, outcome, duration. */
+/**
+ * The audit events, newest first: time, actor, what happened (a sentence an operator reads, from
+ * lib/audit-sentence.ts, over the action's catalogue label and code), pair, outcome, duration; an
+ * operation's rows link to it in the Operations history.
+ */
 import Link from "next/link";
+import { auditOperationId, auditSentence } from "@/lib/audit-sentence";
 import type { AuditSummary } from "@/lib/realtime/events";
 import { duration } from "../format";
 import { OutcomeBadge } from "../status";
@@ -29,7 +34,7 @@ export function AuditTable({
         <tr>
           <th className="px-3 py-2">Time</th>
           <th className="px-3 py-2">Actor</th>
-          <th className="px-3 py-2">Action</th>
+          <th className="px-3 py-2">What happened</th>
           <th className="px-3 py-2">Pair</th>
           <th className="px-3 py-2">Outcome</th>
           <th className="px-3 py-2">Duration</th>
@@ -48,8 +53,18 @@ export function AuditTable({
             <td className="whitespace-nowrap px-3 py-1.5"><Time iso={e.at} /></td>
             <td className="px-3 py-1.5">{e.actor}</td>
             <td className="px-3 py-1.5">
-              {actionLabel(e.action)}
-              <div className="font-mono text-xs text-muted">{e.action}</div>
+              <div data-testid="audit-sentence">{auditSentence(e, { pairName: e.pairId ? pairName.get(e.pairId) : null })}</div>
+              <div className="text-xs text-muted">
+                {actionLabel(e.action)} · <span className="font-mono">{e.action}</span>
+                {auditOperationId(e) && e.pairId && (
+                  <>
+                    {" · "}
+                    <Link href={`/operations?pair=${e.pairId}&q=${auditOperationId(e)}`} onClick={(ev) => ev.stopPropagation()} className="text-accent hover:underline">
+                      operation
+                    </Link>
+                  </>
+                )}
+              </div>
             </td>
             <td className="px-3 py-1.5">
               {e.pairId && pairName.has(e.pairId) ? (

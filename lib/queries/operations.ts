@@ -159,7 +159,8 @@ function historyWhere(f: OperationFilter, after?: { at: Date; id: string }, orde
     const p = likePattern(f.q);
     c.push(
       Prisma.sql`(o.reason ILIKE ${p} ESCAPE '\\' OR o.decision ILIKE ${p} ESCAPE '\\' OR o.error ILIKE ${p} ESCAPE '\\' OR o."requestedBy" ILIKE ${p} ESCAPE '\\'
-        OR p.name ILIKE ${p} ESCAPE '\\' OR fs.name ILIKE ${p} ESCAPE '\\' OR ts.name ILIKE ${p} ESCAPE '\\' OR fh.name ILIKE ${p} ESCAPE '\\' OR th.name ILIKE ${p} ESCAPE '\\')`,
+        OR p.name ILIKE ${p} ESCAPE '\\' OR fs.name ILIKE ${p} ESCAPE '\\' OR ts.name ILIKE ${p} ESCAPE '\\' OR fh.name ILIKE ${p} ESCAPE '\\' OR th.name ILIKE ${p} ESCAPE '\\'
+        OR o.id::text = ${f.q.trim().toLowerCase()})`,
     );
   }
   if (after && order === "desc") c.push(Prisma.sql`(o."createdAt", o.id) < (${utc(after.at)}, ${after.id}::uuid)`);

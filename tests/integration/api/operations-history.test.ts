@@ -118,6 +118,9 @@ describe("operations history", () => {
     expect(await kinds("q=SIGKILL")).toEqual(["failover"]);
     expect(await kinds(`q=${lab.name}`)).toEqual(["failover", "manual_switchover"]);
     expect(await kinds("q=50%25_off")).toEqual([]);
+    // By its id (the audit links an operation's rows this way), in any case.
+    const [sw] = await operationsOf(lab.pairId);
+    expect(await kinds(`q=${sw.id.toUpperCase()}`)).toEqual(["manual_switchover"]);
     expect(await kinds("from=2999-01-01T00:00:00Z")).toEqual([]);
     expect(await kinds("to=2000-01-01T00:00:00Z")).toEqual([]);
     expect(await kinds(`from=${new Date(Date.now() - 3_600_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`)).toEqual(["failover", "manual_switchover"]);
