@@ -11,10 +11,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
-import type { AppSnapshot, AppState, ExitInfo, Health, ObservedMode } from "../protocol/agent";
+import type { AppSnapshot, AppState, ExitInfo, GroupCleanup, Health, ObservedMode } from "../protocol/agent";
 import { log } from "../lib/log";
 import type { AppConfig } from "./config";
 import { runModeHook, runProbe, type HookResult } from "./hooks";
+import { endGroup, escapedDescendants, readProcTable } from "./proc";
 import { procStartTime, procState, type StateStore } from "./store";
 import { nowIso, type EmitFn } from "./util";
 
@@ -43,6 +44,8 @@ export class App {
   crashLoop = false;
   startedAt: string | null = null;
   adopted = false;
+  /** The last clean-up of processes left behind by a main process that was gone (a forking server's workers). */
+  lastGroup: GroupCleanup | null = null;
 
   private child?: ChildProcess;
   private exitWaiters: ((e: ExitInfo) => void)[] = [];
@@ -54,6 +57,14 @@ export class App {
   private killTimer?: NodeJS.Timeout;
   private adoptTimer?: NodeJS.Timeout;
   private probeGen = 0;
+  private scanTimer?: NodeJS.Timeout;
+  private scanGen = 0;
+  /** Descendants seen by the periodic scan that left the app's group and session (setsid). */
+  private escaped = new Map<number, { pid: number; startTime: string; comm: string }>();
+  /** The clean-up of the previous process's leftovers: a new process starts after it (its port is free). */
+  private cleanup: Promise<void> = Promise.resolve();
+  /** performance.now() time at which a stop sends SIGKILL. */
+  private stopDeadline: number | null = null;
   private closed = false;
   /** The current process was started by the agent's own restart after a failure (not by a command). */
   private restartedAfterFailure = false;
@@ -80,6 +91,7 @@ export class App {
       restarts: this.restarts,
       crashLoop: this.crashLoop,
       startedAt: this.startedAt,
+      lastGroup: this.lastGroup,
     };
   }
 
@@ -152,6 +164,7 @@ export class App {
       }
     }, ADOPTED_WATCH_MS);
     this.adoptTimer.unref();
+    this.startScan();
     // Learn its mode from the app itself, not only from our record.
     if (this.cfg.modeHook && this.state === "running") {
       const r = await runModeHook(this.cfg, this.cfg.modeHook, null);
@@ -168,6 +181,9 @@ export class App {
     this.restartedAfterFailure = false;
     if (this.state === "stopping") await this.waitFor(() => this.state !== "stopping", this.cfg.stopTimeoutMs + 2000);
     if (this.state === "running" || this.state === "hung") return { ok: true };
+    // The previous process's leftovers first: a forking server's workers would keep its port.
+    if (this.state !== "starting") await this.cleanup;
+    if ((this.state as AppState) === "running" || (this.state as AppState) === "hung") return { ok: true };
     if (this.state !== "starting") {
       clearTimeout(this.restartTimer);
       this.crashLoop = false;
@@ -202,6 +218,7 @@ export class App {
     this.child = child;
     this.pid = child.pid ?? null;
     this.startedAt = nowIso();
+    this.escaped.clear();
     this.setState("starting", reason);
     child.on("exit", (code, signal) => {
       if (this.child === child) this.onExit(code, signal, signal ? `killed by ${signal}` : `exited with code ${code}`);
@@ -223,6 +240,7 @@ export class App {
         this.kill("SIGKILL");
       }
     }, this.cfg.startTimeoutMs);
+    this.startScan();
     if (!this.cfg.probe) {
       child.once("spawn", () => {
         if (this.child === child && this.state === "starting") this.becameRunning("spawned (no probe configured)");
@@ -266,6 +284,7 @@ export class App {
     clearTimeout(this.startTimer);
     clearInterval(this.adoptTimer);
     this.stopProbe();
+    this.stopScan();
     this.child = undefined;
     this.lastExit = exit;
     const pid = this.pid;
@@ -274,6 +293,10 @@ export class App {
     this.pid = null;
     this.adopted = false;
     if (!wasStopping) this.hooks.onFailure(this, reason);
+    // Then the rest of a forking server (workers still holding its ports): beside the failover, not in
+    // front of it; the restart waits for it.
+    const cleanup = pid !== null ? this.endLeftovers(pid, wasStopping ? "stop" : "exit") : Promise.resolve();
+    this.cleanup = cleanup;
     if (this.store.state.apps[this.name]?.pid === pid) {
       delete this.store.state.apps[this.name];
       this.store.saveSoon();
@@ -282,7 +305,70 @@ export class App {
     const w = this.exitWaiters;
     this.exitWaiters = [];
     for (const f of w) f(exit);
-    if (!wasStopping && !this.closed) this.maybeRestart(exit);
+    if (!wasStopping && !this.closed) void cleanup.then(() => this.closed || this.maybeRestart(exit));
+  }
+
+  /**
+   * Ends (or, with `group.cleanup: report`, lists) the processes left by the main process `pid`: its group,
+   * its session, their descendants and those the periodic scan saw leave both; reports them (app.group
+   * event, snapshot, log) when there were any. Starts on the next turn of the event loop, after the failure
+   * event has been written and the VIP's clean-up has started.
+   */
+  private endLeftovers(pid: number, trigger: "exit" | "stop"): Promise<void> {
+    const deadline = trigger === "stop" && this.stopDeadline !== null ? this.stopDeadline : performance.now() + this.cfg.stopTimeoutMs;
+    this.stopDeadline = null;
+    const known = [...this.escaped.values()];
+    this.escaped.clear();
+    const kill = this.cfg.group.cleanup === "kill";
+    return new Promise<void>((r) => setImmediate(r))
+      .then(() => endGroup(pid, { deadline, known, kill }))
+      .then(
+        (r) => {
+          const fields = { app: this.name, pid, trigger, count: r.members.length, durationMs: r.durationMs };
+          if (r.members.length === 0) return log.debug("no processes left by the app's main process", fields);
+          this.lastGroup = {
+            pid,
+            trigger,
+            action: kill ? "killed" : "reported",
+            processes: r.members.slice(0, 1000).map((m) => ({ pid: m.pid, comm: m.comm, via: m.via })),
+            count: r.members.length,
+            sigkilled: r.sigkilled,
+            survivors: r.survivors,
+            at: nowIso(),
+            durationMs: r.durationMs,
+          };
+          this.hooks.emit({ type: "app.group", app: this.name, cleanup: this.lastGroup });
+          const msg = kill ? `ended ${r.members.length} processes left by the app's main process` : `${r.members.length} processes left by the app's main process (not killed: group.cleanup is report)`;
+          log[r.survivors.length ? "error" : trigger === "exit" ? "warn" : "info"](msg, { ...fields, pids: r.members.map((m) => m.pid), sigkilled: r.sigkilled, survivors: r.survivors });
+        },
+        (e: unknown) => log.error("cannot end the processes left by the app's main process", { app: this.name, pid, error: String(e) }),
+      );
+  }
+
+  /** Periodic /proc scan for descendants that leave the group and session (see config `group.scanIntervalMs`). */
+  private startScan() {
+    this.stopScan();
+    const every = this.cfg.group.scanIntervalMs;
+    if (!every) return;
+    const gen = ++this.scanGen;
+    const tick = async () => {
+      const pid = this.pid;
+      if (gen !== this.scanGen || pid === null || this.closed) return;
+      const table = await readProcTable();
+      if (gen !== this.scanGen || this.pid !== pid) return;
+      const live = new Set(table.map((p) => `${p.pid}:${p.startTime}`));
+      for (const [k, v] of this.escaped) if (!live.has(`${v.pid}:${v.startTime}`)) this.escaped.delete(k);
+      for (const p of escapedDescendants(table, pid)) this.escaped.set(p.pid, { pid: p.pid, startTime: p.startTime, comm: p.comm });
+      this.scanTimer = setTimeout(tick, every);
+      this.scanTimer.unref();
+    };
+    this.scanTimer = setTimeout(tick, Math.min(every, 1000));
+    this.scanTimer.unref();
+  }
+
+  private stopScan() {
+    this.scanGen++;
+    clearTimeout(this.scanTimer);
   }
 
   private maybeRestart(exit: ExitInfo) {
@@ -331,6 +417,7 @@ export class App {
     this.restartedAfterFailure = false;
     if (this.pid === null) {
       if (this.state !== "stopped" && this.state !== "failed") this.setState("stopped", reason);
+      await this.cleanup; // a failed process's leftovers may still be being ended
       return { ok: true };
     }
     const exited = new Promise<ExitInfo>((r) => this.exitWaiters.push(r));
@@ -338,6 +425,7 @@ export class App {
       const wasHung = this.state === "hung" || procState(this.pid) === "T";
       this.setState("stopping", reason);
       this.stopProbe();
+      this.stopDeadline = performance.now() + this.cfg.stopTimeoutMs;
       this.kill("SIGTERM");
       if (wasHung) this.kill("SIGCONT"); // a stopped process cannot act on SIGTERM until continued
       clearTimeout(this.killTimer);
@@ -348,7 +436,9 @@ export class App {
     }
     const timeout = new Promise<null>((r) => setTimeout(() => r(null), this.cfg.stopTimeoutMs + 3000).unref());
     const e = await Promise.race([exited, timeout]);
-    return e ? { ok: true } : { ok: false, error: `${this.name} did not exit after SIGKILL` };
+    if (!e) return { ok: false, error: `${this.name} did not exit after SIGKILL` };
+    await this.cleanup; // its other processes (bounded: SIGKILL at the stop timeout, then 2 s)
+    return { ok: true };
   }
 
   async restart(): Promise<{ ok: boolean; error?: string }> {
@@ -412,6 +502,7 @@ export class App {
   close() {
     this.closed = true;
     this.stopProbe();
+    this.stopScan();
     clearTimeout(this.restartTimer);
     clearTimeout(this.startTimer);
     clearTimeout(this.killTimer);

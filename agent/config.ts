@@ -123,6 +123,17 @@ export const AppConfig = z
     modeHook: ModeHook.optional(),
     probe: Probe.optional(),
     vip: name.optional(),
+    /**
+     * A forking server's other processes once its main process is gone (exit, kill -9, stop): `kill` ends
+     * its process group, its session and their descendants (SIGTERM, SIGKILL after stopTimeoutMs) and
+     * reports them; `report` only reports them. `scanIntervalMs`: how often /proc is scanned while the app
+     * runs for descendants that left the group and session (setsid) and whose parent may die before the
+     * app's main process does; 0 = never (those found through a live parent are still found).
+     */
+    group: z
+      .object({ cleanup: z.enum(["kill", "report"]).default("kill"), scanIntervalMs: ms(5000, 0) })
+      .strict()
+      .default({ cleanup: "kill", scanIntervalMs: 5000 }),
   })
   .strict();
 export type AppConfig = z.infer<typeof AppConfig>;
