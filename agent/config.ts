@@ -67,8 +67,35 @@ export const VipConfig = z
   });
 export type VipConfig = z.infer<typeof VipConfig>;
 
+/** A JSON value of a JSON-RPC hook's params (strings may hold the `{mode}` placeholder). */
+const rpcParam = z.union([z.string().max(256), z.number(), z.boolean(), z.null()]);
+const rpcMethod = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, "a JSON-RPC method name: letters, digits, . _ : - only");
+/** Extra request headers (e.g. Authorization): sent, never logged nor reported. */
+const headers = z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "an HTTP header name"), z.string().max(4096).regex(/^[^\r\n]*$/, "no line breaks"));
+
 const ModeHook = z.discriminatedUnion("type", [
   z.object({ type: z.literal("http"), url: z.url({ protocol: /^https?$/ }), timeoutMs: ms(2000) }).strict(),
+  /**
+   * JSON-RPC 2.0 over HTTP POST (Kamailio jsonrpcs + xhttp, OpenSIPS mi_http ...): no program started,
+   * one kept-alive connection. set: `setMethod` with `setParams` (every "{mode}" in a string becomes
+   * primary|backup); any result without an error confirms (a result naming the other mode refuses).
+   * get: `getMethod` with `getParams`; the result must name exactly one of primary/backup.
+   */
+  z
+    .object({
+      type: z.literal("jsonrpc"),
+      url: z.url({ protocol: /^https?$/ }),
+      setMethod: rpcMethod,
+      setParams: z
+        .array(rpcParam)
+        .max(16)
+        .refine((p) => p.some((v) => typeof v === "string" && v.includes("{mode}")), 'must contain "{mode}" in one of its strings (how the mode reaches the app)'),
+      getMethod: rpcMethod.optional(),
+      getParams: z.array(rpcParam).max(16).default([]),
+      headers: headers.default({}),
+      timeoutMs: ms(2000),
+    })
+    .strict(),
   z
     .object({ type: z.literal("command"), command: z.string().min(1), args: z.array(z.string()).default([]), timeoutMs: ms(5000) })
     .strict(),

@@ -43,3 +43,36 @@ describe("agent config", () => {
     expect(bad(`apps: [{name: a, command: x}, {name: a, command: y}]`)).toMatch(/apps\[1\]\.name: duplicate app name a/);
   });
 });
+
+describe("jsonrpc mode hook", () => {
+  const hook = (h: string) => parseConfigText(`apps: [{name: kam, command: kamailio, modeHook: ${h}}]`, "agent.yaml").apps[0].modeHook;
+  const bad = (h: string) => {
+    try {
+      hook(h);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    throw new Error("accepted");
+  };
+  test("defaults and a full hook", () => {
+    expect(hook(`{type: jsonrpc, url: "http://127.0.0.1:5071/RPC", setMethod: pv.shvSet, setParams: [mode, str, "{mode}"], getMethod: pv.shvGet, getParams: [mode]}`)).toEqual({
+      type: "jsonrpc",
+      url: "http://127.0.0.1:5071/RPC",
+      setMethod: "pv.shvSet",
+      setParams: ["mode", "str", "{mode}"],
+      getMethod: "pv.shvGet",
+      getParams: ["mode"],
+      headers: {},
+      timeoutMs: 2000,
+    });
+  });
+  test("clear errors", () => {
+    expect(bad(`{type: jsonrpc, url: "http://127.0.0.1:5071/RPC", setMethod: pv.shvSet, setParams: [mode, str, primary]}`)).toMatch(/apps\[0\]\.modeHook\.setParams: must contain "\{mode\}"/);
+    expect(bad(`{type: jsonrpc, url: "http://127.0.0.1:5071/RPC", setMethod: "pv shvSet; rm", setParams: ["{mode}"]}`)).toMatch(/apps\[0\]\.modeHook\.setMethod: a JSON-RPC method name/);
+    expect(bad(`{type: jsonrpc, url: "ftp://x/RPC", setMethod: m, setParams: ["{mode}"]}`)).toMatch(/apps\[0\]\.modeHook\.url/);
+    expect(bad(`{type: jsonrpc, url: "http://x/RPC", setParams: ["{mode}"]}`)).toMatch(/apps\[0\]\.modeHook\.setMethod/);
+    expect(bad(`{type: jsonrpc, url: "http://x/RPC", setMethod: m, setParams: ["{mode}"], headers: {"X-A": "a\\r\\nInjected: 1"}}`)).toMatch(/modeHook\.headers\.X-A: no line breaks/);
+    expect(bad(`{type: jsonrpc, url: "http://x/RPC", setMethod: m, setParams: ["{mode}"], body: "x"}`)).toMatch(/modeHook: .*body/);
+  });
+});
