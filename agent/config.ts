@@ -69,6 +69,11 @@ export type VipConfig = z.infer<typeof VipConfig>;
 
 /** A JSON value of a JSON-RPC hook's params (strings may hold the `{mode}` placeholder). */
 const rpcParam = z.union([z.string().max(256), z.number(), z.boolean(), z.null()]);
+/** JSON-RPC params: by position (an array) or by name (an object), flat JSON values. */
+const rpcParams = z.union([
+  z.array(rpcParam).max(16),
+  z.record(z.string().min(1).max(64), rpcParam).refine((o) => Object.keys(o).length <= 16, "at most 16 params"),
+]);
 const rpcMethod = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, "a JSON-RPC method name: letters, digits, . _ : - only");
 /** Extra request headers (e.g. Authorization): sent, never logged nor reported. */
 const headers = z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "an HTTP header name"), z.string().max(4096).regex(/^[^\r\n]*$/, "no line breaks"));
@@ -86,12 +91,9 @@ const ModeHook = z.discriminatedUnion("type", [
       type: z.literal("jsonrpc"),
       url: z.url({ protocol: /^https?$/ }),
       setMethod: rpcMethod,
-      setParams: z
-        .array(rpcParam)
-        .max(16)
-        .refine((p) => p.some((v) => typeof v === "string" && v.includes("{mode}")), 'must contain "{mode}" in one of its strings (how the mode reaches the app)'),
+      setParams: rpcParams.refine((p) => Object.values(p).some((v) => typeof v === "string" && v.includes("{mode}")), 'must contain "{mode}" in one of its strings (how the mode reaches the app)'),
       getMethod: rpcMethod.optional(),
-      getParams: z.array(rpcParam).max(16).default([]),
+      getParams: rpcParams.default([]),
       headers: headers.default({}),
       timeoutMs: ms(2000),
     })

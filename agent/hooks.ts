@@ -112,9 +112,14 @@ export function modeFromRpcResult(result: unknown): Mode | null {
 }
 
 let rpcId = 0;
-/** A JSON-RPC 2.0 request body: every "{mode}" in a string param becomes the mode (an enum value). */
-export function rpcBody(method: string, params: (string | number | boolean | null)[], mode: Mode | null): string {
-  const p = params.map((v) => (typeof v === "string" && mode ? v.replaceAll("{mode}", mode) : v));
+type RpcValue = string | number | boolean | null;
+/**
+ * A JSON-RPC 2.0 request body: every "{mode}" in a string param (positional or named) becomes the mode (an
+ * enum value).
+ */
+export function rpcBody(method: string, params: RpcValue[] | Record<string, RpcValue>, mode: Mode | null): string {
+  const fill = (v: RpcValue) => (typeof v === "string" && mode ? v.replaceAll("{mode}", mode) : v);
+  const p = Array.isArray(params) ? params.map(fill) : Object.fromEntries(Object.entries(params).map(([k, v]) => [k, fill(v)]));
   return JSON.stringify({ jsonrpc: "2.0", method, params: p, id: ++rpcId });
 }
 

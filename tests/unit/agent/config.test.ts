@@ -68,6 +68,8 @@ describe("jsonrpc mode hook", () => {
     });
   });
   test("clear errors", () => {
+    expect(hook(`{type: jsonrpc, url: "http://127.0.0.1:8888/mi", setMethod: shv_set, setParams: {name: mode, type: str, value: "{mode}"}}`)).toMatchObject({ setParams: { name: "mode", type: "str", value: "{mode}" }, getParams: [] });
+    expect(bad(`{type: jsonrpc, url: "http://127.0.0.1:8888/mi", setMethod: shv_set, setParams: {name: mode, value: primary}}`)).toMatch(/setParams: must contain "\{mode\}"/);
     expect(bad(`{type: jsonrpc, url: "http://127.0.0.1:5071/RPC", setMethod: pv.shvSet, setParams: [mode, str, primary]}`)).toMatch(/apps\[0\]\.modeHook\.setParams: must contain "\{mode\}"/);
     expect(bad(`{type: jsonrpc, url: "http://127.0.0.1:5071/RPC", setMethod: "pv shvSet; rm", setParams: ["{mode}"]}`)).toMatch(/apps\[0\]\.modeHook\.setMethod: a JSON-RPC method name/);
     expect(bad(`{type: jsonrpc, url: "ftp://x/RPC", setMethod: m, setParams: ["{mode}"]}`)).toMatch(/apps\[0\]\.modeHook\.url/);

@@ -7,6 +7,7 @@ describe("jsonrpc hook helpers", () => {
     expect(b).toMatchObject({ jsonrpc: "2.0", method: "pv.shvSet", params: ["mode", "str", "primary", 1, null, "x-primary-y"] });
     expect(typeof b.id).toBe("number");
     expect(JSON.parse(rpcBody("pv.shvGet", ["{mode}"], null)).params).toEqual(["{mode}"]);
+    expect(JSON.parse(rpcBody("shv_set", { name: "mode", type: "str", value: "{mode}" }, "backup")).params).toEqual({ name: "mode", type: "str", value: "backup" });
   });
   test("the mode a result names: Kamailio's pv.shvGet, plain strings, nothing, both", () => {
     expect(modeFromRpcResult({ name: "mode", type: "string", value: "primary" })).toBe("primary");
