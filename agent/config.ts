@@ -29,7 +29,17 @@ export const VipConfig = z
     prefix: z.number().int().min(1).max(32).default(24),
     interface: z.string().min(1).max(15).default("eth0"),
     driver: z.enum(["linux", "script", "simulated"]),
-    garp: z.object({ count: z.number().int().min(0).max(50).default(5), intervalMs: ms(200) }).strict().default({ count: 5, intervalMs: 200 }),
+    garp: z
+      .object({
+        count: z.number().int().min(0).max(50).default(5),
+        intervalMs: ms(200),
+        /** ARP request (arping -U, the default), ARP reply (arping -A), or both: some devices accept only one. */
+        mode: z.enum(["request", "reply", "both"]).default("request"),
+        /** Announce again every refreshMs while enabled (0 = never; at least 1000). */
+        refreshMs: z.number().int().refine((n) => n === 0 || n >= 1000, "0 (off) or at least 1000").default(0),
+      })
+      .strict()
+      .default({ count: 5, intervalMs: 200, mode: "request", refreshMs: 0 }),
     dad: z
       .object({
         /** Periodic `arping -D` while enabled. */

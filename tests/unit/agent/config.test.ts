@@ -10,7 +10,7 @@ describe("agent config", () => {
       "agent.yaml",
     );
     expect(c.listen).toEqual({ host: "0.0.0.0", port: 4999 });
-    expect(c.vips[0].garp).toEqual({ count: 5, intervalMs: 200 });
+    expect(c.vips[0].garp).toEqual({ count: 5, intervalMs: 200, mode: "request", refreshMs: 0 });
     expect(c.vips[0]).toMatchObject({ prefix: 24, interface: "eth0", observeIntervalMs: 2000 });
     expect(c.heartbeat.timeoutMs).toBe(9000);
     expect(c.apps[0].restart.policy).toBe("on-failure");
@@ -38,6 +38,8 @@ describe("agent config", () => {
     expect(bad(`apps: [{name: a, command: x, vip: nope}]`)).toMatch(/apps\[0\]\.vip: no VIP named nope/);
     expect(bad(`apps: [{name: a, command: x, modeHook: {type: shell, cmd: "rm -rf /"}}]`)).toMatch(/apps\[0\]\.modeHook/);
     expect(bad(`listen: {port: 4999, hots: x}`)).toMatch(/listen: .*hots/);
+    expect(bad(`vips: [{name: v, address: 198.18.0.230, driver: linux, garp: {mode: unicast}}]`)).toMatch(/vips\[0\]\.garp\.mode/);
+    expect(bad(`vips: [{name: v, address: 198.18.0.230, driver: linux, garp: {refreshMs: 10}}]`)).toMatch(/vips\[0\]\.garp\.refreshMs: 0 \(off\) or at least 1000/);
     expect(bad(`tokens: [short]`)).toMatch(/tokens\[0\]: at least 16 characters/);
     expect(bad(`{"listen": `, "a.json")).toMatch(/^a\.json: not valid JSON/);
     expect(bad(`apps: [{name: a, command: x}, {name: a, command: y}]`)).toMatch(/apps\[1\]\.name: duplicate app name a/);
