@@ -15,7 +15,7 @@ import type { AppSnapshot, AppState, ExitInfo, GroupCleanup, Health, ObservedMod
 import { log } from "../lib/log";
 import type { AppConfig } from "./config";
 import { runModeHook, runProbe, type HookResult } from "./hooks";
-import { endGroup, escapedDescendants, readProcTable } from "./proc";
+import { endGroup, escapedDescendants, readDescendants, readProcTable, sameProcessAlive } from "./proc";
 import { procStartTime, procState, type StateStore } from "./store";
 import { nowIso, type EmitFn } from "./util";
 
@@ -33,6 +33,12 @@ export interface AppHooks {
 
 /** How often an adopted process (not our child: no exit event) is checked with kill(pid, 0). */
 const ADOPTED_WATCH_MS = 50;
+/**
+ * After an unexpected exit, the clean-up of the app's other processes starts this much later: its /proc
+ * scan (about 150-200 small reads) must not compete for the CPU with the peer's promotion, which happens
+ * in these milliseconds (the same reason the VIP's re-read waits 100 ms).
+ */
+const GROUP_CLEANUP_DELAY_MS = 100;
 
 export class App {
   state: AppState = "stopped";
@@ -311,8 +317,8 @@ export class App {
   /**
    * Ends (or, with `group.cleanup: report`, lists) the processes left by the main process `pid`: its group,
    * its session, their descendants and those the periodic scan saw leave both; reports them (app.group
-   * event, snapshot, log) when there were any. Starts on the next turn of the event loop, after the failure
-   * event has been written and the VIP's clean-up has started.
+   * event, snapshot, log) when there were any. After a failure it starts GROUP_CLEANUP_DELAY_MS later (the
+   * failure event has been written and the VIP's clean-up has started long before); after a stop at once.
    */
   private endLeftovers(pid: number, trigger: "exit" | "stop"): Promise<void> {
     const deadline = trigger === "stop" && this.stopDeadline !== null ? this.stopDeadline : performance.now() + this.cfg.stopTimeoutMs;
@@ -320,7 +326,7 @@ export class App {
     const known = [...this.escaped.values()];
     this.escaped.clear();
     const kill = this.cfg.group.cleanup === "kill";
-    return new Promise<void>((r) => setImmediate(r))
+    return new Promise<void>((r) => (trigger === "exit" ? setTimeout(r, GROUP_CLEANUP_DELAY_MS) : setImmediate(r)))
       .then(() => endGroup(pid, { deadline, known, kill }))
       .then(
         (r) => {
@@ -354,11 +360,13 @@ export class App {
     const tick = async () => {
       const pid = this.pid;
       if (gen !== this.scanGen || pid === null || this.closed) return;
-      const table = await readProcTable();
+      // The kernel's child lists (reads in proportion to the app's processes), else the whole table.
+      const desc = await readDescendants(pid);
+      const escaped = desc ? desc.filter((p) => p.pgid !== pid && p.sid !== pid) : escapedDescendants(await readProcTable(), pid);
       if (gen !== this.scanGen || this.pid !== pid) return;
-      const live = new Set(table.map((p) => `${p.pid}:${p.startTime}`));
-      for (const [k, v] of this.escaped) if (!live.has(`${v.pid}:${v.startTime}`)) this.escaped.delete(k);
-      for (const p of escapedDescendants(table, pid)) this.escaped.set(p.pid, { pid: p.pid, startTime: p.startTime, comm: p.comm });
+      // Forget the ones that are gone (one reparented after its parent died is still ours: kept).
+      for (const [k, v] of this.escaped) if (!sameProcessAlive(v.pid, v.startTime)) this.escaped.delete(k);
+      for (const p of escaped) this.escaped.set(p.pid, { pid: p.pid, startTime: p.startTime, comm: p.comm });
       this.scanTimer = setTimeout(tick, every);
       this.scanTimer.unref();
     };

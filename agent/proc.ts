@@ -120,6 +120,50 @@ export function membersOf(table: ProcInfo[], leader: number, known: Iterable<{ p
   return [...found.values()].sort((a, b) => a.pid - b.pid);
 }
 
+/**
+ * The live descendants of `root`, read from /proc/PID/task/TID/children (the kernel's child lists): work in
+ * proportion to the app's own processes, not to the whole process table. Null when the kernel does not
+ * offer those files (CONFIG_PROC_CHILDREN): then use readProcTable() and escapedDescendants().
+ */
+export async function readDescendants(root: number): Promise<ProcInfo[] | null> {
+  const out: ProcInfo[] = [];
+  const seen = new Set([root]);
+  const queue = [root];
+  let first = true;
+  while (queue.length) {
+    const pid = queue.shift()!;
+    let tasks: string[];
+    try {
+      tasks = await readdir(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone meanwhile
+    }
+    const kids = new Set<number>();
+    for (const t of tasks) {
+      try {
+        for (const c of (await readFile(`/proc/${pid}/task/${t}/children`, "latin1")).split(" ")) if (c.trim()) kids.add(Number(c));
+      } catch (e) {
+        if (first && (e as NodeJS.ErrnoException).code === "ENOENT" && t === String(pid)) return null;
+      }
+      first = false;
+    }
+    for (const k of kids) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      try {
+        const p = parseStat(await readFile(`/proc/${k}/stat`, "latin1"));
+        if (p && p.state !== "Z" && p.state !== "X") {
+          out.push(p);
+          queue.push(k);
+        }
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return out;
+}
+
 /** Descendants of `root` that left its process group and session (what only a periodic scan can find later). */
 export function escapedDescendants(table: ProcInfo[], root: number): ProcInfo[] {
   const children = new Map<number, ProcInfo[]>();
