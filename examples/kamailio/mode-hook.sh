@@ -1,6 +1,6 @@
 #!/bin/sh
 # Command mode hook for Kamailio through kamcmd (the ctl module): the agent's `command` hook type.
-# Prefer the `jsonrpc` hook (no program started on every failover; see examples/kamailio/README.md).
+# Prefer the `jsonrpc` hook (no program started on every failover; see docs/sip-servers.md).
 # KAMCMD_SOCK: the ctl socket (kamailio.cfg with -A WITH_CTL -A 'CTL_SOCK="tcp:127.0.0.1:2046"').
 set -eu
 sock=${KAMCMD_SOCK:-tcp:127.0.0.1:2046}
