@@ -69,6 +69,8 @@ export class App {
   private escaped = new Map<number, { pid: number; startTime: string; comm: string }>();
   /** The clean-up of the previous process's leftovers: a new process starts after it (its port is free). */
   private cleanup: Promise<void> = Promise.resolve();
+  /** Start time (/proc/PID/stat field 22) of the current main process: bounds what counts as its leftovers. */
+  private leaderStart: string | null = null;
   /** performance.now() time at which a stop sends SIGKILL. */
   private stopDeadline: number | null = null;
   private closed = false;
@@ -158,6 +160,7 @@ export class App {
     }
     this.adopted = true;
     this.pid = rec.pid;
+    this.leaderStart = rec.startTime;
     this.startedAt = nowIso();
     this.mode = rec.mode;
     this.state = pstate === "T" ? "hung" : "running";
@@ -234,6 +237,7 @@ export class App {
     });
     if (child.pid === undefined) return;
     const startTime = procStartTime(child.pid);
+    this.leaderStart = startTime;
     if (startTime) {
       this.store.state.apps[this.name] = { pid: child.pid, startTime, mode: "unknown" };
       this.store.save();
@@ -325,9 +329,10 @@ export class App {
     this.stopDeadline = null;
     const known = [...this.escaped.values()];
     this.escaped.clear();
+    const leaderStartTime = this.leaderStart;
     const kill = this.cfg.group.cleanup === "kill";
     return new Promise<void>((r) => (trigger === "exit" ? setTimeout(r, GROUP_CLEANUP_DELAY_MS) : setImmediate(r)))
-      .then(() => endGroup(pid, { deadline, known, kill }))
+      .then(() => endGroup(pid, { deadline, known, kill, leaderStartTime }))
       .then(
         (r) => {
           const fields = { app: this.name, pid, trigger, count: r.members.length, durationMs: r.durationMs };

@@ -77,6 +77,18 @@ export function sameProcessAlive(pid: number, startTime: string): boolean {
   }
 }
 
+/**
+ * Now, in the unit of /proc/PID/stat's start time (clock ticks since boot; USER_HZ is 100 on Linux), or
+ * null if /proc/uptime cannot be read.
+ */
+export function uptimeTicks(): number | null {
+  try {
+    return Math.ceil(Number(readFileSync("/proc/uptime", "latin1").split(" ")[0]) * 100);
+  } catch {
+    return null;
+  }
+}
+
 export type MemberVia = "group" | "session" | "descendant";
 export interface Member {
   pid: number;
@@ -89,9 +101,18 @@ export interface Member {
  * The processes of the app whose main process had pid `leader` (process group and session id `leader`):
  * its group, its session, and their descendants (a child that called setsid() while its parent lives).
  * `known`: processes a previous scan saw as descendants (checked against their start time).
- * `exclude`: pids never to list (the agent itself).
+ * `exclude`: pids never to list (the agent itself). `bornWithin` (start-time ticks): only processes started
+ * while the app lived count (its main process's start → now): if the whole app is gone and its pid has been
+ * reused by a new session leader meanwhile, that one's group is not the app's.
  */
-export function membersOf(table: ProcInfo[], leader: number, known: Iterable<{ pid: number; startTime: string; comm: string }> = [], exclude: number[] = []): Member[] {
+export function membersOf(
+  table0: ProcInfo[],
+  leader: number,
+  known: Iterable<{ pid: number; startTime: string; comm: string }> = [],
+  exclude: number[] = [],
+  bornWithin?: { from: number; to: number },
+): Member[] {
+  const table = bornWithin ? table0.filter((p) => Number(p.startTime) >= bornWithin.from && Number(p.startTime) <= bornWithin.to) : table0;
   const byPid = new Map(table.map((p) => [p.pid, p]));
   const found = new Map<number, Member>();
   const skip = new Set(exclude);
@@ -214,9 +235,14 @@ const KILL_GRACE_MS = 2000;
  * one) to each, SIGKILL to whatever is still alive at `deadline` (performance.now() time), then waits up to
  * 2 s for them to be gone. `kill: false` only lists them (nothing is signalled).
  */
-export async function endGroup(leader: number, o: { deadline: number; known?: Iterable<{ pid: number; startTime: string; comm: string }>; kill: boolean }): Promise<GroupEnd> {
+export async function endGroup(
+  leader: number,
+  o: { deadline: number; known?: Iterable<{ pid: number; startTime: string; comm: string }>; kill: boolean; leaderStartTime?: string | null },
+): Promise<GroupEnd> {
   const t0 = performance.now();
-  const members = membersOf(await readProcTable(), leader, o.known, [process.pid]);
+  const now = uptimeTicks();
+  const window = o.leaderStartTime && now !== null ? { from: Number(o.leaderStartTime), to: now + 1 } : undefined;
+  const members = membersOf(await readProcTable(), leader, o.known, [process.pid], window);
   const out: GroupEnd = { members, sigkilled: [], survivors: [], durationMs: 0 };
   if (!o.kill || members.length === 0) {
     out.survivors = o.kill ? [] : members.map((m) => m.pid);

@@ -36,6 +36,10 @@ describe("membersOf / escapedDescendants", () => {
   test("a remembered pid now used by another process (other start time) is not listed", () => {
     expect(membersOf(table, 100, [{ pid: 200, startTime: "1", comm: "old" }]).some((x) => x.pid === 200)).toBe(false);
   });
+  test("bornWithin: a process started before the app, or after the clean-up began (a reused pid's group), is not the app's", () => {
+    const t = [p(101, 1, 100, 100, 500), p(102, 1, 100, 100, 50), p(103, 1, 100, 100, 5000)];
+    expect(membersOf(t, 100, [], [], { from: 100, to: 1000 }).map((x) => x.pid)).toEqual([101]);
+  });
   test("escapedDescendants: only descendants outside the root's group and session", () => {
     const live = [p(100, 1, 100, 100), p(101, 100, 100, 100), p(104, 101, 104, 104), p(105, 104, 104, 104), p(106, 1, 106, 106)];
     expect(escapedDescendants(live, 100).map((x) => x.pid)).toEqual([104, 105]);
