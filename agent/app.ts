@@ -69,6 +69,8 @@ export class App {
   private escaped = new Map<number, { pid: number; startTime: string; comm: string }>();
   /** The clean-up of the previous process's leftovers: a new process starts after it (its port is free). */
   private cleanup: Promise<void> = Promise.resolve();
+  /** Bumped by every start and stop: a restart after a failure that waited for its clean-up is then void. */
+  private commandGen = 0;
   /** Start time (/proc/PID/stat field 22) of the current main process: bounds what counts as its leftovers. */
   private leaderStart: string | null = null;
   /** performance.now() time at which a stop sends SIGKILL. */
@@ -188,6 +190,7 @@ export class App {
     // A command (or autostart) starting the app decides its mode from now on, also when it finds the
     // agent's own restart under way.
     this.restartedAfterFailure = false;
+    this.commandGen++;
     if (this.state === "stopping") await this.waitFor(() => this.state !== "stopping", this.cfg.stopTimeoutMs + 2000);
     if (this.state === "running" || this.state === "hung") return { ok: true };
     // The previous process's leftovers first: a forking server's workers would keep its port.
@@ -315,7 +318,9 @@ export class App {
     const w = this.exitWaiters;
     this.exitWaiters = [];
     for (const f of w) f(exit);
-    if (!wasStopping && !this.closed) void cleanup.then(() => this.closed || this.maybeRestart(exit));
+    // The restart policy applies once the leftovers are gone, unless a start or stop came meanwhile.
+    const gen = this.commandGen;
+    if (!wasStopping && !this.closed) void cleanup.then(() => this.closed || gen !== this.commandGen || this.maybeRestart(exit));
   }
 
   /**
@@ -427,6 +432,7 @@ export class App {
   /** SIGTERM to the process group, SIGKILL after stopTimeoutMs; resolves once it has exited. */
   async stop(reason = "stop command"): Promise<{ ok: boolean; error?: string }> {
     clearTimeout(this.restartTimer);
+    this.commandGen++;
     this.restartedAfterFailure = false;
     if (this.pid === null) {
       if (this.state !== "stopped" && this.state !== "failed") this.setState("stopped", reason);

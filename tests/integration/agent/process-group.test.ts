@@ -140,6 +140,18 @@ describe("a forking server is supervised whole", () => {
     expect(g.cleanup.survivors).toEqual([]);
   });
 
+  test("a stop during the clean-up of a failure: no restart afterwards", async () => {
+    const { c, mainPid, w } = await setup();
+    const since = c.events.length;
+    process.kill(mainPid, "SIGKILL");
+    await c.waitEvent((e) => e.type === "app.state" && e.state === "failed", 5000, since);
+    const stop = await c.command({ type: "app.stop", app: "forker" }); // answered once the leftovers are gone
+    expect(stop.ok).toBe(true);
+    for (const p of w.keys()) expect(alive(p)).toBe(false);
+    await new Promise((r) => setTimeout(r, 500)); // longer than the restart back-off (50 ms)
+    expect(c.events.slice(since).some((e) => e.type === "app.state" && e.state === "starting")).toBe(false);
+  });
+
   test("group.cleanup report: the leftovers are listed, not killed", async () => {
     const { c, agent, mainPid, w } = await setup({ cleanup: "report", restart: false });
     const since = c.events.length;
