@@ -11,10 +11,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
-import type { AppSnapshot, AppState, ExitInfo, Health, ObservedMode } from "../protocol/agent";
+import type { AppSnapshot, AppState, ExitInfo, GroupCleanup, Health, ObservedMode } from "../protocol/agent";
 import { log } from "../lib/log";
 import type { AppConfig } from "./config";
 import { runModeHook, runProbe, type HookResult } from "./hooks";
+import { endGroup, escapedDescendants, readDescendants, readProcTable, sameProcessAlive } from "./proc";
 import { procStartTime, procState, type StateStore } from "./store";
 import { nowIso, type EmitFn } from "./util";
 
@@ -32,6 +33,12 @@ export interface AppHooks {
 
 /** How often an adopted process (not our child: no exit event) is checked with kill(pid, 0). */
 const ADOPTED_WATCH_MS = 50;
+/**
+ * After an unexpected exit, the clean-up of the app's other processes starts this much later: its /proc
+ * scan (about 150-200 small reads) must not compete for the CPU with the peer's promotion, which happens
+ * in these milliseconds (the same reason the VIP's re-read waits 100 ms).
+ */
+const GROUP_CLEANUP_DELAY_MS = 100;
 
 export class App {
   state: AppState = "stopped";
@@ -43,6 +50,8 @@ export class App {
   crashLoop = false;
   startedAt: string | null = null;
   adopted = false;
+  /** The last clean-up of processes left behind by a main process that was gone (a forking server's workers). */
+  lastGroup: GroupCleanup | null = null;
 
   private child?: ChildProcess;
   private exitWaiters: ((e: ExitInfo) => void)[] = [];
@@ -54,6 +63,18 @@ export class App {
   private killTimer?: NodeJS.Timeout;
   private adoptTimer?: NodeJS.Timeout;
   private probeGen = 0;
+  private scanTimer?: NodeJS.Timeout;
+  private scanGen = 0;
+  /** Descendants seen by the periodic scan that left the app's group and session (setsid). */
+  private escaped = new Map<number, { pid: number; startTime: string; comm: string }>();
+  /** The clean-up of the previous process's leftovers: a new process starts after it (its port is free). */
+  private cleanup: Promise<void> = Promise.resolve();
+  /** Bumped by every start and stop: a restart after a failure that waited for its clean-up is then void. */
+  private commandGen = 0;
+  /** Start time (/proc/PID/stat field 22) of the current main process: bounds what counts as its leftovers. */
+  private leaderStart: string | null = null;
+  /** performance.now() time at which a stop sends SIGKILL. */
+  private stopDeadline: number | null = null;
   private closed = false;
   /** The current process was started by the agent's own restart after a failure (not by a command). */
   private restartedAfterFailure = false;
@@ -80,6 +101,7 @@ export class App {
       restarts: this.restarts,
       crashLoop: this.crashLoop,
       startedAt: this.startedAt,
+      lastGroup: this.lastGroup,
     };
   }
 
@@ -140,6 +162,7 @@ export class App {
     }
     this.adopted = true;
     this.pid = rec.pid;
+    this.leaderStart = rec.startTime;
     this.startedAt = nowIso();
     this.mode = rec.mode;
     this.state = pstate === "T" ? "hung" : "running";
@@ -152,6 +175,7 @@ export class App {
       }
     }, ADOPTED_WATCH_MS);
     this.adoptTimer.unref();
+    this.startScan();
     // Learn its mode from the app itself, not only from our record.
     if (this.cfg.modeHook && this.state === "running") {
       const r = await runModeHook(this.cfg, this.cfg.modeHook, null);
@@ -166,8 +190,12 @@ export class App {
     // A command (or autostart) starting the app decides its mode from now on, also when it finds the
     // agent's own restart under way.
     this.restartedAfterFailure = false;
+    this.commandGen++;
     if (this.state === "stopping") await this.waitFor(() => this.state !== "stopping", this.cfg.stopTimeoutMs + 2000);
     if (this.state === "running" || this.state === "hung") return { ok: true };
+    // The previous process's leftovers first: a forking server's workers would keep its port.
+    if (this.state !== "starting") await this.cleanup;
+    if ((this.state as AppState) === "running" || (this.state as AppState) === "hung") return { ok: true };
     if (this.state !== "starting") {
       clearTimeout(this.restartTimer);
       this.crashLoop = false;
@@ -202,6 +230,7 @@ export class App {
     this.child = child;
     this.pid = child.pid ?? null;
     this.startedAt = nowIso();
+    this.escaped.clear();
     this.setState("starting", reason);
     child.on("exit", (code, signal) => {
       if (this.child === child) this.onExit(code, signal, signal ? `killed by ${signal}` : `exited with code ${code}`);
@@ -211,6 +240,7 @@ export class App {
     });
     if (child.pid === undefined) return;
     const startTime = procStartTime(child.pid);
+    this.leaderStart = startTime;
     if (startTime) {
       this.store.state.apps[this.name] = { pid: child.pid, startTime, mode: "unknown" };
       this.store.save();
@@ -223,6 +253,7 @@ export class App {
         this.kill("SIGKILL");
       }
     }, this.cfg.startTimeoutMs);
+    this.startScan();
     if (!this.cfg.probe) {
       child.once("spawn", () => {
         if (this.child === child && this.state === "starting") this.becameRunning("spawned (no probe configured)");
@@ -266,6 +297,7 @@ export class App {
     clearTimeout(this.startTimer);
     clearInterval(this.adoptTimer);
     this.stopProbe();
+    this.stopScan();
     this.child = undefined;
     this.lastExit = exit;
     const pid = this.pid;
@@ -274,6 +306,10 @@ export class App {
     this.pid = null;
     this.adopted = false;
     if (!wasStopping) this.hooks.onFailure(this, reason);
+    // Then the rest of a forking server (workers still holding its ports): beside the failover, not in
+    // front of it; the restart waits for it.
+    const cleanup = pid !== null ? this.endLeftovers(pid, wasStopping ? "stop" : "exit") : Promise.resolve();
+    this.cleanup = cleanup;
     if (this.store.state.apps[this.name]?.pid === pid) {
       delete this.store.state.apps[this.name];
       this.store.saveSoon();
@@ -282,7 +318,75 @@ export class App {
     const w = this.exitWaiters;
     this.exitWaiters = [];
     for (const f of w) f(exit);
-    if (!wasStopping && !this.closed) this.maybeRestart(exit);
+    // The restart policy applies once the leftovers are gone, unless a start or stop came meanwhile.
+    const gen = this.commandGen;
+    if (!wasStopping && !this.closed) void cleanup.then(() => this.closed || gen !== this.commandGen || this.maybeRestart(exit));
+  }
+
+  /**
+   * Ends (or, with `group.cleanup: report`, lists) the processes left by the main process `pid`: its group,
+   * its session, their descendants and those the periodic scan saw leave both; reports them (app.group
+   * event, snapshot, log) when there were any. After a failure it starts GROUP_CLEANUP_DELAY_MS later (the
+   * failure event has been written and the VIP's clean-up has started long before); after a stop at once.
+   */
+  private endLeftovers(pid: number, trigger: "exit" | "stop"): Promise<void> {
+    const deadline = trigger === "stop" && this.stopDeadline !== null ? this.stopDeadline : performance.now() + this.cfg.stopTimeoutMs;
+    this.stopDeadline = null;
+    const known = [...this.escaped.values()];
+    this.escaped.clear();
+    const leaderStartTime = this.leaderStart;
+    const kill = this.cfg.group.cleanup === "kill";
+    return new Promise<void>((r) => (trigger === "exit" ? setTimeout(r, GROUP_CLEANUP_DELAY_MS) : setImmediate(r)))
+      .then(() => endGroup(pid, { deadline, known, kill, leaderStartTime }))
+      .then(
+        (r) => {
+          const fields = { app: this.name, pid, trigger, count: r.members.length, durationMs: r.durationMs };
+          if (r.members.length === 0) return log.debug("no processes left by the app's main process", fields);
+          this.lastGroup = {
+            pid,
+            trigger,
+            action: kill ? "killed" : "reported",
+            processes: r.members.slice(0, 1000).map((m) => ({ pid: m.pid, comm: m.comm, via: m.via })),
+            count: r.members.length,
+            sigkilled: r.sigkilled,
+            survivors: r.survivors,
+            at: nowIso(),
+            durationMs: r.durationMs,
+          };
+          this.hooks.emit({ type: "app.group", app: this.name, cleanup: this.lastGroup });
+          const msg = kill ? `ended ${r.members.length} processes left by the app's main process` : `${r.members.length} processes left by the app's main process (not killed: group.cleanup is report)`;
+          log[r.survivors.length ? "error" : trigger === "exit" ? "warn" : "info"](msg, { ...fields, pids: r.members.map((m) => m.pid), sigkilled: r.sigkilled, survivors: r.survivors });
+        },
+        (e: unknown) => log.error("cannot end the processes left by the app's main process", { app: this.name, pid, error: String(e) }),
+      );
+  }
+
+  /** Periodic /proc scan for descendants that leave the group and session (see config `group.scanIntervalMs`). */
+  private startScan() {
+    this.stopScan();
+    const every = this.cfg.group.scanIntervalMs;
+    if (!every) return;
+    const gen = ++this.scanGen;
+    const tick = async () => {
+      const pid = this.pid;
+      if (gen !== this.scanGen || pid === null || this.closed) return;
+      // The kernel's child lists (reads in proportion to the app's processes), else the whole table.
+      const desc = await readDescendants(pid);
+      const escaped = desc ? desc.filter((p) => p.pgid !== pid && p.sid !== pid) : escapedDescendants(await readProcTable(), pid);
+      if (gen !== this.scanGen || this.pid !== pid) return;
+      // Forget the ones that are gone (one reparented after its parent died is still ours: kept).
+      for (const [k, v] of this.escaped) if (!sameProcessAlive(v.pid, v.startTime)) this.escaped.delete(k);
+      for (const p of escaped) this.escaped.set(p.pid, { pid: p.pid, startTime: p.startTime, comm: p.comm });
+      this.scanTimer = setTimeout(tick, every);
+      this.scanTimer.unref();
+    };
+    this.scanTimer = setTimeout(tick, Math.min(every, 1000));
+    this.scanTimer.unref();
+  }
+
+  private stopScan() {
+    this.scanGen++;
+    clearTimeout(this.scanTimer);
   }
 
   private maybeRestart(exit: ExitInfo) {
@@ -328,9 +432,11 @@ export class App {
   /** SIGTERM to the process group, SIGKILL after stopTimeoutMs; resolves once it has exited. */
   async stop(reason = "stop command"): Promise<{ ok: boolean; error?: string }> {
     clearTimeout(this.restartTimer);
+    this.commandGen++;
     this.restartedAfterFailure = false;
     if (this.pid === null) {
       if (this.state !== "stopped" && this.state !== "failed") this.setState("stopped", reason);
+      await this.cleanup; // a failed process's leftovers may still be being ended
       return { ok: true };
     }
     const exited = new Promise<ExitInfo>((r) => this.exitWaiters.push(r));
@@ -338,6 +444,7 @@ export class App {
       const wasHung = this.state === "hung" || procState(this.pid) === "T";
       this.setState("stopping", reason);
       this.stopProbe();
+      this.stopDeadline = performance.now() + this.cfg.stopTimeoutMs;
       this.kill("SIGTERM");
       if (wasHung) this.kill("SIGCONT"); // a stopped process cannot act on SIGTERM until continued
       clearTimeout(this.killTimer);
@@ -348,7 +455,9 @@ export class App {
     }
     const timeout = new Promise<null>((r) => setTimeout(() => r(null), this.cfg.stopTimeoutMs + 3000).unref());
     const e = await Promise.race([exited, timeout]);
-    return e ? { ok: true } : { ok: false, error: `${this.name} did not exit after SIGKILL` };
+    if (!e) return { ok: false, error: `${this.name} did not exit after SIGKILL` };
+    await this.cleanup; // its other processes (bounded: SIGKILL at the stop timeout, then 2 s)
+    return { ok: true };
   }
 
   async restart(): Promise<{ ok: boolean; error?: string }> {
@@ -412,6 +521,7 @@ export class App {
   close() {
     this.closed = true;
     this.stopProbe();
+    this.stopScan();
     clearTimeout(this.restartTimer);
     clearTimeout(this.startTimer);
     clearTimeout(this.killTimer);

@@ -29,7 +29,17 @@ export const VipConfig = z
     prefix: z.number().int().min(1).max(32).default(24),
     interface: z.string().min(1).max(15).default("eth0"),
     driver: z.enum(["linux", "script", "simulated"]),
-    garp: z.object({ count: z.number().int().min(0).max(50).default(5), intervalMs: ms(200) }).strict().default({ count: 5, intervalMs: 200 }),
+    garp: z
+      .object({
+        count: z.number().int().min(0).max(50).default(5),
+        intervalMs: ms(200),
+        /** ARP request (arping -U, the default), ARP reply (arping -A), or both: some devices accept only one. */
+        mode: z.enum(["request", "reply", "both"]).default("request"),
+        /** Announce again every refreshMs while enabled (0 = never; at least 1000). */
+        refreshMs: z.number().int().refine((n) => n === 0 || n >= 1000, "0 (off) or at least 1000").default(0),
+      })
+      .strict()
+      .default({ count: 5, intervalMs: 200, mode: "request", refreshMs: 0 }),
     dad: z
       .object({
         /** Periodic `arping -D` while enabled. */
@@ -67,8 +77,37 @@ export const VipConfig = z
   });
 export type VipConfig = z.infer<typeof VipConfig>;
 
+/** A JSON value of a JSON-RPC hook's params (strings may hold the `{mode}` placeholder). */
+const rpcParam = z.union([z.string().max(256), z.number(), z.boolean(), z.null()]);
+/** JSON-RPC params: by position (an array) or by name (an object), flat JSON values. */
+const rpcParams = z.union([
+  z.array(rpcParam).max(16),
+  z.record(z.string().min(1).max(64), rpcParam).refine((o) => Object.keys(o).length <= 16, "at most 16 params"),
+]);
+const rpcMethod = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, "a JSON-RPC method name: letters, digits, . _ : - only");
+/** Extra request headers (e.g. Authorization): sent, never logged nor reported. */
+const headers = z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "an HTTP header name"), z.string().max(4096).regex(/^[^\r\n]*$/, "no line breaks"));
+
 const ModeHook = z.discriminatedUnion("type", [
   z.object({ type: z.literal("http"), url: z.url({ protocol: /^https?$/ }), timeoutMs: ms(2000) }).strict(),
+  /**
+   * JSON-RPC 2.0 over HTTP POST (Kamailio jsonrpcs + xhttp, OpenSIPS mi_http ...): no program started,
+   * one kept-alive connection. set: `setMethod` with `setParams` (every "{mode}" in a string becomes
+   * primary|backup); any result without an error confirms (a result naming the other mode refuses).
+   * get: `getMethod` with `getParams`; the result must name exactly one of primary/backup.
+   */
+  z
+    .object({
+      type: z.literal("jsonrpc"),
+      url: z.url({ protocol: /^https?$/ }),
+      setMethod: rpcMethod,
+      setParams: rpcParams.refine((p) => Object.values(p).some((v) => typeof v === "string" && v.includes("{mode}")), 'must contain "{mode}" in one of its strings (how the mode reaches the app)'),
+      getMethod: rpcMethod.optional(),
+      getParams: rpcParams.default([]),
+      headers: headers.default({}),
+      timeoutMs: ms(2000),
+    })
+    .strict(),
   z
     .object({ type: z.literal("command"), command: z.string().min(1), args: z.array(z.string()).default([]), timeoutMs: ms(5000) })
     .strict(),
@@ -123,6 +162,17 @@ export const AppConfig = z
     modeHook: ModeHook.optional(),
     probe: Probe.optional(),
     vip: name.optional(),
+    /**
+     * A forking server's other processes once its main process is gone (exit, kill -9, stop): `kill` ends
+     * its process group, its session and their descendants (SIGTERM, SIGKILL after stopTimeoutMs) and
+     * reports them; `report` only reports them. `scanIntervalMs`: how often /proc is scanned while the app
+     * runs for descendants that left the group and session (setsid) and whose parent may die before the
+     * app's main process does; 0 = never (those found through a live parent are still found).
+     */
+    group: z
+      .object({ cleanup: z.enum(["kill", "report"]).default("kill"), scanIntervalMs: ms(5000, 0) })
+      .strict()
+      .default({ cleanup: "kill", scanIntervalMs: 5000 }),
   })
   .strict();
 export type AppConfig = z.infer<typeof AppConfig>;

@@ -25,7 +25,7 @@ const httpsAgent = new https.Agent(keepAlive);
 /** Errors of a pooled connection the server closed meanwhile: the request never reached it. */
 const STALE_SOCKET = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
 
-function httpRequest(url: string, method: "GET" | "PUT", body: string | null, timeoutMs: number, onSent?: () => void): Promise<HttpResult> {
+function httpRequest(url: string, method: "GET" | "PUT" | "POST", body: string | null, timeoutMs: number, onSent?: () => void, extraHeaders: Record<string, string> = {}): Promise<HttpResult> {
   const deadline = performance.now() + timeoutMs;
   return new Promise((resolve) => {
     let done = false;
@@ -46,7 +46,7 @@ function httpRequest(url: string, method: "GET" | "PUT", body: string | null, ti
         {
           method,
           agent: isHttps ? httpsAgent : httpAgent,
-          headers: body !== null ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {},
+          headers: { ...extraHeaders, ...(body !== null ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {}) },
         },
         (res) => {
           gotResponse = true;
@@ -73,7 +73,7 @@ function httpRequest(url: string, method: "GET" | "PUT", body: string | null, ti
         if (done) return;
         // A kept-alive connection closed by the server (idle timeout, app restarted) just as we reused it:
         // the request did not get an answer; send it once more on a new connection (GET and PUT of the
-        // same mode are idempotent).
+        // same mode, and a JSON-RPC set or get of it, are idempotent).
         if (retry && !gotResponse && req.reusedSocket && STALE_SOCKET.has(e.code ?? "")) return attempt(false);
         finish({ status: null, body: "", error: e.message, timedOut: false });
       });
@@ -96,6 +96,62 @@ function modeFromText(s: string): Mode | null {
   return null;
 }
 
+/** The one mode a JSON-RPC result names (a string value "primary" or "backup" anywhere in it), else null. */
+export function modeFromRpcResult(result: unknown): Mode | null {
+  const found = new Set<Mode>();
+  const walk = (v: unknown, depth: number) => {
+    if (depth > 8) return;
+    if (typeof v === "string") {
+      const t = v.trim().toLowerCase();
+      if (t === "primary" || t === "backup") found.add(t);
+    } else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
+    else if (v && typeof v === "object") for (const x of Object.values(v)) walk(x, depth + 1);
+  };
+  walk(result, 0);
+  return found.size === 1 ? [...found][0] : null;
+}
+
+let rpcId = 0;
+type RpcValue = string | number | boolean | null;
+/**
+ * A JSON-RPC 2.0 request body: every "{mode}" in a string param (positional or named) becomes the mode (an
+ * enum value).
+ */
+export function rpcBody(method: string, params: RpcValue[] | Record<string, RpcValue>, mode: Mode | null): string {
+  const fill = (v: RpcValue) => (typeof v === "string" && mode ? v.replaceAll("{mode}", mode) : v);
+  const p = Array.isArray(params) ? params.map(fill) : Object.fromEntries(Object.entries(params).map(([k, v]) => [k, fill(v)]));
+  return JSON.stringify({ jsonrpc: "2.0", method, params: p, id: ++rpcId });
+}
+
+type JsonRpcHook = Extract<ModeHook, { type: "jsonrpc" }>;
+
+async function runRpcHook(app: AppConfig, hook: JsonRpcHook, mode: Mode | null, onSent?: () => void): Promise<HookResult> {
+  const action = mode ? "set-mode" : "get-mode";
+  const t0 = performance.now();
+  const startedAt = nowIso();
+  const base = { kind: "mode-hook" as const, driver: "jsonrpc", action, target: app.name };
+  const method = mode ? hook.setMethod : hook.getMethod;
+  if (!method) return { run: syntheticRun(base, t0, startedAt, false, "", "no getMethod configured"), confirmed: "unknown" };
+  const r = await httpRequest(hook.url, "POST", rpcBody(method, mode ? hook.setParams : hook.getParams, mode), hook.timeoutMs, onSent, hook.headers);
+  let said: Mode | null = null;
+  let error = r.error ?? "";
+  const ok2xx = r.status !== null && r.status >= 200 && r.status < 300;
+  if (ok2xx) {
+    try {
+      const j = JSON.parse(r.body) as { result?: unknown; error?: { code?: unknown; message?: unknown } };
+      if (j.error) error = `JSON-RPC error ${String(j.error.code)}: ${String(j.error.message)}`;
+      else if (!("result" in j)) error = "not a JSON-RPC response (no result)";
+      else said = modeFromRpcResult(j.result);
+    } catch {
+      error = "not a JSON-RPC response (not JSON)";
+    }
+  } else if (!error && r.status !== null) error = `HTTP ${r.status}`;
+  const ok = ok2xx && !error && (mode === null ? said !== null : said === null || said === mode);
+  if (ok2xx && !error && !ok) error = mode ? `the app answered ${said}, not ${mode}` : "the result names no mode (primary or backup)";
+  const run = syntheticRun(base, t0, startedAt, ok, r.status !== null ? `HTTP ${r.status} ${boundText(r.body, 1000)}` : "", error, { timedOut: r.timedOut });
+  return { run, confirmed: ok ? (said ?? mode ?? "unknown") : "unknown" };
+}
+
 export interface HookResult {
   run: DriverRun;
   /** What the app confirmed (null when it did not answer with a mode). */
@@ -109,6 +165,7 @@ export interface HookResult {
 /** `onSent`: called once the request is on its way (http: written to the socket; command: spawned). */
 export async function runModeHook(app: AppConfig, hook: ModeHook, mode: Mode | null, onSent?: () => void): Promise<HookResult> {
   const action = mode ? "set-mode" : "get-mode";
+  if (hook.type === "jsonrpc") return runRpcHook(app, hook, mode, onSent);
   if (hook.type === "command") {
     const run = await runCommand({
       kind: "mode-hook",

@@ -5,7 +5,7 @@
  * the network state (who holds the VIP, the client's ARP entry). Everything it starts is torn down by
  * `teardown()` (processes by PID, then every process left in the namespaces, then the namespaces).
  *
- * Node built-ins + zod only; no Next, no Prisma.
+ * Node built-ins, zod and yaml only; no Next, no Prisma.
  */
 import { spawn, execFile, execFileSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type { ProbeResult, UntilResult } from "./probe";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -164,7 +165,13 @@ export interface AgentSpec {
   dadIntervalMs?: number;
   sipPort?: number;
   simControlPort?: number;
+  /** The supervised SIP server: the simulated one (default) or a real Kamailio (lab/kamailio.app.yaml). */
+  sip?: SipServerKind;
+  /** Kamailio's JSON-RPC port on the namespace's own 127.0.0.1 (default 5071). */
+  rpcPort?: number;
 }
+
+export type SipServerKind = "sim" | "kamailio";
 
 export interface AgentProc {
   host: HostNode;
@@ -267,7 +274,7 @@ export class Lab {
     const dir = path.join(this.workDir, spec.host);
     mkdirSync(dir, { recursive: true });
     const template = readFileSync(path.join(REPO, "lab", "agent.template.yaml"), "utf8");
-    const yaml = render(template, {
+    const values = {
       HOST_NAME: spec.host,
       HOST_ADDR: this.addr[spec.host],
       AGENT_PORT: port,
@@ -282,7 +289,17 @@ export class Lab {
       SIP_PORT: spec.sipPort ?? 5060,
       SIM_CONTROL_PORT: spec.simControlPort ?? 7060,
       AUTOSTART_MODE: spec.autostartMode ?? "backup",
-    });
+      RUN_DIR: path.join(dir, "run"),
+      RPC_PORT: spec.rpcPort ?? 5071,
+    };
+    let yaml = render(template, values);
+    if (spec.sip === "kamailio") {
+      // The same agent, VIP and policies; the app entry replaced by Kamailio's.
+      mkdirSync(values.RUN_DIR, { recursive: true });
+      const config = parseYaml(yaml) as { apps: unknown[] };
+      config.apps[0] = parseYaml(render(readFileSync(path.join(REPO, "lab", "kamailio.app.yaml"), "utf8"), values));
+      yaml = `# rendered by lab/harness.ts from lab/agent.template.yaml and lab/kamailio.app.yaml\n${stringifyYaml(config)}`;
+    }
     const configFile = path.join(dir, "agent.yaml");
     writeFileSync(configFile, yaml, { mode: 0o600 });
     const logFile = path.join(dir, "agent.log");
@@ -316,6 +333,36 @@ export class Lab {
       }
     }
     return null;
+  }
+
+  /**
+   * Kamailio's processes in a host namespace: `main`, the one the agent started (it leads its own process
+   * group), and `all` (main and workers, also workers left behind by a main process that is gone).
+   */
+  async kamailioPids(node: HostNode): Promise<{ main: number | null; all: number[]; groups: Map<number, number[]> }> {
+    const all: number[] = [];
+    const groups = new Map<number, number[]>();
+    let main: number | null = null;
+    for (const pid of await this.pids(node)) {
+      try {
+        const st = readFileSync(`/proc/${pid}/stat`, "latin1");
+        if (st.slice(st.indexOf("(") + 1, st.lastIndexOf(")")) !== "kamailio") continue;
+        const rest = st.slice(st.lastIndexOf(")") + 2).split(" ");
+        if (rest[0] === "Z") continue;
+        const pgid = Number(rest[2]);
+        all.push(pid);
+        groups.set(pgid, [...(groups.get(pgid) ?? []), pid]);
+        if (pgid === pid) main = pid;
+      } catch {
+        /* gone */
+      }
+    }
+    return { main, all, groups };
+  }
+
+  /** The PID of the supervised SIP server's main process in a host namespace (sim or Kamailio). */
+  async sipPid(node: HostNode, kind: SipServerKind): Promise<number | null> {
+    return kind === "kamailio" ? (await this.kamailioPids(node)).main : this.simPid(node);
   }
 
   /** Hosts whose eth0 holds the VIP right now (from `ip -o addr` inside each namespace). */
@@ -373,13 +420,17 @@ export class Lab {
     return new ProberClient(child);
   }
 
-  /** One sipp OPTIONS call from the client to target (default the VIP). Passes only on a 200 naming a host. */
-  async sipp(target = `${this.addr.vip}:5060`, timeoutS = 3): Promise<{ ok: boolean; code: number; host: string | null; role: string | null; output: string }> {
+  /**
+   * One sipp OPTIONS call from the client to target (default the VIP). Passes only on a 200 naming a host.
+   * `scenario`: other sipp arguments instead of lab/options.xml (e.g. ["-sn", "uac"] for a call, or
+   * ["-sf", "lab/register.xml"]).
+   */
+  async sipp(target = `${this.addr.vip}:5060`, timeoutS = 3, scenario: string[] = ["-sf", path.join(REPO, "lab", "options.xml")]): Promise<{ ok: boolean; code: number; host: string | null; role: string | null; output: string }> {
     const logFile = path.join(this.workDir, `sipp-${randomBytes(4).toString("hex")}.log`);
     const r = await this.execIn(
       "client",
       "sipp",
-      ["-sf", path.join(REPO, "lab", "options.xml"), "-m", "1", "-t", "u1", "-i", this.addr.client, "-p", "0", "-nostdin",
+      [...scenario, "-m", "1", "-t", "u1", "-i", this.addr.client, "-p", "0", "-nostdin",
         "-timeout", `${timeoutS}s`, "-timeout_error", "-trace_logs", "-log_file", logFile, target],
       (timeoutS + 5) * 1000,
     );
@@ -390,7 +441,7 @@ export class Lab {
     } catch {
       /* no log: the call failed before the 200 */
     }
-    const m = /host=(\S*) role=(\S*)/.exec(log);
+    const m = /host=(\S*)(?: role=(\S*))?/.exec(log);
     return { ok: r.code === 0, code: r.code, host: m?.[1] || null, role: m?.[2] || null, output: (r.stdout + r.stderr).slice(-2000) };
   }
 

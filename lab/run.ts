@@ -10,6 +10,8 @@
  *   --build   run `next build` even if a build exists (otherwise only when .next/BUILD_ID is missing)
  *   --dev     run the panel in development mode (no build needed; pages compile on first request)
  *   --verbose the panel's log on this terminal instead of <lab dir>/server.log
+ *   --sip kamailio  supervise a real Kamailio (examples/kamailio/kamailio.cfg, lab/kamailio.app.yaml)
+ *             instead of the simulated SIP Server (`--sip sim`, the default); needs `apt-get install kamailio`
  *
  * Environment: SY_LAB_PREFIX, SY_LAB_* addresses (see scripts/lab.sh), DATABASE_URL (else a throwaway
  * embedded Postgres in the lab's temp folder), LAB_ADMIN_USERNAME / LAB_ADMIN_PASSWORD (else admin and a
@@ -35,6 +37,7 @@ const Args = z.object({
   build: z.boolean().default(false),
   verbose: z.boolean().default(false),
   dev: z.boolean().default(false),
+  sip: z.enum(["sim", "kamailio"]).default("sim"),
 });
 
 function freePort(preferred: number): Promise<number> {
@@ -78,6 +81,7 @@ async function main(): Promise<number> {
       build: { type: "boolean" },
       verbose: { type: "boolean" },
       dev: { type: "boolean" },
+      sip: { type: "string" },
     },
   });
   const parsed = Args.safeParse(values);
@@ -87,6 +91,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const args = parsed.data;
+  if (args.sip === "kamailio" && (await exec("sh", ["-c", "command -v kamailio"])).code !== 0)
+    throw new Error("--sip kamailio: kamailio not found (apt-get install -y kamailio)");
   for (const tool of ["ip", "arping", "nft"]) {
     if ((await exec("sh", ["-c", `command -v ${tool}`])).code !== 0)
       throw new Error(`${tool} not found: install iproute2, iputils-arping and nftables (apt-get install -y iproute2 iputils-arping nftables sip-tester)`);
@@ -140,8 +146,8 @@ async function main(): Promise<number> {
     chmodSync(lab.workDir, 0o755); // the embedded Postgres runs as the postgres user and needs to reach its folder
     const token = randomToken();
     await Promise.all([
-      lab.startAgent({ host: "host1", token, autostartMode: "primary" }),
-      lab.startAgent({ host: "host2", token, autostartMode: "backup" }),
+      lab.startAgent({ host: "host1", token, autostartMode: "primary", sip: args.sip }),
+      lab.startAgent({ host: "host2", token, autostartMode: "backup", sip: args.sip }),
     ]);
     if (interrupted) return 0;
 
@@ -221,7 +227,7 @@ async function main(): Promise<number> {
     const P = lab.prefix;
     const vip = lab.addr.vip;
     const box = [
-      `Switchyard network lab is up (prefix ${P}, namespaces ${P}-host1 ${P}-host2 ${P}-client ${P}-br)`,
+      `Switchyard network lab is up (prefix ${P}, namespaces ${P}-host1 ${P}-host2 ${P}-client ${P}-br)${args.sip === "kamailio" ? ", SIP server: Kamailio" : ""}`,
       ``,
       `  Panel:     http://localhost:${port}`,
       `  Username:  ${adminUser}`,
@@ -234,7 +240,9 @@ async function main(): Promise<number> {
       `    ip netns exec ${P}-client node_modules/.bin/tsx lab/probe.ts watch --target ${vip}:5060`,
       `    ip netns exec ${P}-client sipp -sf lab/options.xml -m 1 -t u1 -i ${lab.addr.client} -p 0 -nostdin -timeout 3s -timeout_error ${vip}:5060`,
       `  Faults:`,
-      `    kill -9 the primary's SIP Server:  kill -9 $(ip netns pids ${P}-host1 | xargs ps -o pid=,args= -p | awk '/sim\\/main.ts/{print $1}')`,
+      args.sip === "kamailio"
+        ? `    kill -9 the primary's Kamailio:    kill -9 $(ip netns pids ${P}-host1 | xargs ps -o pid=,pgid=,comm= -p | awk '$1==$2 && $3=="kamailio"{print $1}')`
+        : `    kill -9 the primary's SIP Server:  kill -9 $(ip netns pids ${P}-host1 | xargs ps -o pid=,args= -p | awk '/sim\\/main.ts/{print $1}')`,
       `    cut host1 from the panel only:     SY_LAB_PREFIX=${P} scripts/lab.sh cut host1   (restore: ... restore host1)`,
       `    who holds the VIP:                 SY_LAB_PREFIX=${P} scripts/lab.sh status`,
       `  Logs: ${lab.workDir} (server.log, host1/agent.log, host2/agent.log, */state/logs/sip.log)`,

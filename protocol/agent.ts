@@ -80,6 +80,28 @@ export const Health = z.object({
 });
 export type Health = z.infer<typeof Health>;
 
+/**
+ * What the agent found and ended of an app's processes once its main process was gone (a forking server's
+ * workers: its process group, its session, and descendants that left both). See docs/agent.md.
+ */
+export const GroupCleanup = z.object({
+  /** The main process that exited (the group and session id). */
+  pid: z.number().int(),
+  /** exit: the main process died by itself (or was killed by someone else); stop: a stop or restart. */
+  trigger: z.enum(["exit", "stop"]),
+  /** killed: SIGTERM, SIGKILL after the stop timeout; reported: listed only (`group.cleanup: report`). */
+  action: z.enum(["killed", "reported"]),
+  processes: z.array(z.object({ pid: z.number().int(), comm: z.string(), via: z.enum(["group", "session", "descendant"]) })).max(1000),
+  count: z.number().int(),
+  /** Still alive at the stop timeout: sent SIGKILL. */
+  sigkilled: z.array(z.number().int()),
+  /** Still alive after SIGKILL (or not signalled, with action "reported"). */
+  survivors: z.array(z.number().int()),
+  at: z.string(),
+  durationMs: z.number(),
+});
+export type GroupCleanup = z.infer<typeof GroupCleanup>;
+
 export const AppSnapshot = z.object({
   name,
   state: AppState,
@@ -92,6 +114,8 @@ export const AppSnapshot = z.object({
   restarts: z.number().int(),
   crashLoop: z.boolean(),
   startedAt: z.string().nullable(),
+  /** The last clean-up of leftover processes (absent from older agents, null until one happened). */
+  lastGroup: GroupCleanup.nullable().optional(),
 });
 export type AppSnapshot = z.infer<typeof AppSnapshot>;
 
@@ -138,6 +162,8 @@ export const AgentEvent = z.discriminatedUnion("type", [
   }),
   ev("app.mode", { app: name, mode: ObservedMode, run: DriverRun.nullable() }),
   ev("app.health", { app: name, health: Health }),
+  /** Processes of the app left after its main process was gone, and what the agent did to them. */
+  ev("app.group", { app: name, cleanup: GroupCleanup }),
   ev("app.crashloop", { app: name, restarts: z.number().int(), reason: z.string() }),
   ev("vip.state", { vip: name, observed: VipObserved, desired: z.enum(["enabled", "disabled"]) }),
   ev("vip.run", { vip: name, run: DriverRun }),

@@ -78,11 +78,12 @@ run_vitest_tier() { # tier config
 
 # Debian's Chromium for Playwright (and lab tests). Returns non-zero with instructions if unavailable.
 # Debian packages the tests use: chromium (Playwright) and, for the network lab and the linux VIP driver
-# tests, iproute2, iputils-arping, nftables and sip-tester (sipp); prometheus for promtool (the metrics
-# tests check the exposition and the example rules with it). As root, whatever is missing is
+# tests, iproute2, iputils-arping, nftables, sip-tester (sipp) and kamailio (the real SIP server of the
+# Kamailio agent and lab tests); prometheus for promtool (the metrics tests check the exposition and the
+# example rules with it). As root, whatever is missing is
 # installed with apt-get; otherwise we say how. Without the lab tools the lab suites skip with that reason;
 # without chromium the e2e tier fails.
-LAB_PACKAGES=(iproute2 iputils-arping nftables sip-tester prometheus)
+LAB_PACKAGES=(iproute2 iputils-arping nftables sip-tester kamailio prometheus)
 missing_packages() {
   local p
   for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"; done

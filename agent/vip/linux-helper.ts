@@ -9,7 +9,7 @@
  *
  *   add | del          foreground: `ip addr add|del CIDR dev IF`; answered by
  *                      `@@o LINE` (stdout) / `@@e LINE` (stderr) lines, then `@@end add|del EXITCODE`
- *   arp ID             background (arping -U -c 1 lives about 1 s): `@@aID.o LINE` lines as arping writes them
+ *   arp ID [A]         background (arping -U -c 1, with A: -A, an ARP reply; lives about 1 s): `@@aID.o LINE` lines as arping writes them
  *                      (its stdout line-buffered by libstdbuf when given: the "ARPING" header is printed just
  *                      before the first packet), then `@@aID.e LINE`, then `@@aID.end EXITCODE`
  *
@@ -37,9 +37,10 @@ step() {
 }
 arp() {
   f="$dir/a$(($1 % 16))"
+  case $2 in A) op=-A ;; *) op=-U ;; esac
   {
-    if [ -n "$lib" ]; then LD_PRELOAD="$lib\${LD_PRELOAD:+:$LD_PRELOAD}" _STDBUF_O=L "$arping" -U -c 1 -I "$dev" "$addr" 2>"$f.e"
-    else "$arping" -U -c 1 -I "$dev" "$addr" 2>"$f.e"; fi
+    if [ -n "$lib" ]; then LD_PRELOAD="$lib\${LD_PRELOAD:+:$LD_PRELOAD}" _STDBUF_O=L "$arping" $op -c 1 -I "$dev" "$addr" 2>"$f.e"
+    else "$arping" $op -c 1 -I "$dev" "$addr" 2>"$f.e"; fi
     echo $? >"$f.rc"
   } | while IFS= read -r l || [ -n "$l" ]; do printf '@@a%s.o %s\\n' "$1" "$l"; done
   read rc <"$f.rc" || rc=255
@@ -47,11 +48,11 @@ arp() {
   printf '@@a%s.end %s\\n' "$1" "$rc"
 }
 printf '@@ready\\n'
-while read -r cmd arg; do
+while read -r cmd arg kind; do
   case $cmd in
     add) step add "$ip" addr add "$cidr" dev "$dev" ;;
     del) step del "$ip" addr del "$cidr" dev "$dev" ;;
-    arp) case $arg in ''|*[!0-9]*) printf '@@bad %s\\n' "$cmd" ;; *) arp "$arg" & ;; esac ;;
+    arp) case $arg in ''|*[!0-9]*) printf '@@bad %s\\n' "$cmd" ;; *) arp "$arg" "$kind" & ;; esac ;;
     *) printf '@@bad %s\\n' "$cmd" ;;
   esac
 done
@@ -288,14 +289,14 @@ export class LinuxHelper {
    * printed as the first packet goes out); the promise resolves when arping exits (about 1 s), or null when
    * the helper is unavailable (before anything was sent: the caller spawns arping itself).
    */
-  arp(action: string, timeoutMs: number, onLine?: (line: string) => void): Promise<DriverRun | null> | null {
+  arp(action: string, timeoutMs: number, onLine?: (line: string) => void, reply = false): Promise<DriverRun | null> | null {
     const c = this.child;
     if (!this.available || !c?.stdin?.writable) return null;
     const id = this.nextArp++;
     return new Promise((resolve) => {
       const p = this.pending(action, resolve, timeoutMs, () => this.bg.delete(id), onLine);
       this.bg.set(id, p);
-      c.stdin!.write(`arp ${id}\n`);
+      c.stdin!.write(`arp ${id}${reply ? " A" : ""}\n`);
       // Without libstdbuf arping's stdout is block-buffered (nothing before it exits): the ARP is then
       // acknowledged once handed to the helper, like a direct spawn acknowledged at its "spawn" event.
       if (!this.spec.libstdbuf && p.onLine) {

@@ -50,6 +50,7 @@ export class LinuxDriver implements VipDriver {
   /** Resident shell running `ip addr add/del` and the first ARP (null: direct spawns only). */
   private readonly helper: LinuxHelper | null;
   private arpTimers: NodeJS.Timeout[] = [];
+  private refreshTimer?: NodeJS.Timeout;
 
   constructor(private readonly cfg: VipConfig) {
     // The resident shell helper (./linux-helper.ts), unless the VIP's configuration turns it off.
@@ -142,6 +143,7 @@ export class LinuxDriver implements VipDriver {
   private cancelArps() {
     for (const t of this.arpTimers) clearTimeout(t);
     this.arpTimers = [];
+    clearInterval(this.refreshTimer);
   }
 
   /** Starts the GARP burst; resolves when the first ARP is on its way (arping's header line, or its exit). */
@@ -150,11 +152,15 @@ export class LinuxDriver implements VipDriver {
     this.cancelArps();
     if (c.garp.count === 0)
       return Promise.resolve(syntheticRun({ kind: "vip", driver: "linux", action: "arp", target: c.name }, performance.now(), nowIso(), true, "gratuitous ARP disabled (garp.count 0)"));
-    const send = (i: number, onLine?: (line: string) => void) => {
-      const args = ["-U", "-c", "1", "-I", c.interface, c.address];
-      // The first ARP through the resident helper (no Node fork on the hot path); the later ones, 100 ms
+    // garp.mode: ARP request (arping -U), ARP reply (arping -A), or both (the request first; some devices
+    // take only one kind).
+    const kinds: boolean[] = c.garp.mode === "both" ? [false, true] : [c.garp.mode === "reply"];
+    const label = (i: number, reply: boolean) => (i < 0 ? "[refresh" : `[${i + 1}/${c.garp.count}`) + (c.garp.mode === "both" ? (reply ? " reply]" : " request]") : "]");
+    const send = (i: number, reply: boolean, onLine?: (line: string) => void) => {
+      const args = [reply ? "-A" : "-U", "-c", "1", "-I", c.interface, c.address];
+      // The first burst through the resident helper (no Node fork on the hot path); the later ones, 100 ms
       // and more after, and any ARP while the helper is down, as direct spawns.
-      const viaHelper = i === 0 ? this.helper?.arp("arp", 5000, onLine) : null;
+      const viaHelper = i === 0 ? this.helper?.arp("arp", 5000, onLine, reply) : null;
       const direct = () =>
         runVip(c, `arp`, c.commands.arping, args, 5000, (child) => {
           if (!onLine) return;
@@ -165,7 +171,7 @@ export class LinuxDriver implements VipDriver {
         }, LIBSTDBUF ? preloadEnv(LIBSTDBUF) : undefined);
       const p = viaHelper ? viaHelper.then((r) => r ?? direct()) : direct();
       return p.then((run) => {
-        run.stdout = boundText(`[${i + 1}/${c.garp.count}] ${run.stdout}`);
+        run.stdout = boundText(`${label(i, reply)} ${run.stdout}`);
         ctx.emitRun(run);
         if (!run.ok) log.warn("gratuitous ARP failed", { vip: c.name, exitCode: run.exitCode, stderr: run.stderr });
         return run;
@@ -175,10 +181,12 @@ export class LinuxDriver implements VipDriver {
     const startedAt = nowIso();
     const p = new Promise<DriverRun>((resolve) => {
       let done = false;
-      const first = send(0, (line) => {
+      const first = send(0, kinds[0]!, (line) => {
         if (done) return;
         done = true;
-        resolve(syntheticRun({ kind: "vip", driver: "linux", action: "arp", target: c.name }, t0, startedAt, true, `[1/${c.garp.count}] sending: ${line.trim()}`, "", {}));
+        resolve(syntheticRun({ kind: "vip", driver: "linux", action: "arp", target: c.name }, t0, startedAt, true, `${label(0, kinds[0]!)} sending: ${line.trim()}`, "", {}));
+        // The other kind (mode both) right after, off the acknowledgement's path.
+        for (const k of kinds.slice(1)) setImmediate(() => ctx.current() && void send(0, k));
       });
       first.then((run) => {
         if (done) return;
@@ -190,9 +198,18 @@ export class LinuxDriver implements VipDriver {
       this.arpTimers.push(
         setTimeout(() => {
           // Only while this enable is still the VIP's latest action (a disable also cancels the timers).
-          if (ctx.current()) void send(i);
+          if (ctx.current()) for (const k of kinds) void send(i, k);
         }, i * c.garp.intervalMs),
       );
+    }
+    // garp.refreshMs: announce again periodically while this enable stands (a neighbour that missed the
+    // burst, or whose entry went stale, learns the holder again); a disable or a newer action stops it.
+    if (c.garp.refreshMs > 0) {
+      this.refreshTimer = setInterval(() => {
+        if (!ctx.current()) return clearInterval(this.refreshTimer);
+        for (const k of kinds) void send(-1, k);
+      }, c.garp.refreshMs);
+      this.refreshTimer.unref();
     }
     return p;
   }

@@ -41,6 +41,8 @@ export function applyEvent(s: AgentSnapshot, e: AgentEvent): AgentSnapshot {
         return { ...a, health: e.health };
       case "app.crashloop":
         return { ...a, crashLoop: true, restarts: e.restarts };
+      case "app.group":
+        return { ...a, lastGroup: e.cleanup };
     }
     return a;
   });

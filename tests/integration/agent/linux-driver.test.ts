@@ -23,6 +23,7 @@ const H2 = "198.18.0.202";
 const ROOT = "198.18.0.250";
 const VIP = "198.18.0.210";
 const VIP2 = "198.18.0.211";
+const VIP3 = "198.18.0.212";
 const REFUSE = path.join(tempDir("refuse-"), "refuse");
 
 const sh = (args: string[], allowFail = false): string => {
@@ -101,6 +102,7 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
             observeIntervalMs: 300,
           },
           { name: "vip2", address: VIP2, prefix: 24, interface: "eth0", driver: "linux", garp: { count: 1, intervalMs: 100 }, dad: { enabled: false }, observeIntervalMs: 300 },
+          { name: "vip3", address: VIP3, prefix: 24, interface: "eth0", driver: "linux", garp: { count: 2, intervalMs: 100, mode: "both", refreshMs: 1000 }, dad: { enabled: false }, observeIntervalMs: 300 },
         ],
         apps: [
           {
@@ -152,6 +154,43 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
     const off = await client.command({ type: "vip.disable", vip: "vip" });
     expect(off.ok && off.snapshot.vips[0].observed).toBe("disabled");
     expect(hasVip(NS.h1)).toBe(false);
+  });
+
+  test("gratuitous ARP as request and reply (garp.mode both), refreshed every refreshMs while enabled, stopped by the disable", async () => {
+    // host2 counts the ARP requests and replies whose sender is VIP3 (nft, arp family, in its namespace)
+    const nft = (...a: string[]) => sh(["ip", "netns", "exec", NS.h2, "nft", ...a]);
+    nft("add", "table", "arp", "sya_garp");
+    nft("add", "chain", "arp", "sya_garp", "in", "{ type filter hook input priority 0; }");
+    nft("add", "rule", "arp", "sya_garp", "in", "arp", "operation", "request", "arp", "saddr", "ip", VIP3, "counter");
+    nft("add", "rule", "arp", "sya_garp", "in", "arp", "operation", "reply", "arp", "saddr", "ip", VIP3, "counter");
+    const counts = () => {
+      const out = nft("list", "chain", "arp", "sya_garp", "in");
+      const n = (op: string) => Number(new RegExp(`operation ${op} .*counter packets (\\d+)`).exec(out)?.[1] ?? NaN);
+      return { request: n("request"), reply: n("reply") };
+    };
+    const h1mac = mac(NS.h1);
+    ip("-n", NS.h2, "neigh", "replace", VIP3, "lladdr", "02:00:00:00:00:97", "dev", "eth0", "nud", "stale");
+    const ack = await client.command({ type: "vip.enable", vip: "vip3" });
+    expect(ack.ok).toBe(true);
+    if (!ack.ok) return;
+    expect(ack.runs.map((r) => r.action)).toEqual(["enable", "arp"]);
+    expect(ack.runs[1].stdout).toMatch(/^\[1\/2 request\] sending/);
+    // the burst: 2 requests and 2 replies; then one of each per refresh (1 s)
+    await new Promise((r) => setTimeout(r, 600));
+    const burst = counts();
+    expect(burst).toEqual({ request: 2, reply: 2 });
+    expect(ip("-n", NS.h2, "neigh", "show", VIP3, "dev", "eth0")).toContain(h1mac);
+    await client.waitEvent((e) => e.type === "vip.run" && e.vip === "vip3" && e.run.stdout.startsWith("[refresh reply]"), 3000);
+    const refreshed = counts();
+    expect(refreshed.request).toBeGreaterThanOrEqual(3);
+    expect(refreshed.reply).toBeGreaterThanOrEqual(3);
+    const off = await client.command({ type: "vip.disable", vip: "vip3" });
+    expect(off.ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500)); // more than a refresh interval: nothing more is sent
+    const after = counts();
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(counts()).toEqual(after);
+    console.log(`garp.mode both + refreshMs 1000: burst ${JSON.stringify(burst)}, after the first refresh ${JSON.stringify(refreshed)}, none after the disable`);
   });
 
   test("disabling an absent VIP succeeds (idempotent: iproute2 6.1 says 'Address not found')", async () => {
@@ -259,18 +298,18 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
       return procs.filter((p) => !pids.has(p.ppid)).map((p) => p.pid);
     };
     const before = helpers();
-    expect(before).toHaveLength(2);
+    expect(before).toHaveLength(3);
     for (const pid of before) process.kill(Number(pid), "SIGKILL");
     // at once (helper down or just restarting): the VIP still moves, with direct spawns if need be
     const en = await client.command({ type: "vip.enable", vip: "vip" });
     expect(en.ok && en.runs.map((r) => `${r.action}:${r.ok}`)).toEqual(["enable:true", "arp:true"]);
     expect(hasVip(NS.h1)).toBe(true);
     let after: string[] = [];
-    for (let i = 0; i < 60 && after.length !== 2; i++) {
+    for (let i = 0; i < 60 && after.length !== 3; i++) {
       await new Promise((r) => setTimeout(r, 50));
       after = helpers();
     }
-    expect(after).toHaveLength(2);
+    expect(after).toHaveLength(3);
     expect(after.some((p) => before.includes(p))).toBe(false);
     const off = await client.command({ type: "vip.disable", vip: "vip" });
     expect(off.ok && off.runs[0]).toMatchObject({ action: "disable", ok: true, exitCode: 0 });
