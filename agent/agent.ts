@@ -27,6 +27,7 @@ import {
 import { log } from "../lib/log";
 import { App } from "./app";
 import { Fence } from "./fence";
+import { AgentMetrics } from "./metrics";
 import type { AgentConfig } from "./config";
 import { runModeHook, type HookResult } from "./hooks";
 import { HandshakeRefusals } from "./refusals";
@@ -84,6 +85,8 @@ export class Agent {
   private seq = 0;
   private io?: Server<ControllerToAgent, AgentToController>;
   private httpServer?: http.Server | https.Server;
+  private readonly metrics: AgentMetrics;
+  private metricsServer?: http.Server;
   private tokenDigests: Buffer[];
   private lock = new KeyedLock();
   /** Takes the fencing VIPs down when no controller has pinged for as long as the last ping said (./fence.ts). */
@@ -100,11 +103,20 @@ export class Agent {
     this.agentId = this.cfg.agentId ?? os.hostname();
     this.store = new StateStore(this.cfg.stateDir);
     const emit: EmitFn = (e) => this.emit(e);
-    for (const v of this.cfg.vips) this.vips.set(v.name, new Vip(v, this.store, emit));
+    this.metrics = new AgentMetrics({
+      snapshot: () => this.snapshot(),
+      controllerConnected: () => (this.io?.of(AGENT_NAMESPACE).sockets.size ?? 0) > 0,
+    });
+    for (const v of this.cfg.vips) this.vips.set(v.name, new Vip(v, this.store, emit, (run, how) => this.metrics.vipRun(v.name, run, how)));
     for (const a of this.cfg.apps)
       this.apps.set(
         a.name,
-        new App(a, this.store, { emit, onFailure: (app, reason) => this.onAppFailure(app, reason), onRestarted: (app) => this.onAppRestarted(app) }),
+        new App(a, this.store, {
+          emit,
+          onFailure: (app, reason) => this.onAppFailure(app, reason),
+          onRestarted: (app) => this.onAppRestarted(app),
+          onProbe: (app, ok) => this.metrics.probe(app.name, ok),
+        }),
       );
   }
 
@@ -115,6 +127,7 @@ export class Agent {
   private emit(e: Parameters<EmitFn>[0]) {
     const ev = { ...e, seq: ++this.seq, at: nowIso() } as AgentEvent;
     this.io?.of(AGENT_NAMESPACE).emit("event", ev);
+    this.metrics.event(ev);
   }
 
   snapshot(): AgentSnapshot {
@@ -256,6 +269,10 @@ export class Agent {
       this.httpServer!.once("error", reject);
       this.httpServer!.listen(c.listen.port, c.listen.host, () => resolve());
     });
+    if (c.metrics) {
+      this.metricsServer = await this.metrics.listen(c.metrics.listen.host, c.metrics.listen.port);
+      log.info("metrics listening (no authentication)", { url: `http://${c.metrics.listen.host}:${c.metrics.listen.port}/metrics` });
+    }
     const addr = this.httpServer.address() as { port: number; address: string };
     log.info("agent listening", {
       host: addr.address,
@@ -492,6 +509,7 @@ export class Agent {
   }
 
   async close() {
+    this.metricsServer?.close();
     this.fence.close();
     for (const a of this.apps.values()) a.close();
     for (const v of this.vips.values()) v.close();

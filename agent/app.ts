@@ -29,6 +29,8 @@ export interface AppHooks {
    * `backup` (a restarted server never becomes primary by itself).
    */
   onRestarted: (app: App) => void;
+  /** Each health probe's result (metrics). */
+  onProbe?: (app: App, ok: boolean) => void;
 }
 
 /** How often an adopted process (not our child: no exit event) is checked with kill(pid, 0). */
@@ -477,6 +479,7 @@ export class App {
       if (gen !== this.probeGen || this.closed || this.pid === null) return;
       const out = await runProbe(this.cfg, p);
       if (gen !== this.probeGen || this.pid === null) return;
+      this.hooks.onProbe?.(this, out.ok);
       this.onProbe(out.ok, out.error);
       // While starting, probe fast so that "running" is reported soon after the app is ready.
       const next = this.state === "starting" ? Math.min(25, p.intervalMs) : p.intervalMs;

@@ -194,6 +194,13 @@ export const AgentConfig = z
     logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
     vips: z.array(VipConfig).default([]),
     apps: z.array(AppConfig).default([]),
+    /** GET /metrics (Prometheus) on a listener of its own, without authentication: bind it to a management address. */
+    metrics: z
+      .object({
+        listen: z.object({ host: z.string().min(1).default("127.0.0.1"), port: z.number().int().min(1).max(65535) }).strict(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -62,6 +62,11 @@ export class Vip {
     readonly cfg: VipConfig,
     private readonly store: StateStore,
     private readonly emit: EmitFn,
+    /**
+     * Every driver run of this VIP (metrics): `recorded`, an action's run (also one only sent in a command's
+     * acknowledgement); `sent`, one gratuitous ARP of a burst actually sent.
+     */
+    private readonly onRun: (run: DriverRun, how: "recorded" | "sent") => void = () => {},
   ) {
     this.driver = createDriver(cfg, store);
     this.desired = store.state.vips[cfg.name]?.desired ?? "disabled";
@@ -149,9 +154,13 @@ export class Vip {
       current: () => gen === this.gen,
       record: (run, emit = true) => {
         this.lastRun = run;
+        this.onRun(run, "recorded");
         if (emit) this.emit({ type: "vip.run", vip: this.cfg.name, run });
       },
-      emitRun: (run) => this.emit({ type: "vip.run", vip: this.cfg.name, run }),
+      emitRun: (run) => {
+        this.onRun(run, "sent");
+        this.emit({ type: "vip.run", vip: this.cfg.name, run });
+      },
       saveSoon: () => this.store.saveSoon(),
       rolledBack: () => void this.setDesired("disabled"),
       settle: (ok, result, force = desiredChanged) => this.settle(gen, ok, result, force),

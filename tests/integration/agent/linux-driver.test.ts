@@ -15,6 +15,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { AgentClient, buildBundles, startAgent, tempDir, type RunningAgent } from "./helpers";
+import { waitFor } from "../controller/lab";
 
 const isRoot = process.getuid?.() === 0;
 const NS = { br: "sya-br", h1: "sya-h1", h2: "sya-h2" };
@@ -90,6 +91,7 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
       wrap: ["ip", "netns", "exec", NS.h1],
       config: {
         listen: { host: H1, port: 4999 },
+        metrics: { listen: { host: H1, port: 4998 } },
         vips: [
           {
             name: "vip",
@@ -138,6 +140,11 @@ describe.skipIf(!isRoot)("linux VIP driver in network namespaces (skipped when n
     console.log(`vip.enable (ip addr add + first ARP) acknowledged in ${ms.toFixed(1)} ms; runs: ${ack.runs.map((r) => `${r.action} ${r.durationMs} ms`).join(", ")}`);
     expect(ack.runs.map((r) => r.action)).toEqual(["enable", "arp"]);
     expect(ack.runs[1].stdout).toMatch(/ARPING/);
+    // The agent's metrics count the burst's ARPs as they are sent (garp.count 3, 100 ms apart).
+    await waitFor("the ARPs counted", async () => {
+      const text = await (await fetch(`http://${H1}:4998/metrics`)).text();
+      return /^switchyard_agent_gratuitous_arp_total\{vip="vip"\} 3$/m.test(text) && /^switchyard_agent_vip_actions_total\{vip="vip",action="enable",result="ok"\} 1$/m.test(text);
+    }, 3000);
     expect(ack.snapshot.vips[0]).toMatchObject({ desired: "enabled", observed: "enabled" });
     expect(hasVip(NS.h1)).toBe(true);
 
