@@ -16,6 +16,7 @@ import { Dialog } from "radix-ui";
 import type { OperationView, PairView, Preflight } from "@/lib/views";
 import { api, ApiError, errorText } from "./api";
 import { laterOp, OperationTimeline } from "./OperationTimeline";
+import { PreflightChecklist } from "./overrides/PreflightChecklist";
 import { canOperate, useMe } from "./session";
 import { useLiveState } from "./socket";
 import { Icon } from "./status";
@@ -153,22 +154,12 @@ function SwitchoverDialogBody({ pair, operations, onClose }: { pair: PairView; o
                 <h3 id="preflight-title" className="mb-2 text-sm font-bold uppercase tracking-wide text-muted">Preflight checks</h3>
                 {pfError && <ErrorNote>Could not run the preflight checks: {pfError}</ErrorNote>}
                 {!preflight && !pfError && <p className="text-sm text-muted">Running checks…</p>}
-                {preflight && (
-                  <ul className="flex flex-col gap-1.5" data-testid="preflight">
-                    {preflight.checks.map((c) => (
-                      <li key={c.id} data-ok={String(c.ok)} className={`flex items-start gap-2 rounded-md border px-3 py-1.5 text-sm ${c.ok ? "border-line" : "border-bad/50 bg-bad-bg"}`}>
-                        <span className={c.ok ? "text-ok" : "text-bad"}>
-                          <Icon name={c.ok ? "check" : "x"} className="mt-0.5 size-4" />
-                        </span>
-                        <span>
-                          <span className="font-semibold">{c.label}</span>
-                          <span className={`ml-1 text-xs font-bold uppercase ${c.ok ? "text-ok" : "text-bad"}`}>{c.ok ? "passed" : "failed"}</span>
-                          {c.detail && <span className="block text-muted">{c.detail}</span>}
-                        </span>
-                      </li>
-                    ))}
-                  </ul>
+                {preflight?.effect && (
+                  <p className="mb-2 rounded-md border border-info/50 bg-info-bg px-3 py-2 text-sm text-fg" data-testid="switchover-effect">
+                    {preflight.effect}
+                  </p>
                 )}
+                {preflight && <PreflightChecklist checks={preflight.checks} />}
                 {preflight && !preflight.ok && (
                   <p className="mt-2 text-sm font-semibold text-bad">The switchover cannot run until the failed checks pass.</p>
                 )}

@@ -1,7 +1,7 @@
 /**
  * The controller's preflight checks: failed ones first, each with an icon, a word (failed) and its detail;
  * the passed ones folded under "N checks passed" (open it to read them). Shared by the override dialog
- * (SwitchoverDialog can use it too).
+ * and the switchover dialog.
  */
 import type { Preflight } from "@/lib/views";
 import { Icon } from "../status";

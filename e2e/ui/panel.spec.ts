@@ -101,7 +101,8 @@ test("switchover through the dialog completes; pair view and a second browser's 
   await expect(page.getByTestId("topology-host-2")).toHaveAttribute("data-vip", "disabled");
   await page.getByRole("button", { name: /Switchover/ }).click();
   const dialog = page.getByRole("dialog");
-  await expect(dialog.getByTestId("preflight").locator("li").first()).toBeVisible();
+  await expect(dialog.getByTestId("preflight")).toBeVisible();
+  await expect(dialog.getByTestId("preflight")).toHaveAttribute("data-failed", "0");
   await expect(dialog.locator('[data-testid="preflight"] li[data-ok="false"]')).toHaveCount(0);
   await dialog.getByLabel(/Reason/).fill("e2e: patching host 1");
   await dialog.getByRole("button", { name: "Make sip-2 primary" }).click();
@@ -172,7 +173,7 @@ test("killing the primary SIP Server: the pair goes failing over, then healthy w
   expect(seen[0]).toBe("healthy");
   expect(seen).toContain("failing_over");
   expect(seen[seen.length - 1]).toBe("healthy");
-  await expect(page.locator('[data-testid="recent-op"]').first()).toContainText(/Failover/);
+  await expect(page.locator('[data-testid="recent-op"]').first()).toContainText(/Failover/, { timeout: 15_000 });
 });
 
 test("audit page shows the switchover with its steps; filters in the URL; exports", async ({ page }) => {

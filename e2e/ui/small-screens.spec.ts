@@ -76,7 +76,8 @@ test("at 390 px the topology is stacked and its text stays legible; the dialog's
 
   await page.getByRole("button", { name: /Switchover/ }).click();
   const dialog = page.getByRole("dialog");
-  await expect(dialog.getByTestId("preflight").locator("li").first()).toBeVisible();
+  await expect(dialog.getByTestId("preflight")).toBeVisible();
+  await expect(dialog.getByTestId("preflight")).toHaveAttribute("data-failed", "0");
   const confirm = dialog.getByRole("button", { name: "Make sip-2 primary" });
   await expect(confirm).toBeEnabled();
   await expect(confirm).toBeInViewport({ ratio: 1 });
