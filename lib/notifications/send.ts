@@ -1,0 +1,21 @@
+/** One delivery to its channel, by type; the channel's config is validated again as it is read. */
+import { CHANNEL_CONFIGS } from "@/lib/validation/notifications";
+import type { ClaimedDelivery } from "@/lib/queries/notifications";
+import { PermanentError } from "./errors";
+import { sendWebhook } from "./webhook";
+
+export interface SendContext {
+  externalURL: string;
+}
+
+export async function sendDelivery(d: ClaimedDelivery, ctx: SendContext): Promise<void> {
+  const parsed = CHANNEL_CONFIGS[d.type].safeParse(d.config);
+  if (!parsed.success) throw new PermanentError(`the channel's configuration is invalid: ${parsed.error.issues[0]?.message ?? "?"}`);
+  const o = { deliveryId: d.id, receiver: d.channelName, externalURL: ctx.externalURL };
+  switch (d.type) {
+    case "webhook":
+      return sendWebhook(parsed.data as never, d.secret, d.payload, o);
+    default:
+      throw new PermanentError(`channel type ${d.type} is not supported yet`);
+  }
+}
