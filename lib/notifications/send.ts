@@ -1,6 +1,7 @@
 /** One delivery to its channel, by type; the channel's config is validated again as it is read. */
-import { CHANNEL_CONFIGS } from "@/lib/validation/notifications";
+import { CHANNEL_CONFIGS, type EmailConfig, type WebhookConfig } from "@/lib/validation/notifications";
 import type { ClaimedDelivery } from "@/lib/queries/notifications";
+import { sendEmail } from "./email";
 import { PermanentError } from "./errors";
 import { sendWebhook } from "./webhook";
 
@@ -14,7 +15,9 @@ export async function sendDelivery(d: ClaimedDelivery, ctx: SendContext): Promis
   const o = { deliveryId: d.id, receiver: d.channelName, externalURL: ctx.externalURL };
   switch (d.type) {
     case "webhook":
-      return sendWebhook(parsed.data as never, d.secret, d.payload, o);
+      return sendWebhook(parsed.data as WebhookConfig, d.secret, d.payload, o);
+    case "email":
+      return sendEmail(parsed.data as EmailConfig, d.secret, d.payload, d.id);
     default:
       throw new PermanentError(`channel type ${d.type} is not supported yet`);
   }

@@ -4,13 +4,9 @@
  * `format: "alertmanager"` sends the body Alertmanager's webhook_config sends (version "4").
  */
 import { createHmac } from "node:crypto";
+import type { WebhookConfig } from "@/lib/validation/notifications";
 import type { NotificationPayload } from "./events";
 
-export interface WebhookConfig {
-  url: string;
-  format: "switchyard" | "alertmanager";
-  timeoutMs: number;
-}
 
 export const SIGNATURE_HEADER = "X-Switchyard-Signature";
 export const DELIVERY_HEADER = "X-Switchyard-Delivery";

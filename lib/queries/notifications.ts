@@ -24,9 +24,9 @@ export async function enqueueNotification(tx: Tx, p: NotificationPayload): Promi
       AND EXISTS (
         SELECT 1 FROM "NotificationRule" r
         WHERE r."channelId" = c.id AND r.enabled AND ${p.event} = ANY(r.events)
-          AND (cardinality(r.severities) = 0 OR ${severity}::text IS NULL OR ${severity}::text = ANY(r.severities::text[]))
-          AND (cardinality(r.kinds) = 0 OR ${p.kind} = ANY(r.kinds))
-          AND (cardinality(r."pairIds") = 0 OR ${pairId}::uuid = ANY(r."pairIds")))
+          AND (coalesce(cardinality(r.severities), 0) = 0 OR ${severity}::text IS NULL OR ${severity}::text = ANY(r.severities::text[]))
+          AND (coalesce(cardinality(r.kinds), 0) = 0 OR ${p.kind} = ANY(r.kinds))
+          AND (coalesce(cardinality(r."pairIds"), 0) = 0 OR ${pairId}::uuid = ANY(r."pairIds")))
       AND NOT coalesce(pr.maintenance, false)
       AND NOT EXISTS (
         SELECT 1 FROM "MaintenanceWindow" w
