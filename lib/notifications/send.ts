@@ -1,8 +1,9 @@
 /** One delivery to its channel, by type; the channel's config is validated again as it is read. */
-import { CHANNEL_CONFIGS, type EmailConfig, type WebhookConfig } from "@/lib/validation/notifications";
+import { CHANNEL_CONFIGS, type EmailConfig, type SnmpConfig, type WebhookConfig } from "@/lib/validation/notifications";
 import type { ClaimedDelivery } from "@/lib/queries/notifications";
 import { sendEmail } from "./email";
 import { PermanentError } from "./errors";
+import { sendTrap } from "./snmp";
 import { sendWebhook } from "./webhook";
 
 export interface SendContext {
@@ -18,7 +19,9 @@ export async function sendDelivery(d: ClaimedDelivery, ctx: SendContext): Promis
       return sendWebhook(parsed.data as WebhookConfig, d.secret, d.payload, o);
     case "email":
       return sendEmail(parsed.data as EmailConfig, d.secret, d.payload, d.id);
+    case "snmp":
+      return sendTrap(parsed.data as SnmpConfig, d.secret, d.payload, d.id);
     default:
-      throw new PermanentError(`channel type ${d.type} is not supported yet`);
+      throw new PermanentError(`unknown channel type ${String(d.type)}`);
   }
 }
