@@ -3,6 +3,8 @@ import { z } from "zod";
 import { emptyToUndefined, HostAddress, Uuid } from "./common";
 import { NOTIFICATION_EVENTS, TEMPLATE_VARIABLES } from "@/lib/notifications/events";
 import { templateProblem } from "@/lib/notifications/template";
+import { ALARM_KINDS } from "@/lib/controller/model";
+import { OPERATION_KIND_NAMES } from "@/lib/operation-kinds";
 
 const ChannelName = z.string({ message: "must be a string" }).trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
 const Port = z.number({ message: "must be a number" }).int("must be an integer").min(1, "must be 1-65535").max(65535, "must be 1-65535");
@@ -100,7 +102,9 @@ export type UpdateChannel = z.infer<typeof UpdateChannel>;
 
 const Events = z.array(z.enum(NOTIFICATION_EVENTS, { message: `must be one of ${NOTIFICATION_EVENTS.join(", ")}` })).min(1, "name at least one event");
 const Severities = z.array(z.enum(["critical", "major", "minor", "warning"], { message: "must be critical, major, minor or warning" }));
-const Kinds = z.array(z.string().trim().regex(/^[a-z_]{1,64}$/, "must be an alarm kind or an operation kind, e.g. primary_failed or failover"));
+/** Alarm kinds and operation kinds a rule may name. */
+export const RULE_KINDS = [...new Set<string>([...ALARM_KINDS, ...OPERATION_KIND_NAMES])];
+const Kinds = z.array(z.string().refine((k) => RULE_KINDS.includes(k), "must be an alarm kind or an operation kind, e.g. primary_failed or failover"));
 export const CreateRule = z
   .object({
     name: ChannelName,
