@@ -268,7 +268,7 @@ export async function sendTest(id: string, actor: string): Promise<DeliveryJson>
     if (!c.enabled) throw conflict(`notification channel ${c.name} is disabled; enable it first`);
     const now = new Date();
     const eventId = `test:${randomUUID()}`;
-    const dId = await enqueueTest(tx, id, payload({ event: "test", eventId, time: now.toISOString(), severity: "info", kind: "test", message: `a test of channel ${c.name}, sent by ${actor}`, operator: actor }));
+    const dId = await enqueueTest(tx, id, payload({ event: "test", eventId, time: now.toISOString(), severity: "info", kind: "test", message: `a test of channel ${c.name}, asked for by ${actor}`, operator: actor }));
     await audit({ actor, action: "notification.test", targetType: "notification_channel", targetId: id, outcome: "success", details: { name: c.name, type: c.type, deliveryId: dId } });
     return dId;
   });

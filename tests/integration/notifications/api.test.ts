@@ -80,7 +80,7 @@ describe("notifications API", () => {
     const ok = await call(channelOne.PATCH, "PATCH", `/api/notifications/channels/${mid}`, { config: cfg, secret: "new-pass", enabled: false }, { id: mid });
     expect(ok.status).toBe(200);
     expect(ok.body.channel).toMatchObject({ enabled: false, hasSecret: true, config: { host: "evil.example.com" } });
-    expect((await call(channelOne.PATCH, "PATCH", `/api/notifications/channels/${mid}`, { config: { ...cfg, to: [] } }, { id: mid })).body.error).toMatchObject({ field: "to" });
+    expect((await call(channelOne.PATCH, "PATCH", `/api/notifications/channels/${mid}`, { config: { ...cfg, to: [] } }, { id: mid })).body.error).toMatchObject({ field: "config.to" });
 
     const audit = await db.auditEvent.findMany({ where: { action: { startsWith: "notification." } } });
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(["notification.channel.create", "notification.channel.update"]));

@@ -90,7 +90,11 @@ describe("e-mail notifications", () => {
     await db.alarm.update({ where: { id: alarm.id }, data: { activeKey: null, clearedAt: new Date() } });
 
     const mails = await waitFor("two mails", async () => (smtp.mails.length >= 2 ? smtp.mails : null), 8000);
-    const rows = await db.notificationDelivery.findMany({ where: { channelId: ch.id }, orderBy: { createdAt: "asc" } });
+    // The server has the mails a moment before the dispatcher hears its 250 and marks them sent.
+    const rows = await waitFor("both marked sent", async () => {
+      const r = await db.notificationDelivery.findMany({ where: { channelId: ch.id }, orderBy: { createdAt: "asc" } });
+      return r.length === 2 && r.every((d) => d.status === "sent") ? r : null;
+    });
     expect(rows.map((r) => [r.event, r.status])).toEqual([["alarm.raised", "sent"], ["alarm.acknowledged", "sent"]]);
     expect(rows.map((r) => r.attempts).sort()).toEqual([1, 2]); // the first attempt was refused (451) and retried
     const raised = mails.find((m) => m.raw.includes("alarm.raised"))!;

@@ -44,8 +44,10 @@ describe("SNMP trap notifications", () => {
 
     await raiseAlarm(new AuditQueue(), { kind: "duplicate_vip", severity: "critical", pairId: null, hostId: null, message: "10.0.0.5 answers from two MACs", details: {} });
     const [trap] = await waitFor("the trap", async () => (traps.length ? traps : null), 5000);
-    const row = (await db.notificationDelivery.findFirst({ where: { channelId: ch.id } }))!;
-    expect(row.status).toBe("sent");
+    const row = await waitFor("marked sent", async () => {
+      const r = await db.notificationDelivery.findFirst({ where: { channelId: ch.id } });
+      return r?.status === "sent" ? r : null;
+    });
     expect(errors).toEqual([]);
     expect(trap!.pdu.community).toBe("noc-community");
     const vb = new Map(trap!.pdu.varbinds.map((v) => [v.oid, Buffer.isBuffer(v.value) ? v.value.toString("utf8") : v.value]));

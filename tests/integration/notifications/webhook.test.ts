@@ -66,8 +66,10 @@ describe("webhook notifications", () => {
     const amBody = JSON.parse(amRx.body);
     expect(amBody).toMatchObject({ version: "4", status: "firing", receiver: am.name, alerts: [{ status: "firing", labels: { alertname: "primary_failed", severity: "critical", pair: lab.name }, endsAt: "0001-01-01T00:00:00Z" }] });
     expect(amBody.alerts[0].annotations.summary).toBeTruthy();
-    const rows = await db.notificationDelivery.findMany({ where: { channelId: { in: [plain.id, am.id] }, event: "alarm.raised", payload: { path: ["kind"], equals: "primary_failed" } } });
-    expect(rows.map((r) => r.status)).toEqual(["sent", "sent"]);
+    await waitFor("both marked sent", async () => {
+      const rows = await db.notificationDelivery.findMany({ where: { channelId: { in: [plain.id, am.id] }, event: "alarm.raised", payload: { path: ["kind"], equals: "primary_failed" } } });
+      return rows.length === 2 && rows.every((r) => r.status === "sent");
+    });
   });
 
   it("a maintenance window on the pair silences its notifications", async () => {

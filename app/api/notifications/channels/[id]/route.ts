@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { ApiResponse } from "@/lib/api-types";
 import { canAdmin } from "@/lib/auth/roles";
 import { noContent } from "@/lib/http/json";
@@ -18,7 +19,7 @@ export const GET = route<P>({ allow: canAdmin }, async ({ params }) => ({ channe
 export const PATCH = route<P>({ allow: canAdmin }, async ({ params, body, actor }) => {
   const { id } = parseWith(IdParam, params);
   const input = await body(UpdateChannel);
-  const channel = await updateChannel(id, input, actor, (type, config) => parseWith(CHANNEL_CONFIGS[type], config));
+  const channel = await updateChannel(id, input, actor, (type, config) => parseWith(z.object({ config: CHANNEL_CONFIGS[type] }), { config }).config);
   return { channel } satisfies ApiResponse<"PATCH /api/notifications/channels/:id">;
 });
 
