@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { AuditQueue } from "@/lib/queries/tx";
 import { raiseAlarm } from "@/lib/queries/alarms";
+import { claimDeliveries } from "@/lib/queries/notifications";
 import { sign } from "@/lib/notifications/webhook";
 import { controllerSuite, waitFor, waitHealthy, alarmsOf } from "../controller/lab";
 import { killGroup } from "../agent/helpers";
@@ -42,6 +43,7 @@ describe("webhook notifications", () => {
     const plain = await webhookChannel("plain", rx.url + "?c=plain", { secret: "s3cret-key", rule: { kinds: ["primary_failed"], pairIds: [lab.pairId] } });
     const am = await webhookChannel("am", rx.url + "?c=am", { secret: "other-key", format: "alertmanager", rule: { severities: ["critical"], pairIds: [lab.pairId] } });
     await webhookChannel("minor-only", rx.url + "?c=minor", { rule: { severities: ["minor"] } });
+    await webhookChannel("ops", rx.url + "?c=ops", { rule: { events: ["operation.finished"], kinds: ["failover"], pairIds: [lab.pairId] } });
     dispatcher(await startDispatcher());
 
     const killedAt = Date.now();
@@ -66,6 +68,9 @@ describe("webhook notifications", () => {
     const amBody = JSON.parse(amRx.body);
     expect(amBody).toMatchObject({ version: "4", status: "firing", receiver: am.name, alerts: [{ status: "firing", labels: { alertname: "primary_failed", severity: "critical", pair: lab.name }, endsAt: "0001-01-01T00:00:00Z" }] });
     expect(amBody.alerts[0].annotations.summary).toBeTruthy();
+    // The failover's end reaches the operations channel.
+    const fin = await waitFor("operation.finished", async () => rx.received.find((r) => r.headers["x-switchyard-event"] === "operation.finished" && r.body.includes(lab.pairId)), 5000);
+    expect(JSON.parse(fin.body)).toMatchObject({ event: "operation.finished", kind: "failover", operationKind: "failover", result: "succeeded", severity: "info", operator: "controller", pair: lab.name });
     await waitFor("both marked sent", async () => {
       const rows = await db.notificationDelivery.findMany({ where: { channelId: { in: [plain.id, am.id] }, event: "alarm.raised", payload: { path: ["kind"], equals: "primary_failed" } } });
       return rows.length === 2 && rows.every((r) => r.status === "sent");
@@ -122,5 +127,27 @@ describe("webhook notifications", () => {
     expect(new Set(ok)).toEqual(new Set(rows.map((r) => r.id)));
     for (const r of rows) expect(r.attempts).toBe(2);
     for (const r of rx.received) expect(r.headers["x-switchyard-signature"]).toBe(sign(r.body, "k"));
+  });
+
+  it("a panel that died mid-send: its claim's lease ends and another dispatcher sends the delivery, same key", async () => {
+    const rx = await startReceiver();
+    closers.push(rx.close);
+    const ch = await webhookChannel("lease", rx.url, { rule: { kinds: ["crash_loop"] } });
+    await raiseAlarm(new AuditQueue(), { kind: "crash_loop", severity: "major", pairId: null, hostId: null, message: `gave up ${ch.id}`, details: {} });
+    await db.alarm.updateMany({ where: { activeKey: { not: null }, kind: "crash_loop" }, data: { activeKey: null, clearedAt: new Date() } });
+    // The dead panel: it claimed the delivery (as its dispatcher does) and never answered.
+    const [claimed] = await claimDeliveries(10, 800);
+    expect(claimed).toMatchObject({ channelId: ch.id, attempts: 1 });
+    const t0 = Date.now();
+    dispatcher(await startDispatcher());
+    const [got] = await waitFor("sent after the lease", async () => (rx.received.length ? rx.received : null), 5000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
+    expect(got!.headers["x-switchyard-delivery"]).toBe(claimed!.id);
+    const row = await waitFor("marked sent", async () => {
+      const r = await db.notificationDelivery.findUnique({ where: { id: claimed!.id } });
+      return r?.status === "sent" ? r : null;
+    });
+    expect(row.attempts).toBe(2);
+    expect(rx.received).toHaveLength(1);
   });
 });
