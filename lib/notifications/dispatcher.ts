@@ -9,7 +9,7 @@
 import type pg from "pg";
 import { getPool } from "@/lib/db";
 import type { Logger } from "@/lib/log";
-import { claimDeliveries, listenForDeliveries, markAttemptFailed, markSent, nextDueAt, NOTIFICATION_CHANNEL, type ClaimedDelivery } from "@/lib/queries/notifications";
+import { claimDeliveries, listenForDeliveries, markAttemptFailed, markSent, nextDueAt, NOTIFICATION_CHANNEL, pruneDeliveries, type ClaimedDelivery } from "@/lib/queries/notifications";
 import { PermanentError } from "./errors";
 import { sendDelivery, type SendContext } from "./send";
 
@@ -26,6 +26,8 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** Look at the outbox at least this often (a notification missed while reconnecting). */
   pollMs?: number;
+  /** Sent and failed deliveries older than this are deleted (the log's retention). */
+  keepDays?: number;
   /** Links and names in what is sent (PUBLIC_ORIGIN). */
   externalURL?: string;
   send?: (d: ClaimedDelivery, ctx: SendContext) => Promise<void>;
@@ -43,6 +45,9 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | null = null;
   private listener: pg.PoolClient | null = null;
   private reconnect: NodeJS.Timeout | null = null;
+  /** The outbox could not be read last time: said once, not every retry. */
+  private failing = false;
+  private lastPrune = 0;
 
   constructor(opts: DispatcherOptions) {
     this.o = {
@@ -52,6 +57,7 @@ export class Dispatcher {
       batch: 20,
       leaseMs: 60_000,
       pollMs: 30_000,
+      keepDays: 30,
       externalURL: "",
       send: sendDelivery,
       ...opts,
@@ -90,7 +96,14 @@ export class Dispatcher {
       return;
     }
     this.running = this.drain()
-      .catch((err) => this.o.log.warn("notifications: dispatch failed; retrying", { err: String(err) }))
+      .then(() => {
+        if (this.failing) this.o.log.info("notifications: the outbox can be read again");
+        this.failing = false;
+      })
+      .catch((err) => {
+        if (!this.failing) this.o.log.warn("notifications: cannot read the outbox; retrying every second", { err: String(err) });
+        this.failing = true;
+      })
       .finally(() => {
         this.running = null;
         if (this.again) {
@@ -134,7 +147,11 @@ export class Dispatcher {
   /** The timer: the next due delivery, or the poll. */
   private async arm() {
     if (this.stopped) return;
-    let at = Date.now() + this.o.pollMs;
+    let at = this.failing ? Date.now() + 1000 : Date.now() + this.o.pollMs;
+    if (!this.failing && Date.now() - this.lastPrune > 3600_000) {
+      this.lastPrune = Date.now();
+      await pruneDeliveries(this.o.keepDays).catch(() => undefined);
+    }
     try {
       const due = await nextDueAt();
       if (due) at = Math.min(at, due.getTime());
@@ -163,7 +180,15 @@ export class Dispatcher {
     const ctx: SendContext = { externalURL: this.o.externalURL };
     try {
       if (!d.enabled) throw new PermanentError("the channel is disabled");
-      await this.o.send(d, ctx);
+      // Every sender has timeouts of its own; this bounds the whole send well inside the claim's lease.
+      let guard: NodeJS.Timeout | undefined;
+      const limit = Math.floor(this.o.leaseMs / 2);
+      await Promise.race([
+        this.o.send(d, ctx),
+        new Promise<never>((_, reject) => {
+          guard = setTimeout(() => reject(new Error(`no result within ${limit} ms`)), limit);
+        }),
+      ]).finally(() => clearTimeout(guard));
       await markSent(d.id);
       this.o.log.info("notification sent", { deliveryId: d.id, event: d.event, channel: d.channelName, type: d.type, attempt: d.attempts });
     } catch (err) {

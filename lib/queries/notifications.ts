@@ -92,6 +92,11 @@ export async function nextDueAt(): Promise<Date | null> {
   return r._min.nextAttemptAt;
 }
 
+/** The log's retention: sent and failed deliveries older than `days` go. */
+export async function pruneDeliveries(days: number): Promise<number> {
+  return db.$executeRaw`DELETE FROM "NotificationDelivery" WHERE status IN ('sent', 'failed') AND "createdAt" < now() - make_interval(days => ${days}::int)`;
+}
+
 /** The channel the outbox trigger notifies (migration *_notifications). */
 export const NOTIFICATION_CHANNEL = "switchyard_notifications";
 
