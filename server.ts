@@ -18,6 +18,7 @@ import { log } from "@/lib/log";
 import { METRICS_CONTENT_TYPE, metricsText } from "@/lib/metrics";
 import { attachRealtime, closeRealtime } from "@/lib/realtime/server";
 import { startControllerThread } from "@/lib/controller/thread";
+import { Dispatcher } from "@/lib/notifications/dispatcher";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -128,6 +129,9 @@ async function main() {
   // It connects as the runtime role, like the web side (appUrl; DATABASE_URL's owner is for migrations).
   const controller = cfg.SWITCHYARD_CONTROLLER === "off" ? null : startControllerThread({ log, databaseUrl: database.appUrl });
   if (!controller) log.info("controller: disabled in this process (SWITCHYARD_CONTROLLER=off)");
+  // Notifications go out from here (the web side), never from the controller's thread (lib/notifications).
+  const notifications = new Dispatcher({ log, externalURL: cfg.PUBLIC_ORIGIN ?? "" });
+  await notifications.start();
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -162,6 +166,7 @@ async function main() {
       await closeRealtime();
       httpServer.closeIdleConnections();
       await controller?.stop();
+      await notifications.stop();
       await loginWindows.stop();
       await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
       httpServer.closeAllConnections();

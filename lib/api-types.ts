@@ -8,6 +8,7 @@
  */
 import type { ChainVerification } from "./audit";
 import type { WindowJson } from "./queries/maintenance";
+import type { ChannelJson, DeliveryJson, RuleJson } from "./queries/notifications";
 import type { AlarmJson, ControllerStateJson } from "./realtime/events";
 import type { AuditItem, HostDto, NewTokenDto, OperationHistoryItem, OperationView, PairDto, Preflight, SessionUserDto, TokenDto, UserDto } from "./views";
 
@@ -55,6 +56,20 @@ export interface ApiResponses {
   "POST /api/users": { user: UserDto };
   "PATCH /api/users/:id": { user: UserDto };
   "DELETE /api/users/:id": null;
+
+  "GET /api/notifications/channels": { channels: ChannelJson[] };
+  "POST /api/notifications/channels": { channel: ChannelJson };
+  "GET /api/notifications/channels/:id": { channel: ChannelJson };
+  "PATCH /api/notifications/channels/:id": { channel: ChannelJson };
+  "DELETE /api/notifications/channels/:id": null;
+  /** 202: the test delivery, pending in the outbox. */
+  "POST /api/notifications/channels/:id/test": { delivery: DeliveryJson };
+  "GET /api/notifications/rules": { rules: RuleJson[] };
+  "POST /api/notifications/rules": { rule: RuleJson };
+  "PATCH /api/notifications/rules/:id": { rule: RuleJson };
+  "DELETE /api/notifications/rules/:id": null;
+  /** The delivery log, newest first; `nextCursor` is null on the last page. */
+  "GET /api/notifications/deliveries": { deliveries: DeliveryJson[]; nextCursor: string | null };
 
   "GET /api/tokens": { tokens: TokenDto[] };
   "POST /api/tokens": { token: NewTokenDto };

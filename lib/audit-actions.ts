@@ -57,6 +57,13 @@ export const AUDIT_ACTIONS = {
   "host.create": { label: "Host created", group: "Configuration" },
   "host.update": { label: "Host changed", group: "Configuration" },
   "host.delete": { label: "Host deleted", group: "Configuration" },
+  "notification.channel.create": { label: "Notification channel created", group: "Configuration" },
+  "notification.channel.update": { label: "Notification channel changed", group: "Configuration" },
+  "notification.channel.delete": { label: "Notification channel deleted", group: "Configuration" },
+  "notification.rule.create": { label: "Notification rule created", group: "Configuration" },
+  "notification.rule.update": { label: "Notification rule changed", group: "Configuration" },
+  "notification.rule.delete": { label: "Notification rule deleted", group: "Configuration" },
+  "notification.test": { label: "Test notification sent", group: "Configuration" },
 
   "user.bootstrap_admin": { label: "First admin created", group: "Users and tokens" },
   "user.create": { label: "User created", group: "Users and tokens" },

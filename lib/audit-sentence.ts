@@ -142,6 +142,14 @@ function changesText(changes: Details): string {
   return list.length ? list.join(", ") : "nothing";
 }
 
+/** A notification channel's change: its fields, and of its secret only that it was set or removed. */
+function channelChanges(changes: Details): string {
+  const list = Object.entries(changes).map(([k, v]) =>
+    k === "secret" ? (v === "removed" ? "secret removed" : "a new secret") : k === "enabled" ? (v ? "enabled" : "disabled") : k === "name" ? `renamed to ${v}` : k === "config" ? `settings ${arr(v).map((x) => str(x) ?? "?").join(", ")}` : k,
+  );
+  return list.length ? list.join(", ") : "nothing";
+}
+
 /** The sentence of one audit row. */
 export function auditSentence(e: SentenceInput, names: SentenceNames = {}): string {
   const d = obj(e.details);
@@ -218,6 +226,22 @@ export function auditSentence(e: SentenceInput, names: SentenceNames = {}): stri
       return `${who} changed host ${str(d.name) ?? "?"}: ${changesText(obj(d.changes))}`;
     case "host.delete":
       return `${who} deleted host ${str(d.name) ?? "?"}`;
+    case "notification.channel.create":
+      return `${who} created the ${str(d.type) ?? ""} notification channel ${str(d.name) ?? "?"}${d.secret === "set" ? " (with a secret)" : ""}`.replace("the  ", "the ");
+    case "notification.channel.update":
+      return `${who} changed the notification channel ${str(d.name) ?? "?"}: ${channelChanges(obj(d.changes))}`;
+    case "notification.channel.delete":
+      return `${who} deleted the ${str(d.type) ?? ""} notification channel ${str(d.name) ?? "?"} with its rules and delivery log`.replace("the  ", "the ");
+    case "notification.rule.create": {
+      const events = arr(d.events).map((v) => str(v) ?? "?");
+      return `${who} created the notification rule ${str(d.name) ?? "?"}: ${events.length ? events.join(", ") : "no event"} to ${str(d.channelName) ?? "a channel"}`;
+    }
+    case "notification.rule.update":
+      return `${who} changed the notification rule ${str(d.name) ?? "?"}: ${Object.keys(obj(d.changes)).join(", ") || "nothing"}`;
+    case "notification.rule.delete":
+      return `${who} deleted the notification rule ${str(d.name) ?? "?"}${str(d.channelName) ? ` (to ${d.channelName})` : ""}`;
+    case "notification.test":
+      return `${who} sent a test notification to ${str(d.name) ?? "?"}${str(d.type) ? ` (${d.type})` : ""}`;
     case "user.bootstrap_admin":
       return `${who} created the first admin, ${str(d.username) ?? "?"}${d.passwordSource === "ADMIN_PASSWORD" ? " (password from ADMIN_PASSWORD)" : d.passwordSource === "generated" ? " (generated password, printed once)" : ""}`;
     case "user.create":

@@ -1,14 +1,15 @@
 "use client";
 /**
- * Settings (admin), one tab a screen (`?tab=pairs|hosts|users|tokens`): hosts and pairs (create, edit,
- * delete, with the API's validation errors shown next to the field they name), users and roles, API
- * tokens (the secret is shown once).
+ * Settings (admin), one tab a screen (`?tab=pairs|hosts|users|tokens|notifications`): hosts and pairs
+ * (create, edit, delete, with the API's validation errors shown next to the field they name), users and
+ * roles, API tokens (the secret is shown once), notifications (channels, rules, send test, delivery log).
  */
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Tabs } from "radix-ui";
 import { canAdmin, useMe } from "../session";
 import { ErrorNote } from "../ui";
 import { HostsSettings } from "./HostsSettings";
+import { NotificationsSettings } from "./NotificationsSettings";
 import { PairsSettings } from "./PairsSettings";
 import { TokensSettings } from "./TokensSettings";
 import { UsersSettings } from "./UsersSettings";
@@ -38,11 +39,13 @@ export function SettingsPage() {
           <Tabs.Trigger value="hosts" className={TAB_CLASS}>Hosts</Tabs.Trigger>
           <Tabs.Trigger value="users" className={TAB_CLASS}>Users and roles</Tabs.Trigger>
           <Tabs.Trigger value="tokens" className={TAB_CLASS}>API tokens</Tabs.Trigger>
+          <Tabs.Trigger value="notifications" className={TAB_CLASS}>Notifications</Tabs.Trigger>
         </Tabs.List>
         <Tabs.Content value="pairs" className="pt-4"><PairsSettings editId={sp.get("pair")} /></Tabs.Content>
         <Tabs.Content value="hosts" className="pt-4"><HostsSettings /></Tabs.Content>
         <Tabs.Content value="users" className="pt-4"><UsersSettings /></Tabs.Content>
         <Tabs.Content value="tokens" className="pt-4"><TokensSettings /></Tabs.Content>
+        <Tabs.Content value="notifications" className="pt-4"><NotificationsSettings /></Tabs.Content>
       </Tabs.Root>
     </div>
   );

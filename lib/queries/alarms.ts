@@ -14,6 +14,8 @@ export { alarmKey, type AlarmSpec };
 /** What GET /api/alarms?state= accepts: a state, or a name for a set of them. */
 export type AlarmStateFilter = AlarmState | "open" | "unacknowledged" | "present" | "all";
 import { audited, type AuditRunner } from "./tx";
+import { alarmNotification } from "@/lib/notifications/events";
+import { enqueueNotification } from "./notifications";
 
 export function alarmState(a: Pick<Prisma.AlarmGetPayload<object>, "clearedAt" | "acknowledgedAt" | "severity">): AlarmState {
   if (a.acknowledgedAt) return "acknowledged";
@@ -123,6 +125,7 @@ export async function acknowledgeAlarms(ids: string[], actor: string, comment: s
           outcome: "success",
           details: { kind: row.kind, severity: row.severity, message: row.message, conditionPresent: row.clearedAt === null, ...(text ? { comment: text } : {}) },
         });
+        await enqueueNotification(tx, alarmNotification("alarm.acknowledged", row, { operator: actor, comment: text ?? "", at: row.acknowledgedAt! }));
         acknowledged.push(toAlarmJson(row));
       }
       return { acknowledged, skipped };
@@ -161,6 +164,7 @@ export async function raiseAlarm(queue: AuditRunner, a: AlarmSpec): Promise<Alar
         outcome: a.severity,
         details: { kind: a.kind, severity: a.severity, hostId: a.hostId, message: a.message },
       });
+      await enqueueNotification(tx, alarmNotification("alarm.raised", r, { at: r.raisedAt }));
       return r;
     });
     return toAlarmJson(row);
@@ -175,7 +179,8 @@ export async function clearAlarm(queue: AuditRunner, key: string): Promise<Alarm
   const rows = await queue.run(async (tx, audit) => {
     const active = await tx.alarm.findMany({ where: { activeKey: key } });
     for (const r of active) {
-      await tx.alarm.update({ where: { id: r.id }, data: { activeKey: null, clearedAt: new Date() } });
+      const clearedAt = new Date();
+      await tx.alarm.update({ where: { id: r.id }, data: { activeKey: null, clearedAt } });
       await audit({
         actor: CONTROLLER_ACTOR,
         action: "alarm.cleared",
@@ -185,6 +190,7 @@ export async function clearAlarm(queue: AuditRunner, key: string): Promise<Alarm
         outcome: "info",
         details: { kind: r.kind, severity: r.severity, hostId: r.hostId, message: r.message },
       });
+      await enqueueNotification(tx, alarmNotification("alarm.cleared", r, { at: clearedAt }));
     }
     return tx.alarm.findMany({ where: { id: { in: active.map((r) => r.id) } } });
   });

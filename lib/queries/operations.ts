@@ -25,6 +25,8 @@ import {
   type PlannedStep,
   type StepRecord,
 } from "@/lib/controller/model";
+import { operationNotification } from "@/lib/notifications/events";
+import { enqueueNotification } from "./notifications";
 import { finishedDetails, type StateSummary } from "@/lib/controller/view";
 import { audited, type AuditRunner } from "./tx";
 
@@ -567,6 +569,7 @@ export function recordFinish(
       durationMs: op.startedAt !== null ? end.finishedAt - op.startedAt : undefined,
       details: finishedDetails({ ...op, steps }, end.status, end.error, end.epoch, end.before, end.after),
     });
+    await enqueueNotification(tx, operationNotification(op, end));
   });
 }
 

@@ -168,6 +168,34 @@ const CASES: Record<AuditAction, [SentenceInput, string]> = {
     "admin changed host host-a1: address 10.0.0.12, a new agent token",
   ],
   "host.delete": [row("host.delete", { name: "host-a1" }, { actor: "admin", outcome: "success", pairId: null }), "admin deleted host host-a1"],
+  "notification.channel.create": [
+    row("notification.channel.create", { name: "noc-hook", type: "webhook", secret: "set" }, { actor: "admin", outcome: "success", pairId: null }),
+    "admin created the webhook notification channel noc-hook (with a secret)",
+  ],
+  "notification.channel.update": [
+    row("notification.channel.update", { name: "noc-mail", type: "email", changes: { enabled: false, config: ["host", "to"], secret: "set" } }, { actor: "admin", outcome: "success", pairId: null }),
+    "admin changed the notification channel noc-mail: disabled, settings host, to, a new secret",
+  ],
+  "notification.channel.delete": [
+    row("notification.channel.delete", { name: "noc-traps", type: "snmp" }, { actor: "admin", outcome: "success", pairId: null }),
+    "admin deleted the snmp notification channel noc-traps with its rules and delivery log",
+  ],
+  "notification.rule.create": [
+    row("notification.rule.create", { name: "critical to the NOC", channelName: "noc-hook", events: ["alarm.raised", "alarm.cleared"] }, { actor: "admin", outcome: "success", pairId: null }),
+    "admin created the notification rule critical to the NOC: alarm.raised, alarm.cleared to noc-hook",
+  ],
+  "notification.rule.update": [
+    row("notification.rule.update", { name: "critical to the NOC", changes: { severities: ["critical"], enabled: true } }, { actor: "admin", outcome: "success", pairId: null }),
+    "admin changed the notification rule critical to the NOC: severities, enabled",
+  ],
+  "notification.rule.delete": [
+    row("notification.rule.delete", { name: "critical to the NOC", channelName: "noc-hook" }, { actor: "admin", outcome: "success", pairId: null }),
+    "admin deleted the notification rule critical to the NOC (to noc-hook)",
+  ],
+  "notification.test": [
+    row("notification.test", { name: "noc-hook", type: "webhook", deliveryId: OP }, { actor: "admin", outcome: "success", pairId: null }),
+    "admin sent a test notification to noc-hook (webhook)",
+  ],
   "user.bootstrap_admin": [
     row("user.bootstrap_admin", { username: "admin", passwordSource: "generated" }, { actor: "system", outcome: "success", pairId: null }),
     "system created the first admin, admin (generated password, printed once)",
