@@ -13,6 +13,7 @@ import { Agent, StartupError } from "./agent";
 import { ConfigError, loadConfigFile } from "./config";
 import { StateStore } from "./store";
 import { isLogLevel, log, setLogLevel } from "../lib/log";
+import { SystemdNotifier } from "./systemd";
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`switchyard-agent: ${msg}\n`);
@@ -74,16 +75,21 @@ async function main() {
     }
     throw e;
   }
+  let listening: { port: number; host: string };
   try {
-    await agent.start();
+    listening = await agent.start();
   } catch (e) {
     process.stderr.write(`switchyard-agent: cannot start: ${(e as Error).message}\n`);
     process.exit(1);
   }
+  // Under systemd (Type=notify, WatchdogSec=): ready now, watchdog pings while the event loop runs.
+  const systemd = new SystemdNotifier();
+  systemd.ready(`listening on ${listening.host}:${listening.port}`);
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;
     stopping = true;
+    systemd.stopping();
     log.info("agent stopping; applications keep running", { signal: sig });
     await agent.close();
     process.exit(0);

@@ -136,6 +136,8 @@ export interface StartAgentOptions {
   args?: string[];
   /** Command prefix, e.g. ["ip", "netns", "exec", "sya-h1"]. */
   wrap?: string[];
+  /** Extra environment for the agent process (e.g. NOTIFY_SOCKET). */
+  env?: Record<string, string>;
   /** Fixed port (default: a free port picked by the agent: listen.port 0). */
   expectExit?: boolean;
   timeoutMs?: number;
@@ -150,7 +152,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   const configFile = path.join(dir, "agent.json");
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const argv = [...(o.wrap ?? []), process.execPath, agent, "--config", configFile, ...(o.args ?? [])];
-  const proc = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: o.env ? { ...process.env, ...o.env } : process.env });
   const logs: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on("exit", (code, signal) => r({ code, signal })));
   const port = await new Promise<number>((resolve, reject) => {
