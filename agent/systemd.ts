@@ -22,7 +22,7 @@ export class SystemdNotifier {
   private readonly program = "systemd-notify";
 
   /** The watchdog interval systemd asks for (half of WATCHDOG_USEC), or null. */
-  static watchdogMs(env: NodeJS.ProcessEnv = process.env, pid = process.pid): number | null {
+  static watchdogMs(env: Record<string, string | undefined> = process.env, pid = process.pid): number | null {
     const usec = Number(env.WATCHDOG_USEC);
     if (!env.WATCHDOG_USEC || !Number.isFinite(usec) || usec <= 0) return null;
     if (env.WATCHDOG_PID && Number(env.WATCHDOG_PID) !== pid) return null;

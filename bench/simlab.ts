@@ -33,6 +33,8 @@ export interface SimHostSpec {
   controlPort: number;
   vipAddress: string;
   mode: "primary" | "backup";
+  /** The agent's GET /metrics port (127.0.0.1), if any. */
+  metricsPort?: number;
   /** The agent's restart policy for the server (default: the agent's own, with its crash-loop rule). */
   restart?: Record<string, unknown>;
 }
@@ -103,6 +105,7 @@ export async function startSimHost(
     tokens: [token],
     stateDir,
     heartbeat: { timeoutMs: 5000 },
+    ...(spec.metricsPort ? { metrics: { listen: { host: "127.0.0.1", port: spec.metricsPort } } } : {}),
     vips: [{ name: "vip", address: spec.vipAddress, prefix: 24, interface: "lo", driver: "simulated", garp: { count: 1, intervalMs: 200 }, dad: { enabled: false } }],
     apps: [
       {

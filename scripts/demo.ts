@@ -26,7 +26,10 @@ import type { SimHost } from "../bench/simlab";
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const PORT = Number(process.env.PORT ?? 3000);
 const OFFSET = Number(process.env.DEMO_PORT_OFFSET ?? 0);
-/** Fixed demo ports: agents 14991-14994, SIP 15061-15064 (UDP), sim control 15161-15164 (+ DEMO_PORT_OFFSET). */
+/**
+ * Fixed demo ports: agents 14991-14994, their metrics 14981-14984, SIP 15061-15064 (UDP), sim control
+ * 15161-15164 (+ DEMO_PORT_OFFSET).
+ */
 const HOSTS = [
   { name: "host-a1", pair: "pair-a", mode: "primary" as const, n: 1 },
   { name: "host-a2", pair: "pair-a", mode: "backup" as const, n: 2 },
@@ -107,7 +110,7 @@ async function main() {
   try {
     for (const h of HOSTS) {
       if (stopping) return;
-      const spec = { name: h.name, agentPort: OFFSET + 14990 + h.n, sipPort: OFFSET + 15060 + h.n, controlPort: OFFSET + 15160 + h.n, vipAddress: VIPS[h.pair], mode: h.mode };
+      const spec = { name: h.name, agentPort: OFFSET + 14990 + h.n, metricsPort: OFFSET + 14980 + h.n, sipPort: OFFSET + 15060 + h.n, controlPort: OFFSET + 15160 + h.n, vipAddress: VIPS[h.pair], mode: h.mode };
       // Known from its spawn on, so that a signal before it listens stops it (and its server) too.
       await startSimHost(spec, bins, path.join(demoDir, "hosts"), secrets.agentToken, true, (host) => hosts.push(host));
     }
@@ -155,7 +158,7 @@ async function main() {
       `  panel:       http://localhost:${PORT}`,
       who,
       `  lab:         pair-a (host-a1, host-a2; VIP ${VIPS["pair-a"]}), pair-b (host-b1, host-b2; VIP ${VIPS["pair-b"]})`,
-      `               agents on 127.0.0.1:${OFFSET + 14991}-${OFFSET + 14994}, simulated SIP Servers on UDP 127.0.0.1:${OFFSET + 15061}-${OFFSET + 15064}`,
+      `               agents on 127.0.0.1:${OFFSET + 14991}-${OFFSET + 14994} (metrics: http://127.0.0.1:${OFFSET + 14981}-${OFFSET + 14984}/metrics), simulated SIP Servers on UDP 127.0.0.1:${OFFSET + 15061}-${OFFSET + 15064}`,
       "  try:         a switchover from the pair page, or kill -9 a primary SIP Server and watch the failover",
       `  stop:        Ctrl-C or kill ${process.pid} (stops the panel, the agents, the simulated SIP Servers and the embedded Postgres)`,
       "",
