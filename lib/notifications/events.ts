@@ -1,7 +1,9 @@
 /**
  * The notification events and their payload: one flat object, whose fields are also the variables of the
- * e-mail templates ({{pair}}, {{severity}} ...). Pure; no imports beyond types.
+ * e-mail templates ({{pair}}, {{severity}} ...). Pure; no imports beyond types and the kind labels.
  */
+import { operationKindLabel } from "@/lib/operation-kinds";
+
 export const NOTIFICATION_EVENTS = ["alarm.raised", "alarm.cleared", "alarm.acknowledged", "operation.finished"] as const;
 export type NotificationEventName = (typeof NOTIFICATION_EVENTS)[number] | "test";
 
@@ -97,9 +99,12 @@ export function alarmNotification(event: "alarm.raised" | "alarm.cleared" | "ala
 
 /** The payload of `operation.finished`. */
 export function operationNotification(
-  op: { id: string; pairId: string; kind: string; requestedBy: string; reason: string | null },
+  op: { id: string; pairId: string; kind: string; requestedBy: string; reason: string | null; decision?: string | null; createdAt?: number },
   end: { status: "succeeded" | "failed"; error: string | null; finishedAt: number },
 ): NotificationPayload {
+  // "Failover succeeded in 28 ms: primary sip-1 exited with signal SIGKILL on host-a1; promoting sip-2"
+  const took = op.createdAt !== undefined ? ` in ${Math.max(0, end.finishedAt - op.createdAt)} ms` : "";
+  const what = op.decision ? `: ${op.decision}` : "";
   return payload({
     event: "operation.finished",
     eventId: `operation.finished:${op.id}`,
@@ -107,7 +112,7 @@ export function operationNotification(
     pairId: op.pairId,
     severity: end.status === "succeeded" ? "info" : "major",
     kind: op.kind,
-    message: end.status === "succeeded" ? `${op.kind} succeeded` : `${op.kind} failed: ${end.error ?? "unknown error"}`,
+    message: end.status === "succeeded" ? `${operationKindLabel(op.kind)} succeeded${took}${what}` : `${operationKindLabel(op.kind)} failed${took}: ${end.error ?? "unknown error"}`,
     operator: op.requestedBy,
     comment: op.reason ?? "",
     operationId: op.id,

@@ -71,6 +71,8 @@ describe("webhook notifications", () => {
     // The failover's end reaches the operations channel.
     const fin = await waitFor("operation.finished", async () => rx.received.find((r) => r.headers["x-switchyard-event"] === "operation.finished" && r.body.includes(lab.pairId)), 5000);
     expect(JSON.parse(fin.body)).toMatchObject({ event: "operation.finished", kind: "failover", operationKind: "failover", result: "succeeded", severity: "info", operator: "controller", pair: lab.name });
+    // What happened, in words: the kind, how long it took, the controller's decision.
+    expect(JSON.parse(fin.body).message).toMatch(new RegExp(`^Failover succeeded in \\d+ ms: primary sip-1 exited with signal SIGKILL on ${lab.hosts[0].name}; promoting sip-2$`));
     await waitFor("both marked sent", async () => {
       const rows = await db.notificationDelivery.findMany({ where: { channelId: { in: [plain.id, am.id] }, event: "alarm.raised", payload: { path: ["kind"], equals: "primary_failed" } } });
       return rows.length === 2 && rows.every((r) => r.status === "sent");
