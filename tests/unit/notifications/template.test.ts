@@ -38,6 +38,12 @@ describe("delivery", () => {
   });
   it("an operation's payload", () => {
     const p = operationNotification({ id: "o", pairId: "p", kind: "failover", requestedBy: "controller", reason: null }, { status: "failed", error: "boom", finishedAt: 0 });
-    expect(p).toMatchObject({ event: "operation.finished", eventId: "operation.finished:o", result: "failed", severity: "major", message: "failover failed: boom", operationKind: "failover" });
+    expect(p).toMatchObject({ event: "operation.finished", eventId: "operation.finished:o", result: "failed", severity: "major", message: "Failover failed: boom", operationKind: "failover" });
+    // With its decision and creation: what happened and how long it took.
+    const ok = operationNotification(
+      { id: "o", pairId: "p", kind: "manual_switchover", requestedBy: "alice", reason: "patch", decision: "sip-1 demoted, sip-2 promoted", createdAt: 1000 },
+      { status: "succeeded", error: null, finishedAt: 1042 },
+    );
+    expect(ok.message).toBe("Manual switchover succeeded in 42 ms: sip-1 demoted, sip-2 promoted");
   });
 });
