@@ -4,22 +4,20 @@
  * second Switchyard (another database, another cluster) given the same token is refused by the agents,
  * with an alarm in its own panel, instead of fencing the real one.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { db } from "@/lib/db";
-import { AgentClient, TEST_TOKEN, repoRoot } from "../agent/helpers";
+import { AgentClient, TEST_TOKEN } from "../agent/helpers";
 import { createTestDatabase, query, type TestDatabase } from "../helpers/db";
 import { PROTOCOL_VERSION } from "../../../protocol/agent";
 import { controllerSuite, operationsOf, waitFor, waitHealthy, waitOperationDone } from "./lab";
 import { switchover } from "./api";
+import { controllerProcess, killControllerProcesses } from "./processes";
 
 const suite = controllerSuite();
-const children: ChildProcess[] = [];
 let other: TestDatabase | null = null;
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  killControllerProcesses();
   await other?.drop();
 });
 
@@ -55,12 +53,8 @@ it("a second Switchyard with the same agent token is refused by the agents (alar
   for (const s of p.servers) {
     await query(other.url, `INSERT INTO "Server" (id, "pairId", "hostId", name, "appName", "configuredRole", "updatedAt") VALUES ($1, $2, $3, $4, $5, $6::"ServerRole", now())`, [s.id, p.id, s.hostId, s.name, s.appName, s.configuredRole]);
   }
-  const c = spawn(path.join(repoRoot, "node_modules/.bin/tsx"), [path.join(repoRoot, "tests/integration/controller/controller-main.ts")], {
-    cwd: repoRoot,
-    env: { ...process.env, DATABASE_URL: other.url, LOG_LEVEL: "warn" },
-    stdio: "ignore",
-  });
-  children.push(c);
+  // In its own process group (processes.ts): killing it ends tsx and the node process it runs together.
+  const c = controllerProcess({ DATABASE_URL: other.url });
   const refused = await waitFor(
     "agent_refused alarms in the other panel",
     async () => {
@@ -77,4 +71,5 @@ it("a second Switchyard with the same agent token is refused by the agents (alar
   expect(op.status, op.error ?? "").toBe("succeeded");
   expect((await operationsOf(lab.pairId)).length).toBe(1);
   c.kill("SIGTERM");
+  await c.exited;
 });
