@@ -185,6 +185,13 @@ export function PairPage({ id }: { id: string }) {
                   )}
                   {s.pid ? ` · pid ${s.pid}` : ""}
                 </div>
+                {s.lastGroup && s.lastGroup.count > 0 && (
+                  <div className="mt-1 text-xs text-muted" data-testid="last-group">
+                    {s.lastGroup.action === "killed" ? "ended" : "found"} {s.lastGroup.count} leftover process{s.lastGroup.count === 1 ? "" : "es"} after its{" "}
+                    {s.lastGroup.trigger === "exit" ? "main process died" : "stop"} <Time iso={s.lastGroup.at} />
+                    {s.lastGroup.survivors > 0 ? ` · ${s.lastGroup.survivors} still running` : ""}
+                  </div>
+                )}
               </div>
             ))}
           </div>

@@ -35,6 +35,11 @@ export interface ServerView {
   healthy: boolean;
   pid: number | null;
   lastHeartbeatAt: string | null;
+  /**
+   * What the agent last ended of this server's processes after its main process was gone (a forking
+   * server's workers): how many, why, and when; null (or absent, in older views) until that happened.
+   */
+  lastGroup?: { count: number; trigger: "exit" | "stop"; action: "killed" | "reported"; survivors: number; at: string } | null;
 }
 
 export interface OperationSummary {

@@ -23,6 +23,9 @@ function serverView(s: ServerState): ServerView {
     healthy: !!a && a.state === "running" && a.health.status !== "failing" && !a.crashLoop,
     pid: a ? a.pid : null,
     lastHeartbeatAt: s.lastHeartbeatAt ? new Date(s.lastHeartbeatAt).toISOString() : null,
+    lastGroup: s.app?.lastGroup
+      ? { count: s.app.lastGroup.count, trigger: s.app.lastGroup.trigger, action: s.app.lastGroup.action, survivors: s.app.lastGroup.survivors.length, at: s.app.lastGroup.at }
+      : null,
   };
 }
 
