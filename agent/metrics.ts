@@ -9,7 +9,8 @@
  * happen (a VIP run is counted where it is recorded, also the ones sent in a command's acknowledgement).
  */
 import http from "node:http";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectRuntimeMetrics } from "../lib/runtime-metrics";
 import type { AgentEvent, AgentSnapshot, DriverRun } from "../protocol/agent";
 
 const STATES = ["starting", "running", "stopping", "stopped", "failed", "hung"] as const;
@@ -33,9 +34,7 @@ export class AgentMetrics {
 
   constructor(private readonly src: AgentMetricsSource) {
     const r = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
-    // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool refuses them).
-    for (const n of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) this.registry.removeSingleMetric(n);
+    collectRuntimeMetrics(this.registry);
     const snap = () => this.src.snapshot();
     const self = this;
 

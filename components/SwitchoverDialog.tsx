@@ -154,11 +154,6 @@ function SwitchoverDialogBody({ pair, operations, onClose }: { pair: PairView; o
                 <h3 id="preflight-title" className="mb-2 text-sm font-bold uppercase tracking-wide text-muted">Preflight checks</h3>
                 {pfError && <ErrorNote>Could not run the preflight checks: {pfError}</ErrorNote>}
                 {!preflight && !pfError && <p className="text-sm text-muted">Running checks…</p>}
-                {preflight?.effect && (
-                  <p className="mb-2 rounded-md border border-info/50 bg-info-bg px-3 py-2 text-sm text-fg" data-testid="switchover-effect">
-                    {preflight.effect}
-                  </p>
-                )}
                 {preflight && <PreflightChecklist checks={preflight.checks} />}
                 {preflight && !preflight.ok && (
                   <p className="mt-2 text-sm font-semibold text-bad">The switchover cannot run until the failed checks pass.</p>

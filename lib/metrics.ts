@@ -5,7 +5,8 @@
  * the controller's thread over the channel). Served by app/metrics/route.ts to a viewer's API token, and by
  * server.ts on METRICS_LISTEN without authentication. docs/metrics.md lists every series.
  */
-import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { Gauge, Registry } from "prom-client";
+import { collectRuntimeMetrics } from "@/lib/runtime-metrics";
 import pkg from "@/package.json" with { type: "json" };
 import { localControllerMetrics } from "@/lib/controller/client";
 import { alarmCounts } from "@/lib/queries/alarms";
@@ -22,10 +23,7 @@ let panel: Panel | null = null;
 
 function build(): Panel {
   const r = new Registry();
-  collectDefaultMetrics({ register: r });
-  // prom-client names three of its gauges *_total, which Prometheus reserves for counters (promtool check
-  // metrics refuses them); their per-type siblings (nodejs_active_handles …) carry the same numbers.
-  for (const n of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) r.removeSingleMetric(n);
+  collectRuntimeMetrics(r);
   new Gauge({
     name: "switchyard_build_info",
     help: "The panel's version (value 1)",

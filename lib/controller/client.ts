@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import { BroadcastChannel } from "node:worker_threads";
 import { z } from "zod";
 import { config } from "@/lib/config";
+import { operationKindPhrase } from "@/lib/operation-kinds";
 import { badRequest, conflict, notFound, ApiError } from "@/lib/http/errors";
 import { parseWith } from "@/lib/http/validate";
 import { isLeaseAlive } from "@/lib/queries/lease";
@@ -255,7 +256,7 @@ async function busy(pairId: string, pairName: string, operationId: string | null
   const active = operationId && operationKind ? null : await activeOperationOf(pairId);
   const id = operationId ?? active?.id ?? null;
   const kind = operationKind ?? (active && active.id === id ? active.kind : null);
-  return conflict(`${kind ? `a ${kind.replace(/_/g, " ")}` : "an operation"} is already running for ${pairName}${id ? ` (operation ${id})` : ""}`);
+  return conflict(`${kind ? `a ${operationKindPhrase(kind)}` : "an operation"} is already running for ${pairName}${id ? ` (operation ${id})` : ""}`);
 }
 
 /** The refusal's audit row, written before the 409 (a refusal is not on any hot path). */

@@ -3,6 +3,7 @@
  * At most one action per pair, always with a readable reason; plus the alarms that should be active.
  * No I/O, no clock of its own: tests inject `now`.
  */
+import { operationKindPhrase } from "@/lib/operation-kinds";
 import {
   type AlarmKindName,
   type AlarmSeverityName,
@@ -55,7 +56,7 @@ const RETRY_AFTER_MS: Partial<Record<OperationKindName, number>> = {
   failover: FAILOVER_RETRY_MS,
   disconnect_failover: FAILOVER_RETRY_MS,
 };
-const label = (k: OperationKindName) => (k === "vip_repair" ? "VIP repair" : k.replace(/_/g, " "));
+const label = operationKindPhrase; // the one table of kind words (lib/operation-kinds.ts)
 /** Time of day for operator-facing text (alarms, reasons); the records carry the full times. */
 const clock = (t: number) => `${new Date(t).toISOString().slice(11, 19)} UTC`;
 

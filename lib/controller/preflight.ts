@@ -6,6 +6,7 @@
  * operation that would start (its servers and params): the controller starts exactly that.
  */
 import { z } from "zod";
+import { operationKindPhrase } from "@/lib/operation-kinds";
 import type { PairView, Preflight, PreflightCheck, ServerView } from "../views";
 import type { OperationParams, OperationRecord, OperatorKind } from "./model";
 
@@ -55,7 +56,7 @@ export function computePreflight(view: PairView | null, ctx: PreflightContext, r
   };
 
   add("controller", "A controller is active", ctx.controllerActive, ctx.controllerActive ? "the leader's lease is current" : "no controller holds the lease: nobody would run it");
-  add("no_operation", "No operation running", !ctx.activeOperation, ctx.activeOperation ? `${ctx.activeOperation.kind.replace(/_/g, " ")} ${ctx.activeOperation.id} is running` : "none");
+  add("no_operation", "No operation running", !ctx.activeOperation, ctx.activeOperation ? `${operationKindPhrase(ctx.activeOperation.kind)} ${ctx.activeOperation.id} is running` : "none");
   const confirmed = !!ctx.confirmMaintenance;
   add(
     "not_maintenance",
